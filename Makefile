@@ -1,0 +1,78 @@
+# Copyright (C) sockerless contributors
+#
+# make deps | make | make run | make test | make bench
+
+SHELL      := /bin/bash
+NGX_SRC    ?= /usr/share/nginx/src
+BUILD      := $(CURDIR)/build
+MODULE     := $(BUILD)/ngx_http_sockerless_module.so
+AGENT      := agent/sockerless-agent
+NGINX      ?= /usr/sbin/nginx
+RUN        := $(CURDIR)/run
+
+DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
+              libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
+              busybox-static tmux wrk gcc make perl python3
+
+MOD_SRCS   := config $(wildcard ngx_sockerless/*.[ch] backends/*.[ch])
+
+.PHONY: all deps module agent run test unit e2e bench clean
+
+all: module agent
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null; \
+	fi
+
+module: $(MODULE)
+
+$(BUILD)/nginx/objs/Makefile: config
+	rm -rf $(BUILD)/nginx
+	mkdir -p $(BUILD)
+	cp -r $(NGX_SRC) $(BUILD)/nginx
+	cd $(BUILD)/nginx && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="-g -O2 -fPIC -Wall -Wextra -Wno-unused-parameter" \
+	        --with-ld-opt="-fPIC" \
+	        --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(MOD_SRCS)
+	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
+	cp $(BUILD)/nginx/objs/ngx_http_sockerless_module.so $(MODULE)
+
+agent: $(AGENT)
+
+$(AGENT): $(wildcard agent/*.[ch] ngx_sockerless/sls_*.[ch])
+	$(MAKE) -s -C agent
+
+include t/unit/Makefile.inc
+
+run: deps all
+	mkdir -p $(RUN)/data $(RUN)/client_body
+	@echo "sockerless: DOCKER_HOST=tcp://127.0.0.1:2375" \
+	      "or unix://$(RUN)/docker.sock"
+	$(NGINX) -p $(RUN)/ -c $(CURDIR)/conf/sockerless.conf -e stderr \
+	    -g "daemon off; load_module $(MODULE);" 
+
+test: deps all unit e2e
+
+e2e: all
+	prove -r t/
+
+bench: deps all
+	t/bench/run
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -s -C agent clean

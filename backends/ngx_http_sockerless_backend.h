@@ -1,0 +1,98 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * The backend operations contract (STYLE.md section 5): a named table of
+ * capabilities and operations that the core calls for what a backend's
+ * cloud or host must do. Docker semantics live in the core.
+ */
+
+
+#ifndef _NGX_HTTP_SOCKERLESS_BACKEND_H_INCLUDED_
+#define _NGX_HTTP_SOCKERLESS_BACKEND_H_INCLUDED_
+
+
+#include <ngx_http_sockerless_module.h>
+
+
+#define SLS_SUPPORTS_EXEC       0x0001
+#define SLS_SUPPORTS_ATTACH     0x0002
+#define SLS_SUPPORTS_PAUSE      0x0004
+#define SLS_SUPPORTS_SIGNALS    0x0008
+#define SLS_SUPPORTS_LOGS       0x0010
+#define SLS_SUPPORTS_TOP        0x0020
+#define SLS_SUPPORTS_STATS      0x0040
+
+
+typedef struct ngx_http_sockerless_op_s  ngx_http_sockerless_op_t;
+
+typedef ngx_int_t (*ngx_http_sockerless_op_pt)(ngx_http_sockerless_op_t *op);
+
+
+/*
+ * One operation on one container. "container" is the store record (the
+ * inspect document plus the private "_sls" object); a backend that changes
+ * it says so through the result and the core writes the store.
+ */
+
+struct ngx_http_sockerless_op_s {
+    ngx_http_request_t            *request;   /* NULL when background */
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    void                          *conf;      /* backend module conf */
+    void                          *state;     /* op_state_size bytes */
+    cJSON                         *container; /* store record */
+    ngx_int_t                      signal;    /* kill */
+    cJSON                         *result;    /* op-specific answer */
+    ngx_uint_t                     status;    /* Docker HTTP status */
+    ngx_str_t                      message;   /* Docker error message */
+    void                          *data;
+    void                         (*handler)(ngx_http_sockerless_op_t *op,
+                                            ngx_int_t rc);
+};
+
+
+struct ngx_http_sockerless_backend_s {
+    ngx_str_t                      name;
+    ngx_uint_t                     supports;
+    size_t                         op_state_size;
+
+    ngx_int_t                    (*init_process)(ngx_cycle_t *cycle,
+                                                 void *conf);
+    void                         (*exit_process)(ngx_cycle_t *cycle,
+                                                 void *conf);
+
+    /*
+     * container_start: make the container's main process run. On NGX_OK
+     * the result is {"Pid": N} and the "_sls" object of the record
+     * carries what the backend needs to reach the agent again.
+     */
+    ngx_http_sockerless_op_pt      container_start;
+
+    /* container_kill: deliver op->signal to the main process */
+    ngx_http_sockerless_op_pt      container_kill;
+    ngx_http_sockerless_op_pt      container_pause;
+    ngx_http_sockerless_op_pt      container_unpause;
+
+    /* container_remove: release what start and create made */
+    ngx_http_sockerless_op_pt      container_remove;
+
+    /* container_top: result is {"Titles": [...], "Processes": [[...]]} */
+    ngx_http_sockerless_op_pt      container_top;
+
+    /* container_stats: result is the Docker stats document */
+    ngx_http_sockerless_op_pt      container_stats;
+
+    /*
+     * container_alive: NGX_OK when the agent of a running record still
+     * exists, NGX_DECLINED when it vanished without an exit report.
+     */
+    ngx_http_sockerless_op_pt      container_alive;
+};
+
+
+ngx_http_sockerless_backend_t *ngx_http_sockerless_backend(void);
+void *ngx_http_sockerless_backend_conf(void);
+
+
+#endif /* _NGX_HTTP_SOCKERLESS_BACKEND_H_INCLUDED_ */

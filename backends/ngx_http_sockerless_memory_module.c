@@ -1,0 +1,1509 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * The memory backend (DESIGN.md D7): each container is a detached
+ * sockerless-agent on this host that runs the main process in the image's
+ * root filesystem. Exits come back as files in <data>/exits, watched by
+ * every worker; an agent that dies without one is noticed through pidfd.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_store.h>
+#include <sys/syscall.h>
+#include <ftw.h>
+#include <sys/sysinfo.h>
+#include <dirent.h>
+#include <openssl/rand.h>
+
+
+#define NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT  60000
+
+
+typedef struct {
+    ngx_flag_t                     namespaces;
+    ngx_msec_t                     start_timeout;
+    ngx_str_t                      exits;
+    int                            exits_wd;
+    ngx_queue_t                    agents;       /* per worker */
+} ngx_http_sockerless_memory_conf_t;
+
+
+typedef struct {
+    ngx_http_sockerless_op_t      *op;
+    ngx_connection_t              *status;
+    ngx_event_t                    timer;
+    u_char                         buf[4096];
+    size_t                         len;
+    ngx_pid_t                      child;
+} ngx_http_sockerless_memory_start_t;
+
+
+/* an agent watched by this worker through its pidfd */
+
+typedef struct {
+    ngx_queue_t                    queue;
+    ngx_connection_t              *c;
+    ngx_pid_t                      pid;
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    ngx_http_sockerless_memory_conf_t  *mcf;
+} ngx_http_sockerless_memory_agent_t;
+
+
+static void *ngx_http_sockerless_memory_create_conf(ngx_conf_t *cf);
+static char *ngx_http_sockerless_memory_init_conf(ngx_conf_t *cf,
+    void *conf);
+static ngx_int_t ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle,
+    void *conf);
+static void ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle,
+    void *conf);
+static ngx_int_t ngx_http_sockerless_memory_start(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_kill(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_pause(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_unpause(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_remove(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_top(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_stats(
+    ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_memory_status_read(ngx_event_t *ev);
+static void ngx_http_sockerless_memory_status_timeout(ngx_event_t *ev);
+static void ngx_http_sockerless_memory_start_done(
+    ngx_http_sockerless_memory_start_t *st, ngx_int_t rc);
+static void ngx_http_sockerless_memory_exit_event(void *data,
+    struct inotify_event *ie);
+static void ngx_http_sockerless_memory_claim(
+    ngx_http_sockerless_memory_conf_t *mcf, const char *name);
+static ngx_int_t ngx_http_sockerless_memory_watch_agent(
+    ngx_http_sockerless_memory_conf_t *mcf, const char *id, ngx_pid_t pid);
+static void ngx_http_sockerless_memory_agent_gone(ngx_event_t *ev);
+static void ngx_http_sockerless_memory_agent_check(
+    ngx_http_sockerless_memory_agent_t *a);
+static ngx_int_t ngx_http_sockerless_memory_scan(void *data, const char *key,
+    cJSON *rec);
+static ngx_int_t ngx_http_sockerless_memory_signal_all(cJSON *rec,
+    int sig);
+
+
+static ngx_command_t  ngx_http_sockerless_memory_commands[] = {
+
+    { ngx_string("sockerless_memory_namespaces"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_memory_conf_t, namespaces),
+      NULL },
+
+    { ngx_string("sockerless_memory_start_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_memory_conf_t, start_timeout),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_sockerless_memory_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_sockerless_memory_create_conf, /* create main configuration */
+    ngx_http_sockerless_memory_init_conf,  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_sockerless_memory_module = {
+    NGX_MODULE_V1,
+    &ngx_http_sockerless_memory_module_ctx, /* module context */
+    ngx_http_sockerless_memory_commands,   /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
+    .name = ngx_string("memory"),
+    .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
+                |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
+                |SLS_SUPPORTS_STATS,
+    .op_state_size = sizeof(ngx_http_sockerless_memory_start_t),
+    .init_process = ngx_http_sockerless_memory_init_process,
+    .exit_process = ngx_http_sockerless_memory_exit_process,
+    .container_start = ngx_http_sockerless_memory_start,
+    .container_kill = ngx_http_sockerless_memory_kill,
+    .container_pause = ngx_http_sockerless_memory_pause,
+    .container_unpause = ngx_http_sockerless_memory_unpause,
+    .container_remove = ngx_http_sockerless_memory_remove,
+    .container_top = ngx_http_sockerless_memory_top,
+    .container_stats = ngx_http_sockerless_memory_stats,
+};
+
+
+static void *
+ngx_http_sockerless_memory_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_sockerless_memory_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sockerless_memory_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    mcf->namespaces = NGX_CONF_UNSET;
+    mcf->start_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->exits_wd = -1;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_sockerless_memory_init_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = conf;
+
+    ngx_conf_init_value(mcf->namespaces, 1);
+    ngx_conf_init_msec_value(mcf->start_timeout,
+                             NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = conf;
+
+    DIR                              *dir;
+    u_char                           *p;
+    ngx_pool_t                       *pool;
+    struct dirent                    *de;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_sockerless_conf();
+
+    ngx_queue_init(&mcf->agents);
+
+    p = ngx_pnalloc(cycle->pool, smcf->data_dir.len + 32);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(p, "%V/containers%Z", &smcf->data_dir);
+    (void) ngx_create_dir(p, 0700);
+
+    ngx_sprintf(p, "%V/exits%Z", &smcf->data_dir);
+    (void) ngx_create_dir(p, 0700);
+
+    mcf->exits.data = p;
+    mcf->exits.len = ngx_strlen(p);
+
+    mcf->exits_wd = ngx_http_sockerless_inotify_add((char *) p,
+                                 IN_MOVED_TO|IN_CLOSE_WRITE,
+                                 ngx_http_sockerless_memory_exit_event, mcf);
+    if (mcf->exits_wd == -1) {
+        return NGX_ERROR;
+    }
+
+    /* what happened while no worker was watching */
+
+    dir = opendir((char *) p);
+    if (dir) {
+        while ((de = readdir(dir)) != NULL) {
+            if (de->d_name[0] != '.') {
+                ngx_http_sockerless_memory_claim(mcf, de->d_name);
+            }
+        }
+
+        closedir(dir);
+    }
+
+    pool = ngx_create_pool(4096, cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_sockerless_store_scan(pool, "c/",
+                                          ngx_http_sockerless_memory_scan,
+                                          mcf);
+    ngx_destroy_pool(pool);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = conf;
+
+    ngx_queue_t                         *q;
+    ngx_http_sockerless_memory_agent_t  *a;
+
+    while (!ngx_queue_empty(&mcf->agents)) {
+        q = ngx_queue_head(&mcf->agents);
+        ngx_queue_remove(q);
+
+        a = ngx_queue_data(q, ngx_http_sockerless_memory_agent_t, queue);
+        ngx_close_connection(a->c);
+        ngx_free(a);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_scan(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = data;
+
+    cJSON        *sls, *state;
+    const char   *id;
+    ngx_pid_t     pid;
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))) {
+        return NGX_OK;
+    }
+
+    id = ngx_http_sockerless_json_str(rec, "Id");
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    pid = (ngx_pid_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"));
+
+    if (id && pid > 0) {
+        (void) ngx_http_sockerless_memory_watch_agent(mcf, id, pid);
+    }
+
+    return NGX_OK;
+}
+
+
+/* exit reports */
+
+static void
+ngx_http_sockerless_memory_exit_event(void *data, struct inotify_event *ie)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = data;
+
+    if (ie->len == 0 || ie->name[0] == '.') {
+        return;
+    }
+
+    ngx_http_sockerless_memory_claim(mcf, ie->name);
+}
+
+
+static void
+ngx_http_sockerless_memory_claim(ngx_http_sockerless_memory_conf_t *mcf,
+    const char *name)
+{
+    char        *path, *claim, *s;
+    cJSON       *ex;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_int_t    code;
+    ngx_pool_t  *pool;
+    const char  *xid, *finished, *error;
+    u_char       buf[4096];
+
+    if (ngx_strlen(name) > NGX_HTTP_SOCKERLESS_ID_LEN) {
+        return;
+    }
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    path = ngx_pnalloc(pool, mcf->exits.len + 2 * ngx_strlen(name) + 16);
+    claim = ngx_pnalloc(pool, mcf->exits.len + 2 * ngx_strlen(name) + 16);
+    if (path == NULL || claim == NULL) {
+        goto done;
+    }
+
+    ngx_sprintf((u_char *) path, "%V/%s%Z", &mcf->exits, name);
+    ngx_sprintf((u_char *) claim, "%V/.claim.%s%Z", &mcf->exits, name);
+
+    /* one worker wins the rename; the others see ENOENT */
+
+    if (rename(path, claim) == -1) {
+        goto done;
+    }
+
+    fd = ngx_open_file(claim, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        goto done;
+    }
+
+    n = read(fd, buf, sizeof(buf));
+    (void) ngx_close_file(fd);
+
+    ex = (n > 0) ? ngx_http_sockerless_json_parse(pool, buf, n) : NULL;
+
+    if (ex == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sockerless memory: malformed exit report \"%s\"",
+                      name);
+        (void) ngx_delete_file(claim);
+        goto done;
+    }
+
+    code = (ngx_int_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(ex, "exitCode"));
+    xid = ngx_http_sockerless_json_str(ex, "exec");
+    finished = ngx_http_sockerless_json_str(ex, "finishedAt");
+    error = ngx_http_sockerless_json_str(ex, "error");
+
+    if (xid && *xid) {
+        (void) ngx_http_sockerless_exec_exited(ngx_cycle->log, xid, code);
+
+    } else {
+        s = (char *) ngx_http_sockerless_json_str(ex, "id");
+        (void) ngx_http_sockerless_container_exited(ngx_cycle->log,
+                                                    s ? s : name, code,
+                                                    finished, error);
+    }
+
+    (void) ngx_delete_file(claim);
+
+done:
+
+    ngx_destroy_pool(pool);
+}
+
+
+/* agents that die without an exit report */
+
+static ngx_int_t
+ngx_http_sockerless_memory_watch_agent(ngx_http_sockerless_memory_conf_t *mcf,
+    const char *id, ngx_pid_t pid)
+{
+    int                                  fd;
+    ngx_queue_t                         *q;
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_memory_agent_t  *a;
+
+    for (q = ngx_queue_head(&mcf->agents);
+         q != ngx_queue_sentinel(&mcf->agents);
+         q = ngx_queue_next(q))
+    {
+        a = ngx_queue_data(q, ngx_http_sockerless_memory_agent_t, queue);
+
+        if (a->pid == pid && ngx_strcmp(a->id, id) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    a = ngx_alloc(sizeof(ngx_http_sockerless_memory_agent_t), ngx_cycle->log);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) a->id, (u_char *) id, sizeof(a->id));
+    a->pid = pid;
+    a->mcf = mcf;
+    a->c = NULL;
+
+    fd = syscall(SYS_pidfd_open, pid, 0);
+
+    if (fd == -1) {
+        /* gone already */
+        ngx_http_sockerless_memory_agent_check(a);
+        ngx_free(a);
+        return NGX_OK;
+    }
+
+    c = ngx_get_connection(fd, ngx_cycle->log);
+    if (c == NULL) {
+        close(fd);
+        ngx_free(a);
+        return NGX_ERROR;
+    }
+
+    c->data = a;
+    c->read->handler = ngx_http_sockerless_memory_agent_gone;
+    c->read->log = ngx_cycle->log;
+    a->c = c;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        ngx_free(a);
+        return NGX_ERROR;
+    }
+
+    ngx_queue_insert_tail(&mcf->agents, &a->queue);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_memory_agent_gone(ngx_event_t *ev)
+{
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_memory_agent_t  *a;
+
+    c = ev->data;
+    a = c->data;
+
+    ngx_http_sockerless_memory_agent_check(a);
+
+    ngx_queue_remove(&a->queue);
+    ngx_close_connection(c);
+    ngx_free(a);
+}
+
+
+static void
+ngx_http_sockerless_memory_agent_check(ngx_http_sockerless_memory_agent_t *a)
+{
+    char             key[80], *path;
+    cJSON           *rec, *state, *sls;
+    ngx_pool_t      *pool;
+    ngx_file_info_t  fi;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", a->id);
+
+    rec = ngx_http_sockerless_store_get(pool, key);
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+
+    if (rec == NULL
+        || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))
+        || (ngx_pid_t) cJSON_GetNumberValue(
+               cJSON_GetObjectItemCaseSensitive(sls, "agent_pid")) != a->pid)
+    {
+        goto done;
+    }
+
+    path = ngx_pnalloc(pool, a->mcf->exits.len + 100);
+    if (path == NULL) {
+        goto done;
+    }
+
+    /* an exit report not yet claimed, or being claimed */
+
+    ngx_sprintf((u_char *) path, "%V/%s%Z", &a->mcf->exits, a->id);
+
+    if (ngx_file_info(path, &fi) != NGX_FILE_ERROR) {
+        goto done;
+    }
+
+    ngx_sprintf((u_char *) path, "%V/.claim.%s%Z", &a->mcf->exits, a->id);
+
+    if (ngx_file_info(path, &fi) != NGX_FILE_ERROR) {
+        goto done;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "sockerless memory: the agent of container %s (pid %P) "
+                  "exited without an exit report", a->id, a->pid);
+
+    /* the main process died with it (PR_SET_PDEATHSIG) */
+    (void) ngx_http_sockerless_container_exited(ngx_cycle->log, a->id,
+                                128 + SIGKILL, NULL,
+                                "sockerless agent exited unexpectedly");
+
+done:
+
+    ngx_destroy_pool(pool);
+}
+
+
+/* start */
+
+static ngx_int_t
+ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
+    const char *dir, const char *id, u_char *token)
+{
+    char                               *path;
+    cJSON                              *j, *conf, *img, *item, *env, *e;
+    u_char                             *p;
+    size_t                              len;
+    ngx_fd_t                            fd;
+    ngx_str_t                           ref;
+    const char                         *s, *hostname;
+    ngx_http_sockerless_main_conf_t    *smcf;
+    ngx_http_sockerless_memory_conf_t  *mcf;
+    char                                hosts[512];
+
+    smcf = ngx_http_sockerless_conf();
+    mcf = op->conf;
+
+    conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
+
+    j = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateObject());
+    if (j == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(j, "id", id);
+
+    s = ngx_http_sockerless_json_str(op->container, "Image");
+    ref.data = (u_char *) (s ? s : "");
+    ref.len = ngx_strlen(ref.data);
+
+    img = ngx_http_sockerless_image_find(op->pool, &ref);
+    if (img == NULL) {
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the image of the container is gone");
+        return NGX_DECLINED;
+    }
+
+    s = ngx_http_sockerless_json_str(
+            cJSON_GetObjectItemCaseSensitive(img, "_sls"), "rootfs");
+    cJSON_AddStringToObject(j, "image_rootfs", s ? s : "");
+    cJSON_AddStringToObject(j, "container_dir", dir);
+
+    len = ngx_strlen(dir) + 32;
+    path = ngx_pnalloc(op->pool, len);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) path, "%s/agent.sock%Z", dir);
+    cJSON_AddStringToObject(j, "socket", path);
+    ngx_sprintf((u_char *) path, "%s/container.log%Z", dir);
+    cJSON_AddStringToObject(j, "log", path);
+
+    p = ngx_pnalloc(op->pool, smcf->data_dir.len + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(p, "%V/exits%Z", &smcf->data_dir);
+    cJSON_AddStringToObject(j, "exit_dir", (char *) p);
+
+    item = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(op->container, "_sls"), "cmd");
+    cJSON_AddItemToObject(j, "cmd", cJSON_Duplicate(item, 1));
+
+    hostname = ngx_http_sockerless_json_str(conf, "Hostname");
+    if (hostname == NULL || *hostname == '\0') {
+        hostname = "localhost";
+    }
+
+    env = cJSON_CreateArray();
+    e = cJSON_GetObjectItemCaseSensitive(conf, "Env");
+
+    {
+        ngx_uint_t  has_path, has_home;
+        char        hn[300];
+
+        has_path = 0;
+        has_home = 0;
+
+        cJSON_ArrayForEach(item, e) {
+            if (cJSON_IsString(item)) {
+                if (ngx_strncmp(item->valuestring, "PATH=", 5) == 0) {
+                    has_path = 1;
+                }
+
+                if (ngx_strncmp(item->valuestring, "HOME=", 5) == 0) {
+                    has_home = 1;
+                }
+            }
+        }
+
+        /* what dockerd puts in every container's environment */
+
+        if (!has_path) {
+            cJSON_AddItemToArray(env, cJSON_CreateString(
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                "/sbin:/bin"));
+        }
+
+        snprintf(hn, sizeof(hn), "HOSTNAME=%s", hostname);
+        cJSON_AddItemToArray(env, cJSON_CreateString(hn));
+
+        cJSON_ArrayForEach(item, e) {
+            if (cJSON_IsString(item)) {
+                cJSON_AddItemToArray(env,
+                                     cJSON_CreateString(item->valuestring));
+            }
+        }
+
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conf, "Tty"))) {
+            cJSON_AddItemToArray(env, cJSON_CreateString("TERM=xterm"));
+        }
+
+        if (!has_home) {
+            /* the agent sets HOME from the user's passwd entry */
+        }
+    }
+
+    cJSON_AddItemToObject(j, "env", env);
+
+    s = ngx_http_sockerless_json_str(conf, "WorkingDir");
+    cJSON_AddStringToObject(j, "workdir", (s && *s) ? s : "/");
+    s = ngx_http_sockerless_json_str(conf, "User");
+    cJSON_AddStringToObject(j, "user", s ? s : "");
+    cJSON_AddStringToObject(j, "hostname", hostname);
+    cJSON_AddBoolToObject(j, "tty",
+                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conf, "Tty")));
+    cJSON_AddBoolToObject(j, "open_stdin",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conf,
+                                                               "OpenStdin")));
+    cJSON_AddBoolToObject(j, "stdin_once",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conf,
+                                                               "StdinOnce")));
+    cJSON_AddBoolToObject(j, "namespaces", mcf->namespaces);
+
+    snprintf(hosts, sizeof(hosts),
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+             "ip6-loopback\n127.0.0.1\t%s\n", hostname);
+    cJSON_AddStringToObject(j, "hosts", hosts);
+
+    /* host paths bound into the container: "src:dst[:ro]" */
+
+    item = cJSON_AddArrayToObject(j, "mounts");
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(
+                              cJSON_GetObjectItemCaseSensitive(op->container,
+                                                               "HostConfig"),
+                              "Binds"))
+    {
+        char   *b, *c1, *c2;
+        cJSON  *m;
+
+        if (!cJSON_IsString(e)) {
+            continue;
+        }
+
+        b = ngx_pnalloc(op->pool, ngx_strlen(e->valuestring) + 1);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn((u_char *) b, (u_char *) e->valuestring,
+                    ngx_strlen(e->valuestring) + 1);
+
+        c1 = strchr(b, ':');
+        if (c1 == NULL || b[0] != '/') {
+            op->status = NGX_HTTP_BAD_REQUEST;
+            ngx_str_set(&op->message, "only host-path binds "
+                        "(/host/path:/container/path[:ro]) are supported by "
+                        "the memory backend");
+            return NGX_DECLINED;
+        }
+
+        *c1++ = '\0';
+        c2 = strchr(c1, ':');
+        if (c2) {
+            *c2++ = '\0';
+        }
+
+        m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "source", b);
+        cJSON_AddStringToObject(m, "target", c1);
+        cJSON_AddBoolToObject(m, "readonly",
+                              c2 && ngx_strstr(c2, "ro") != NULL);
+        cJSON_AddItemToArray(item, m);
+    }
+
+    p = ngx_http_sockerless_json_print(op->pool, j, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) path, "%s/agent.json%Z", dir);
+
+    fd = ngx_open_file(path, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (write(fd, p, len) != (ssize_t) len) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      "write() to \"%s\" failed", path);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    (void) token;
+
+    return NGX_OK;
+}
+
+
+/*
+ * POST /containers/{id}/start: writes agent.json, fork+execs the agent
+ * (which daemonizes, so no worker is its parent) and reads one status line
+ * from a pipe: {"pid":N,...} once the main process runs, or {"error":..}.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
+{
+    int                                  fds[2];
+    char                                *dir, *cfg, *argv[7], *envp[2];
+    u_char                               rnd[32];
+    ngx_pid_t                            pid;
+    ngx_int_t                            rc;
+    const char                          *id;
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_main_conf_t     *smcf;
+    ngx_http_sockerless_memory_conf_t   *mcf;
+    ngx_http_sockerless_memory_start_t  *st;
+    u_char                               token[65], tokenv[96];
+
+    smcf = ngx_http_sockerless_conf();
+    mcf = op->conf;
+    st = op->state;
+    st->op = op;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    dir = (char *) ngx_http_sockerless_container_path(op->pool, id, NULL);
+    cfg = (char *) ngx_http_sockerless_container_path(op->pool, id,
+                                                      "agent.json");
+    if (dir == NULL || cfg == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_create_dir(dir, 0700) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_create_dir_n " \"%s\" failed", dir);
+        return NGX_ERROR;
+    }
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(token, rnd, sizeof(rnd));
+    token[64] = '\0';
+
+    rc = ngx_http_sockerless_memory_write_config(op, dir, id, token);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (pipe2(fds, O_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(tokenv, "SOCKERLESS_AGENT_TOKEN=%s%Z", token);
+
+    argv[0] = (char *) smcf->agent_path.data;
+    argv[1] = "run";
+    argv[2] = "--config";
+    argv[3] = cfg;
+    argv[4] = "--status-fd";
+    argv[5] = "3";
+    argv[6] = NULL;
+
+    envp[0] = (char *) tokenv;
+    envp[1] = NULL;
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "fork() failed");
+        close(fds[0]);
+        close(fds[1]);
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        sigset_t  set;
+
+        /* nginx ignores SIGPIPE; containers must not inherit that */
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+
+        if (dup2(fds[1], 3) == -1) {
+            _exit(1);
+        }
+
+        execve(argv[0], argv, envp);
+
+        (void) write(3, "{\"error\":\"cannot execute the sockerless agent\"}\n",
+                     sizeof("{\"error\":\"cannot execute the sockerless "
+                            "agent\"}\n") - 1);
+        _exit(1);
+    }
+
+    close(fds[1]);
+
+    st->child = pid;
+    st->len = 0;
+
+    if (ngx_nonblocking(fds[0]) == -1) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fds[0], op->log);
+    if (c == NULL) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c->data = st;
+    c->read->handler = ngx_http_sockerless_memory_status_read;
+    c->read->log = op->log;
+    st->status = c;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return NGX_ERROR;
+    }
+
+    st->timer.handler = ngx_http_sockerless_memory_status_timeout;
+    st->timer.data = st;
+    st->timer.log = op->log;
+    ngx_add_timer(&st->timer, mcf->start_timeout);
+
+    /* keep the token where the core stores the record */
+
+    {
+        cJSON  *sls;
+
+        sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+        if (sls == NULL) {
+            sls = cJSON_AddObjectToObject(op->container, "_sls");
+        }
+
+        cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
+        cJSON_AddStringToObject(sls, "token", (char *) token);
+    }
+
+    c->log->action = "starting the container's agent";
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_sockerless_memory_status_read(ngx_event_t *ev)
+{
+    ssize_t                              n;
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_memory_start_t  *st;
+
+    c = ev->data;
+    st = c->data;
+
+    for ( ;; ) {
+        if (st->len == sizeof(st->buf)) {
+            ngx_http_sockerless_memory_start_done(st, NGX_ERROR);
+            return;
+        }
+
+        n = read(c->fd, st->buf + st->len, sizeof(st->buf) - st->len);
+
+        if (n == -1 && ngx_errno == NGX_EAGAIN) {
+            return;
+        }
+
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            /* EOF: every writer closed the pipe */
+            ngx_http_sockerless_memory_start_done(st, NGX_OK);
+            return;
+        }
+
+        st->len += n;
+
+        if (ngx_strlchr(st->buf, st->buf + st->len, '\n')) {
+            ngx_http_sockerless_memory_start_done(st, NGX_OK);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_sockerless_memory_status_timeout(ngx_event_t *ev)
+{
+    ngx_http_sockerless_memory_start_t *st = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "sockerless memory: the agent did not report in time");
+
+    ngx_http_sockerless_memory_start_done(st, NGX_ERROR);
+}
+
+
+static ngx_pid_t
+ngx_http_sockerless_memory_ppid(ngx_pid_t pid)
+{
+    char      path[64], buf[512], *p;
+    ssize_t   n;
+    ngx_fd_t  fd;
+
+    ngx_sprintf((u_char *) path, "/proc/%P/stat%Z", pid);
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return 0;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) ngx_close_file(fd);
+
+    if (n <= 0) {
+        return 0;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid ...": comm may hold spaces and parens */
+
+    p = strrchr(buf, ')');
+    if (p == NULL || p[1] == '\0' || p[2] == '\0') {
+        return 0;
+    }
+
+    return (ngx_pid_t) atoi(p + 4);
+}
+
+
+static void
+ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
+    ngx_int_t rc)
+{
+    cJSON                     *res, *sls, *err;
+    ngx_pid_t                  pid, apid;
+    ngx_http_sockerless_op_t  *op;
+
+    op = st->op;
+
+    if (st->timer.timer_set) {
+        ngx_del_timer(&st->timer);
+    }
+
+    if (st->status) {
+        ngx_close_connection(st->status);
+        st->status = NULL;
+    }
+
+    res = NULL;
+
+    if (rc == NGX_OK && st->len > 0) {
+        res = ngx_http_sockerless_json_parse(op->pool, st->buf, st->len);
+    }
+
+    if (res == NULL) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "the sockerless agent failed to start "
+                    "(see agent.log in the container's directory)");
+        op->handler(op, NGX_ERROR);
+        return;
+    }
+
+    err = cJSON_GetObjectItemCaseSensitive(res, "error");
+
+    if (cJSON_IsString(err)) {
+        /* dockerd: "failed to create task for container: ..." */
+        op->status = NGX_HTTP_BAD_REQUEST;
+        op->message.len = ngx_strlen(err->valuestring)
+                          + sizeof("failed to create task for container: "
+                                   "failed to create shim task: OCI runtime "
+                                   "create failed: : unknown");
+        op->message.data = ngx_pnalloc(op->pool, op->message.len);
+        if (op->message.data) {
+            op->message.len = ngx_sprintf(op->message.data,
+                                "failed to create task for container: "
+                                "failed to create shim task: OCI runtime "
+                                "create failed: %s: unknown",
+                                err->valuestring)
+                              - op->message.data;
+        }
+
+        op->handler(op, NGX_ERROR);
+        return;
+    }
+
+    pid = (ngx_pid_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(res, "pid"));
+    apid = (ngx_pid_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(res, "agent_pid"));
+
+    if (apid <= 0) {
+        apid = ngx_http_sockerless_memory_ppid(pid);
+    }
+
+    op->result = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateObject());
+    if (op->result == NULL) {
+        op->handler(op, NGX_ERROR);
+        return;
+    }
+
+    cJSON_AddNumberToObject(op->result, "Pid", pid);
+
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "agent_pid");
+    cJSON_AddNumberToObject(sls, "agent_pid", apid);
+
+    if (apid > 0) {
+        (void) ngx_http_sockerless_memory_watch_agent(op->conf,
+                         ngx_http_sockerless_json_str(op->container, "Id"),
+                         apid);
+    }
+
+    op->handler(op, NGX_OK);
+}
+
+
+/* signals: to the main process, as dockerd's kill */
+
+static ngx_int_t
+ngx_http_sockerless_memory_kill(ngx_http_sockerless_op_t *op)
+{
+    ngx_pid_t  pid;
+
+    pid = (ngx_pid_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(op->container, "State"),
+              "Pid"));
+
+    if (pid <= 0) {
+        op->status = NGX_HTTP_CONFLICT;
+        ngx_str_set(&op->message, "the container has no process");
+        return NGX_ERROR;
+    }
+
+    if (kill(pid, (int) op->signal) == -1 && ngx_errno != ESRCH) {
+        ngx_log_error(NGX_LOG_ERR, op->log, ngx_errno,
+                      "sockerless memory: kill(%P, %i) failed", pid,
+                      op->signal);
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "sending the signal failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* every process of the container: those in the main process' PID ns */
+
+static ngx_int_t
+ngx_http_sockerless_memory_signal_all(cJSON *rec, int sig)
+{
+    DIR            *dir;
+    char            path[64], ns[64], mine[64];
+    ssize_t         n;
+    ngx_pid_t       pid, p;
+    struct dirent  *de;
+
+    pid = (ngx_pid_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(rec, "State"), "Pid"));
+
+    if (pid <= 0) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", pid);
+
+    n = readlink(path, mine, sizeof(mine) - 1);
+    if (n <= 0) {
+        return NGX_ERROR;
+    }
+
+    mine[n] = '\0';
+
+    if (kill(pid, sig) == -1) {
+        return NGX_ERROR;
+    }
+
+    dir = opendir("/proc");
+    if (dir == NULL) {
+        return NGX_OK;
+    }
+
+    while ((de = readdir(dir)) != NULL) {
+        p = atoi(de->d_name);
+        if (p <= 0 || p == pid) {
+            continue;
+        }
+
+        ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", p);
+
+        n = readlink(path, ns, sizeof(ns) - 1);
+        if (n <= 0) {
+            continue;
+        }
+
+        ns[n] = '\0';
+
+        if (ngx_strcmp(ns, mine) == 0) {
+            (void) kill(p, sig);
+        }
+    }
+
+    closedir(dir);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_pause(ngx_http_sockerless_op_t *op)
+{
+    if (ngx_http_sockerless_memory_signal_all(op->container, SIGSTOP)
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "cannot pause the container's processes");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_unpause(ngx_http_sockerless_op_t *op)
+{
+    if (ngx_http_sockerless_memory_signal_all(op->container, SIGCONT)
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "cannot resume the container's processes");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_sockerless_memory_rm(const char *path, const struct stat *sb,
+    int flag, struct FTW *ftw)
+{
+    (void) remove(path);
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
+{
+    char        *dir;
+    cJSON       *sls;
+    ngx_pid_t    apid;
+    const char  *id;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+
+    apid = (ngx_pid_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"));
+
+    if (apid > 0
+        && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(op->container, "State"),
+               "Running")))
+    {
+        (void) kill(apid, SIGKILL);
+    }
+
+    dir = (char *) ngx_http_sockerless_container_path(op->pool, id, NULL);
+    if (dir == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* overlay upper dirs of one container are small: done inline */
+    (void) nftw(dir, ngx_http_sockerless_memory_rm, 16,
+                FTW_DEPTH|FTW_PHYS|FTW_MOUNT);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
+{
+    DIR            *dir;
+    char            path[64], ns[64], mine[64], buf[4096], *p, *q;
+    cJSON          *titles, *procs, *row;
+    ssize_t         n;
+    ngx_fd_t        fd;
+    ngx_pid_t       pid, pp;
+    struct dirent  *de;
+    char            num[32];
+
+    pid = (ngx_pid_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(op->container, "State"),
+              "Pid"));
+
+    ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", pid);
+
+    n = readlink(path, mine, sizeof(mine) - 1);
+    if (n <= 0) {
+        op->status = NGX_HTTP_CONFLICT;
+        ngx_str_set(&op->message, "the container has no process");
+        return NGX_ERROR;
+    }
+
+    mine[n] = '\0';
+
+    op->result = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateObject());
+    if (op->result == NULL) {
+        return NGX_ERROR;
+    }
+
+    titles = cJSON_AddArrayToObject(op->result, "Titles");
+    cJSON_AddItemToArray(titles, cJSON_CreateString("PID"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("PPID"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("CMD"));
+
+    procs = cJSON_AddArrayToObject(op->result, "Processes");
+
+    dir = opendir("/proc");
+    if (dir == NULL) {
+        return NGX_OK;
+    }
+
+    while ((de = readdir(dir)) != NULL) {
+        pp = atoi(de->d_name);
+        if (pp <= 0) {
+            continue;
+        }
+
+        ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", pp);
+
+        n = readlink(path, ns, sizeof(ns) - 1);
+        if (n <= 0) {
+            continue;
+        }
+
+        ns[n] = '\0';
+
+        if (ngx_strcmp(ns, mine) != 0) {
+            continue;
+        }
+
+        ngx_sprintf((u_char *) path, "/proc/%P/cmdline%Z", pp);
+
+        fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        if (fd == NGX_INVALID_FILE) {
+            continue;
+        }
+
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) ngx_close_file(fd);
+
+        if (n <= 0) {
+            continue;
+        }
+
+        buf[n] = '\0';
+
+        for (q = buf; q < buf + n - 1; q++) {
+            if (*q == '\0') {
+                *q = ' ';
+            }
+        }
+
+        row = cJSON_CreateArray();
+        ngx_sprintf((u_char *) num, "%P%Z", pp);
+        cJSON_AddItemToArray(row, cJSON_CreateString(num));
+        ngx_sprintf((u_char *) num, "%P%Z",
+                    ngx_http_sockerless_memory_ppid(pp));
+        cJSON_AddItemToArray(row, cJSON_CreateString(num));
+        p = buf;
+        cJSON_AddItemToArray(row, cJSON_CreateString(p));
+        cJSON_AddItemToArray(procs, row);
+    }
+
+    closedir(dir);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_stats(ngx_http_sockerless_op_t *op)
+{
+    DIR            *dir;
+    char            path[64], ns[64], mine[64], buf[1024], *p;
+    cJSON          *s, *cpu, *usage, *mem, *pre;
+    ssize_t         n;
+    ngx_fd_t        fd;
+    ngx_pid_t       pid, pp;
+    uint64_t        ticks, rss, procs;
+    struct dirent  *de;
+    char            now[64];
+    unsigned long   ut, stt;
+    long            pages;
+
+    pid = (ngx_pid_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(op->container, "State"),
+              "Pid"));
+
+    ticks = 0;
+    rss = 0;
+    procs = 0;
+    mine[0] = '\0';
+
+    ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", pid);
+
+    n = (pid > 0) ? readlink(path, mine, sizeof(mine) - 1) : -1;
+
+    if (n > 0) {
+        mine[n] = '\0';
+
+        dir = opendir("/proc");
+
+        while (dir && (de = readdir(dir)) != NULL) {
+            pp = atoi(de->d_name);
+            if (pp <= 0) {
+                continue;
+            }
+
+            ngx_sprintf((u_char *) path, "/proc/%P/ns/pid%Z", pp);
+
+            n = readlink(path, ns, sizeof(ns) - 1);
+            if (n <= 0) {
+                continue;
+            }
+
+            ns[n] = '\0';
+
+            if (ngx_strcmp(ns, mine) != 0) {
+                continue;
+            }
+
+            ngx_sprintf((u_char *) path, "/proc/%P/stat%Z", pp);
+
+            fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+            if (fd == NGX_INVALID_FILE) {
+                continue;
+            }
+
+            n = read(fd, buf, sizeof(buf) - 1);
+            (void) ngx_close_file(fd);
+
+            if (n <= 0) {
+                continue;
+            }
+
+            buf[n] = '\0';
+
+            p = strrchr(buf, ')');
+            if (p == NULL) {
+                continue;
+            }
+
+            /* fields 14 utime, 15 stime, 24 rss after "pid (comm)" */
+            if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                       "%lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+                       &ut, &stt, &pages)
+                == 3)
+            {
+                ticks += ut + stt;
+                rss += (uint64_t) pages * ngx_pagesize;
+                procs++;
+            }
+        }
+
+        if (dir) {
+            closedir(dir);
+        }
+    }
+
+    op->result = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateObject());
+    if (op->result == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = op->result;
+
+    ngx_http_sockerless_now(now, sizeof(now));
+    cJSON_AddStringToObject(s, "read", now);
+    cJSON_AddStringToObject(s, "preread", "0001-01-01T00:00:00Z");
+    cJSON_AddStringToObject(s, "id",
+                        ngx_http_sockerless_json_str(op->container, "Id"));
+    cJSON_AddStringToObject(s, "name",
+                        ngx_http_sockerless_json_str(op->container, "Name"));
+
+    cpu = cJSON_AddObjectToObject(s, "cpu_stats");
+    usage = cJSON_AddObjectToObject(cpu, "cpu_usage");
+    cJSON_AddNumberToObject(usage, "total_usage",
+                        (double) ticks * (1e9 / sysconf(_SC_CLK_TCK)));
+    cJSON_AddNumberToObject(usage, "usage_in_kernelmode", 0);
+    cJSON_AddNumberToObject(usage, "usage_in_usermode", 0);
+
+    {
+        struct timespec  ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        cJSON_AddNumberToObject(cpu, "system_cpu_usage",
+                       (double) ts.tv_sec * 1e9 * ngx_ncpu + ts.tv_nsec);
+    }
+
+    cJSON_AddNumberToObject(cpu, "online_cpus", ngx_ncpu);
+
+    pre = cJSON_AddObjectToObject(s, "precpu_stats");
+    usage = cJSON_AddObjectToObject(pre, "cpu_usage");
+    cJSON_AddNumberToObject(usage, "total_usage", 0);
+    cJSON_AddNumberToObject(pre, "system_cpu_usage", 0);
+    cJSON_AddNumberToObject(pre, "online_cpus", ngx_ncpu);
+
+    mem = cJSON_AddObjectToObject(s, "memory_stats");
+    cJSON_AddNumberToObject(mem, "usage", (double) rss);
+
+    {
+        struct sysinfo  si;
+
+        if (sysinfo(&si) == 0) {
+            cJSON_AddNumberToObject(mem, "limit",
+                                    (double) si.totalram * si.mem_unit);
+        }
+    }
+
+    p = (char *) cJSON_AddObjectToObject(s, "pids_stats");
+    cJSON_AddNumberToObject((cJSON *) p, "current", (double) procs);
+    cJSON_AddObjectToObject(s, "blkio_stats");
+    cJSON_AddNumberToObject(s, "num_procs", 0);
+    cJSON_AddObjectToObject(s, "storage_stats");
+    cJSON_AddObjectToObject(s, "networks");
+
+    return NGX_OK;
+}

@@ -1,0 +1,3442 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * Containers: create, list, inspect and the state machine (start, stop,
+ * kill, restart, pause, rename, wait, remove, prune, top, stats) that
+ * every backend shares. Backends only make processes run and stop.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_stream.h>
+#include <sls_id.h>
+#include <openssl/rand.h>
+
+
+#define NGX_HTTP_SOCKERLESS_ZERO_TIME  "0001-01-01T00:00:00Z"
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    ngx_http_sockerless_op_t       op;
+    ngx_http_sockerless_watch_t    watch;
+    ngx_event_t                    timer;
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                           started[64];
+    ngx_int_t                      condition;
+    ngx_int_t                      exit_code;
+    unsigned                       then_start:1;
+    unsigned                       background:1;
+    unsigned                       seen_running:1;
+    unsigned                       done:1;
+} ngx_http_sockerless_cctx_t;
+
+
+#define NGX_HTTP_SOCKERLESS_WAIT_NOT_RUNNING  0
+#define NGX_HTTP_SOCKERLESS_WAIT_NEXT_EXIT    1
+#define NGX_HTTP_SOCKERLESS_WAIT_REMOVED      2
+
+
+static ngx_int_t ngx_http_sockerless_container_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_list(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_inspect(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_start(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_stop(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_restart(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_kill(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_pause(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_unpause(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_rename(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_wait(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_delete(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_top(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_container_stats(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
+static ngx_int_t ngx_http_sockerless_not_found(ngx_http_request_t *r,
+    ngx_str_t *ref, ngx_uint_t ambiguous);
+static cJSON *ngx_http_sockerless_state_new(void);
+static ngx_int_t ngx_http_sockerless_is(cJSON *rec, const char *field);
+static ngx_int_t ngx_http_sockerless_name_reserve(void *data, cJSON **value);
+static ngx_int_t ngx_http_sockerless_name_release(const char *name,
+    const char *id);
+static ngx_int_t ngx_http_sockerless_run(ngx_http_sockerless_cctx_t *ctx,
+    cJSON *rec);
+static void ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_sockerless_run_record(void *data, cJSON **value);
+static void ngx_http_sockerless_cctx_finish(ngx_http_sockerless_cctx_t *ctx,
+    ngx_int_t rc);
+static void ngx_http_sockerless_cctx_cleanup(void *data);
+static ngx_http_sockerless_cctx_t *ngx_http_sockerless_cctx(
+    ngx_http_request_t *r, cJSON *rec);
+static ngx_int_t ngx_http_sockerless_signal(ngx_http_sockerless_cctx_t *ctx,
+    cJSON *rec, ngx_int_t sig);
+static void ngx_http_sockerless_stop_watch(ngx_http_sockerless_watch_t *w);
+static void ngx_http_sockerless_stop_timer(ngx_event_t *ev);
+static void ngx_http_sockerless_wait_watch(ngx_http_sockerless_watch_t *w);
+static ngx_int_t ngx_http_sockerless_last_exit(ngx_pool_t *pool,
+    const char *id);
+static ngx_int_t ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log,
+    cJSON *rec);
+static ngx_int_t ngx_http_sockerless_set_state(void *data, cJSON **value);
+static ngx_int_t ngx_http_sockerless_exit_record(void *data, cJSON **value);
+static void ngx_http_sockerless_restart_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_sockerless_filters_match(ngx_pool_t *pool,
+    cJSON *filters, cJSON *rec, cJSON *before, cJSON *since);
+static void ngx_http_sockerless_human(char *buf, size_t size, time_t d);
+static time_t ngx_http_sockerless_parse_time(const char *s);
+static cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
+    ngx_uint_t size);
+
+
+ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[] = {
+
+    { NGX_HTTP_POST, ngx_string("/containers/create"),
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_BODY,
+      ngx_http_sockerless_container_create },
+
+    { NGX_HTTP_GET|NGX_HTTP_HEAD, ngx_string("/containers/json"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_container_list },
+
+    { NGX_HTTP_POST, ngx_string("/containers/prune"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_container_prune },
+
+    { NGX_HTTP_GET|NGX_HTTP_HEAD, ngx_string("/containers/"),
+      ngx_string("json"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_inspect },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("start"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_start },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("stop"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_stop },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("restart"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_restart },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("kill"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_kill },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("pause"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_pause },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("unpause"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_unpause },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("rename"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_rename },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("wait"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_wait },
+
+    { NGX_HTTP_GET, ngx_string("/containers/"),
+      ngx_string("top"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_top },
+
+    { NGX_HTTP_GET, ngx_string("/containers/"),
+      ngx_string("stats"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_stats },
+
+    { NGX_HTTP_GET, ngx_string("/containers/"),
+      ngx_string("logs"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_logs },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("attach"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_attach },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("resize"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_resize },
+
+    { NGX_HTTP_POST, ngx_string("/containers/"),
+      ngx_string("exec"),
+      NGX_HTTP_SOCKERLESS_ROUTE_ID|NGX_HTTP_SOCKERLESS_ROUTE_BODY,
+      ngx_http_sockerless_exec_create },
+
+    { NGX_HTTP_DELETE, ngx_string("/containers/"),
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_container_delete },
+
+    { 0, ngx_null_string, ngx_null_string, 0, NULL }
+};
+
+
+/* the signal names dockerd accepts, with or without "SIG" */
+
+static struct {
+    const char  *name;
+    ngx_int_t    signo;
+} ngx_http_sockerless_signals[] = {
+    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+    { "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+    { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+    { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
+    { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+    { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+    { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+    { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
+    { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+    { "POLL", SIGPOLL }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+    { NULL, 0 }
+};
+
+
+ngx_int_t
+ngx_http_sockerless_signal_parse(ngx_str_t *s)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_int_t    n;
+    ngx_uint_t   i;
+
+    p = s->data;
+    len = s->len;
+
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoi(p, len);
+    if (n != NGX_ERROR) {
+        return (n > 0 && n < 65) ? n : NGX_ERROR;
+    }
+
+    if (len > 3 && ngx_strncasecmp(p, (u_char *) "SIG", 3) == 0) {
+        p += 3;
+        len -= 3;
+    }
+
+    for (i = 0; ngx_http_sockerless_signals[i].name; i++) {
+        if (ngx_strlen(ngx_http_sockerless_signals[i].name) == len
+            && ngx_strncasecmp(p, (u_char *) ngx_http_sockerless_signals[i].name,
+                               len)
+               == 0)
+        {
+            return ngx_http_sockerless_signals[i].signo;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+u_char *
+ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
+    const char *file)
+{
+    u_char                           *p;
+    size_t                            len;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_sockerless_conf();
+
+    len = smcf->data_dir.len + sizeof("/containers//") + ngx_strlen(id)
+          + (file ? ngx_strlen(file) : 0);
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (file) {
+        ngx_sprintf(p, "%V/containers/%s/%s%Z", &smcf->data_dir, id, file);
+
+    } else {
+        ngx_sprintf(p, "%V/containers/%s%Z", &smcf->data_dir, id);
+    }
+
+    return p;
+}
+
+
+typedef struct {
+    ngx_pool_t   *pool;
+    const char   *ref;
+    size_t        len;
+    cJSON        *found;
+    ngx_uint_t    count;
+} ngx_http_sockerless_prefix_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_prefix_scan(void *data, const char *key, cJSON *value)
+{
+    ngx_http_sockerless_prefix_t *ps = data;
+
+    ps->found = value;
+    ps->count++;
+
+    return (ps->count > 1) ? NGX_DONE : NGX_OK;
+}
+
+
+cJSON *
+ngx_http_sockerless_container_lookup(ngx_pool_t *pool, ngx_str_t *ref,
+    ngx_uint_t *ambiguous)
+{
+    char                          *key;
+    cJSON                         *rec, *n;
+    ngx_str_t                      name;
+    ngx_http_sockerless_prefix_t   ps;
+
+    *ambiguous = 0;
+
+    if (ref->len == 0 || ref->len > 256) {
+        return NULL;
+    }
+
+    key = ngx_pnalloc(pool, ref->len + 8);
+    if (key == NULL) {
+        return NULL;
+    }
+
+    /* an exact id */
+
+    ngx_sprintf((u_char *) key, "c/%V%Z", ref);
+
+    if (ref->len == NGX_HTTP_SOCKERLESS_ID_LEN) {
+        rec = ngx_http_sockerless_store_get(pool, key);
+        if (rec) {
+            return rec;
+        }
+    }
+
+    /* a name */
+
+    name = *ref;
+
+    if (name.len && name.data[0] == '/') {
+        name.data++;
+        name.len--;
+    }
+
+    ngx_sprintf((u_char *) key, "n/%V%Z", &name);
+
+    n = ngx_http_sockerless_store_get(pool, key);
+    if (n && ngx_http_sockerless_json_str(n, "Id")) {
+        ngx_sprintf((u_char *) key, "c/%s%Z",
+                    ngx_http_sockerless_json_str(n, "Id"));
+
+        rec = ngx_http_sockerless_store_get(pool, key);
+        if (rec) {
+            return rec;
+        }
+    }
+
+    /* a unique id prefix */
+
+    if (strspn((char *) ref->data, "0123456789abcdef") < ref->len) {
+        return NULL;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%V%Z", ref);
+
+    ngx_memzero(&ps, sizeof(ngx_http_sockerless_prefix_t));
+    ps.pool = pool;
+
+    if (ngx_http_sockerless_store_scan(pool, key,
+                                       ngx_http_sockerless_prefix_scan, &ps)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ps.count > 1) {
+        *ambiguous = 1;
+        return NULL;
+    }
+
+    return ps.found;
+}
+
+
+cJSON *
+ngx_http_sockerless_container_find(ngx_pool_t *pool, ngx_str_t *ref)
+{
+    ngx_uint_t  ambiguous;
+
+    return ngx_http_sockerless_container_lookup(pool, ref, &ambiguous);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_not_found(ngx_http_request_t *r, ngx_str_t *ref,
+    ngx_uint_t ambiguous)
+{
+    if (ambiguous) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                          "multiple IDs found with provided prefix: %V", ref);
+    }
+
+    return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                          "No such container: %V", ref);
+}
+
+
+static cJSON *
+ngx_http_sockerless_find_or_fail(ngx_http_request_t *r, ngx_str_t *ref,
+    ngx_int_t *rc)
+{
+    cJSON       *rec;
+    ngx_uint_t   ambiguous;
+
+    rec = ngx_http_sockerless_container_lookup(r->pool, ref, &ambiguous);
+    if (rec == NULL) {
+        *rc = ngx_http_sockerless_not_found(r, ref, ambiguous);
+    }
+
+    return rec;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_is(cJSON *rec, const char *field)
+{
+    cJSON  *state;
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, field));
+}
+
+
+static const char *
+ngx_http_sockerless_id(cJSON *rec)
+{
+    const char  *id;
+
+    id = ngx_http_sockerless_json_str(rec, "Id");
+
+    return id ? id : "";
+}
+
+
+static cJSON *
+ngx_http_sockerless_state_new(void)
+{
+    cJSON  *s;
+
+    s = cJSON_CreateObject();
+    if (s == NULL) {
+        return NULL;
+    }
+
+    cJSON_AddStringToObject(s, "Status", "created");
+    cJSON_AddFalseToObject(s, "Running");
+    cJSON_AddFalseToObject(s, "Paused");
+    cJSON_AddFalseToObject(s, "Restarting");
+    cJSON_AddFalseToObject(s, "OOMKilled");
+    cJSON_AddFalseToObject(s, "Dead");
+    cJSON_AddNumberToObject(s, "Pid", 0);
+    cJSON_AddNumberToObject(s, "ExitCode", 0);
+    cJSON_AddStringToObject(s, "Error", "");
+    cJSON_AddStringToObject(s, "StartedAt", NGX_HTTP_SOCKERLESS_ZERO_TIME);
+    cJSON_AddStringToObject(s, "FinishedAt", NGX_HTTP_SOCKERLESS_ZERO_TIME);
+
+    return s;
+}
+
+
+static void
+ngx_http_sockerless_replace(cJSON *obj, const char *name, cJSON *item)
+{
+    if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item);
+
+    } else {
+        cJSON_AddItemToObject(obj, name, item);
+    }
+}
+
+
+static cJSON *
+ngx_http_sockerless_field(cJSON *obj, const char *name)
+{
+    cJSON  *item;
+
+    /* Go's encoding/json matches field names case-insensitively */
+
+    item = cJSON_GetObjectItem(obj, name);
+
+    if (item == NULL || cJSON_IsNull(item)) {
+        return NULL;
+    }
+
+    return item;
+}
+
+
+/* Env lists: later entries override earlier ones with the same key */
+
+static void
+ngx_http_sockerless_env_merge(cJSON *env, cJSON *add)
+{
+    int     i, n;
+    size_t  klen;
+    cJSON  *e, *old;
+    char   *eq;
+
+    cJSON_ArrayForEach(e, add) {
+        if (!cJSON_IsString(e)) {
+            continue;
+        }
+
+        eq = strchr(e->valuestring, '=');
+        klen = eq ? (size_t) (eq - e->valuestring) : strlen(e->valuestring);
+
+        n = cJSON_GetArraySize(env);
+
+        for (i = 0; i < n; i++) {
+            old = cJSON_GetArrayItem(env, i);
+
+            if (cJSON_IsString(old)
+                && strncmp(old->valuestring, e->valuestring, klen) == 0
+                && (old->valuestring[klen] == '='
+                    || old->valuestring[klen] == '\0'))
+            {
+                cJSON_DeleteItemFromArray(env, i);
+                break;
+            }
+        }
+
+        cJSON_AddItemToArray(env, cJSON_CreateString(e->valuestring));
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_strings(cJSON *a)
+{
+    cJSON  *e;
+
+    if (a == NULL) {
+        return 1;
+    }
+
+    if (!cJSON_IsArray(a)) {
+        return 0;
+    }
+
+    cJSON_ArrayForEach(e, a) {
+        if (!cJSON_IsString(e)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+typedef struct {
+    const char  *id;
+    const char  *owner;
+} ngx_http_sockerless_name_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_name_reserve(void *data, cJSON **value)
+{
+    ngx_http_sockerless_name_t *nm = data;
+
+    cJSON  *n;
+
+    if (*value != NULL) {
+        nm->owner = ngx_http_sockerless_json_str(*value, "Id");
+        return NGX_DECLINED;
+    }
+
+    n = cJSON_CreateObject();
+    if (n == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(n, "Id", nm->id);
+
+    if (ngx_http_sockerless_json_bind(ngx_cycle->pool, n) == NULL) {
+        return NGX_ERROR;
+    }
+
+    *value = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_name_owned(void *data, cJSON **value)
+{
+    const char  *id = data;
+    const char  *owner;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    owner = ngx_http_sockerless_json_str(*value, "Id");
+
+    if (owner == NULL || ngx_strcmp(owner, id) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_name_release(const char *name, const char *id)
+{
+    char        key[300];
+    ngx_pool_t *pool;
+    ngx_int_t   rc;
+
+    if (name[0] == '/') {
+        name++;
+    }
+
+    if (ngx_strlen(name) > 256) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) key, "n/%s%Z", name);
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_sockerless_store_update(pool, key,
+                                          ngx_http_sockerless_name_owned,
+                                          (void *) id);
+    ngx_destroy_pool(pool);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                        *key, *iname;
+    cJSON                       *body, *hc, *img, *iconf, *rec, *conf, *env;
+    cJSON                       *cmd, *ep, *args_a, *labels, *item, *w, *pcmd;
+    cJSON                       *sls;
+    u_char                      *p;
+    ngx_int_t                    rc;
+    ngx_str_t                    name, image;
+    uint32_t                     rnd[2];
+    const char                  *s;
+    ngx_http_sockerless_name_t   nm;
+    char                         id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                         now[64], rname[128];
+
+    body = args->body;
+
+    if (body == NULL || !cJSON_IsObject(body)) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "config cannot be empty in order to create a "
+                        "container");
+    }
+
+    s = ngx_http_sockerless_json_str(body, "Image");
+    if (s == NULL || *s == '\0') {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "config cannot be empty in order to create a "
+                        "container");
+    }
+
+    image.data = (u_char *) s;
+    image.len = ngx_strlen(s);
+
+    hc = ngx_http_sockerless_field(body, "HostConfig");
+
+    if ((hc && !cJSON_IsObject(hc))
+        || !ngx_http_sockerless_strings(ngx_http_sockerless_field(body, "Env"))
+        || !ngx_http_sockerless_strings(ngx_http_sockerless_field(body, "Cmd"))
+        || !ngx_http_sockerless_strings(
+                              ngx_http_sockerless_field(body, "Entrypoint")))
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "invalid JSON: the container configuration has "
+                        "fields of the wrong type");
+    }
+
+    img = ngx_http_sockerless_image_find(r->pool, &image);
+    if (img == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such image: %V", &image);
+    }
+
+    /* the name */
+
+    if (ngx_http_sockerless_arg(r, "name", &name) == NGX_OK && name.len) {
+        if (!sls_name_valid((char *) name.data, name.len)) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "Invalid container name (%V), only "
+                        "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", &name);
+        }
+
+        if (name.data[0] == '/') {
+            name.data++;
+            name.len--;
+        }
+
+    } else {
+        ngx_str_null(&name);
+    }
+
+    ngx_http_sockerless_random_id(id);
+    ngx_http_sockerless_now(now, sizeof(now));
+
+    nm.id = id;
+    nm.owner = NULL;
+
+    key = ngx_pnalloc(r->pool, 300);
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for ( ;; ) {
+        if (name.len == 0) {
+            (void) RAND_bytes((u_char *) rnd, sizeof(rnd));
+            sls_name_random(rname, sizeof(rname), rnd[0], rnd[1]);
+            iname = rname;
+
+        } else {
+            iname = ngx_http_sockerless_cstr(r->pool, &name);
+            if (iname == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+        ngx_sprintf((u_char *) key, "n/%s%Z", iname);
+
+        rc = ngx_http_sockerless_store_update(r->pool, key,
+                                         ngx_http_sockerless_name_reserve,
+                                         &nm);
+        if (rc == NGX_OK) {
+            break;
+        }
+
+        if (rc != NGX_DECLINED) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (name.len) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "Conflict. The container name \"/%s\" is already in "
+                        "use by container \"%s\". You have to remove (or "
+                        "rename) that container to be able to reuse that "
+                        "name.", iname, nm.owner ? nm.owner : "");
+        }
+    }
+
+    /* Config: the image's defaults overridden by the request */
+
+    iconf = cJSON_GetObjectItemCaseSensitive(img, "Config");
+
+    conf = ngx_http_sockerless_json_bind(r->pool, cJSON_Duplicate(body, 1));
+    if (conf == NULL) {
+        goto failed;
+    }
+
+    cJSON_DeleteItemFromObject(conf, "HostConfig");
+    cJSON_DeleteItemFromObject(conf, "NetworkingConfig");
+
+    env = cJSON_CreateArray();
+    ngx_http_sockerless_env_merge(env,
+                           cJSON_GetObjectItemCaseSensitive(iconf, "Env"));
+    ngx_http_sockerless_env_merge(env, ngx_http_sockerless_field(body, "Env"));
+    cJSON_DeleteItemFromObject(conf, "Env");
+    cJSON_AddItemToObject(conf, "Env", env);
+
+    ep = ngx_http_sockerless_field(body, "Entrypoint");
+    cmd = ngx_http_sockerless_field(body, "Cmd");
+
+    if (ep == NULL) {
+        ep = cJSON_GetObjectItemCaseSensitive(iconf, "Entrypoint");
+
+        if (cmd == NULL || cJSON_GetArraySize(cmd) == 0) {
+            cmd = cJSON_GetObjectItemCaseSensitive(iconf, "Cmd");
+        }
+    }
+
+    if (cJSON_IsArray(ep) && cJSON_GetArraySize(ep) == 1
+        && ngx_strlen(cJSON_GetArrayItem(ep, 0)->valuestring) == 0)
+    {
+        /* --entrypoint "" resets it */
+        ep = NULL;
+    }
+
+    cJSON_DeleteItemFromObject(conf, "Cmd");
+    cJSON_DeleteItemFromObject(conf, "Entrypoint");
+    cJSON_AddItemToObject(conf, "Cmd", cJSON_IsArray(cmd)
+                          ? cJSON_Duplicate(cmd, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(conf, "Entrypoint", cJSON_IsArray(ep)
+                          ? cJSON_Duplicate(ep, 1) : cJSON_CreateNull());
+
+    pcmd = cJSON_CreateArray();
+
+    cJSON_ArrayForEach(item, ep) {
+        cJSON_AddItemToArray(pcmd, cJSON_CreateString(item->valuestring));
+    }
+
+    cJSON_ArrayForEach(item, cmd) {
+        cJSON_AddItemToArray(pcmd, cJSON_CreateString(item->valuestring));
+    }
+
+    if (cJSON_GetArraySize(pcmd) == 0) {
+        cJSON_Delete(pcmd);
+        (void) ngx_http_sockerless_name_release(iname, id);
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "no command specified");
+    }
+
+    if (ngx_http_sockerless_json_bind(r->pool, pcmd) == NULL) {
+        goto failed;
+    }
+
+#define sls_default(field, dflt)                                             \
+    if (ngx_http_sockerless_field(conf, field) == NULL) {                    \
+        item = cJSON_GetObjectItemCaseSensitive(iconf, field);               \
+        cJSON_DeleteItemFromObject(conf, field);                             \
+        cJSON_AddItemToObject(conf, field,                                   \
+                              item ? cJSON_Duplicate(item, 1) : (dflt));     \
+    }
+
+    sls_default("WorkingDir", cJSON_CreateString(""));
+    sls_default("User", cJSON_CreateString(""));
+    sls_default("StopSignal", cJSON_CreateNull());
+    sls_default("ExposedPorts", cJSON_CreateNull());
+    sls_default("Volumes", cJSON_CreateNull());
+    sls_default("Healthcheck", cJSON_CreateNull());
+    sls_default("OnBuild", cJSON_CreateNull());
+
+#undef sls_default
+
+    if (ngx_http_sockerless_field(conf, "Hostname") == NULL
+        || ngx_strlen(ngx_http_sockerless_json_str(conf, "Hostname")) == 0)
+    {
+        cJSON_DeleteItemFromObject(conf, "Hostname");
+        item = cJSON_CreateString("");
+        ngx_memcpy(item->valuestring, id, 0);
+        cJSON_AddItemToObject(conf, "Hostname", item);
+        cJSON_free(item->valuestring);
+        item->valuestring = strndup(id, 12);
+    }
+
+    labels = cJSON_CreateObject();
+    w = cJSON_GetObjectItemCaseSensitive(iconf, "Labels");
+    cJSON_ArrayForEach(item, w) {
+        cJSON_AddItemToObject(labels, item->string,
+                              cJSON_Duplicate(item, 1));
+    }
+
+    w = ngx_http_sockerless_field(body, "Labels");
+    cJSON_ArrayForEach(item, w) {
+        cJSON_DeleteItemFromObjectCaseSensitive(labels, item->string);
+        cJSON_AddItemToObject(labels, item->string,
+                              cJSON_Duplicate(item, 1));
+    }
+
+    cJSON_DeleteItemFromObject(conf, "Labels");
+    cJSON_AddItemToObject(conf, "Labels", labels);
+
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(conf, "Image"))) {
+        goto failed;
+    }
+
+    /* the record: dockerd's inspect document */
+
+    rec = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (rec == NULL) {
+        goto failed;
+    }
+
+    cJSON_AddStringToObject(rec, "Id", id);
+    cJSON_AddStringToObject(rec, "Created", now);
+    cJSON_AddStringToObject(rec, "Path",
+                            cJSON_GetArrayItem(pcmd, 0)->valuestring);
+
+    args_a = cJSON_Duplicate(pcmd, 1);
+    cJSON_DeleteItemFromArray(args_a, 0);
+    cJSON_AddItemToObject(rec, "Args", args_a);
+
+    cJSON_AddItemToObject(rec, "State", ngx_http_sockerless_state_new());
+    cJSON_AddStringToObject(rec, "Image",
+                            ngx_http_sockerless_json_str(img, "Id"));
+
+    p = ngx_http_sockerless_container_path(r->pool, id, "resolv.conf");
+    cJSON_AddStringToObject(rec, "ResolvConfPath", (char *) p);
+    p = ngx_http_sockerless_container_path(r->pool, id, "hostname");
+    cJSON_AddStringToObject(rec, "HostnamePath", (char *) p);
+    p = ngx_http_sockerless_container_path(r->pool, id, "hosts");
+    cJSON_AddStringToObject(rec, "HostsPath", (char *) p);
+    p = ngx_http_sockerless_container_path(r->pool, id, "container.log");
+    cJSON_AddStringToObject(rec, "LogPath", (char *) p);
+
+    p = ngx_pnalloc(r->pool, ngx_strlen(iname) + 2);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    ngx_sprintf(p, "/%s%Z", iname);
+    cJSON_AddStringToObject(rec, "Name", (char *) p);
+    cJSON_AddNumberToObject(rec, "RestartCount", 0);
+    cJSON_AddStringToObject(rec, "Driver", "overlay2");
+    cJSON_AddStringToObject(rec, "Platform", "linux");
+    cJSON_AddStringToObject(rec, "MountLabel", "");
+    cJSON_AddStringToObject(rec, "ProcessLabel", "");
+    cJSON_AddStringToObject(rec, "AppArmorProfile", "");
+    cJSON_AddNullToObject(rec, "ExecIDs");
+
+    hc = hc ? cJSON_Duplicate(hc, 1) : cJSON_CreateObject();
+
+    if (ngx_http_sockerless_field(hc, "NetworkMode") == NULL) {
+        cJSON_DeleteItemFromObject(hc, "NetworkMode");
+        cJSON_AddStringToObject(hc, "NetworkMode", "bridge");
+    }
+
+    if (ngx_http_sockerless_field(hc, "RestartPolicy") == NULL) {
+        cJSON_DeleteItemFromObject(hc, "RestartPolicy");
+        item = cJSON_AddObjectToObject(hc, "RestartPolicy");
+        cJSON_AddStringToObject(item, "Name", "no");
+        cJSON_AddNumberToObject(item, "MaximumRetryCount", 0);
+    }
+
+    if (ngx_http_sockerless_field(hc, "LogConfig") == NULL) {
+        cJSON_DeleteItemFromObject(hc, "LogConfig");
+        item = cJSON_AddObjectToObject(hc, "LogConfig");
+        cJSON_AddStringToObject(item, "Type", "local");
+        cJSON_AddObjectToObject(item, "Config");
+    }
+
+    if (ngx_http_sockerless_field(hc, "AutoRemove") == NULL) {
+        cJSON_DeleteItemFromObject(hc, "AutoRemove");
+        cJSON_AddFalseToObject(hc, "AutoRemove");
+    }
+
+    cJSON_AddItemToObject(rec, "HostConfig", hc);
+
+    item = cJSON_AddObjectToObject(rec, "GraphDriver");
+    cJSON_AddStringToObject(item, "Name", "overlay2");
+    cJSON_AddNullToObject(item, "Data");
+
+    cJSON_AddItemToObject(rec, "Mounts", cJSON_CreateArray());
+    cJSON_AddItemToObject(rec, "Config", cJSON_Duplicate(conf, 1));
+
+    item = cJSON_AddObjectToObject(rec, "NetworkSettings");
+    cJSON_AddStringToObject(item, "Bridge", "");
+    cJSON_AddStringToObject(item, "SandboxID", "");
+    cJSON_AddObjectToObject(item, "Ports");
+    cJSON_AddStringToObject(item, "SandboxKey", "");
+    cJSON_AddObjectToObject(item, "Networks");
+
+    sls = cJSON_AddObjectToObject(rec, "_sls");
+    cJSON_AddItemToObject(sls, "cmd", cJSON_Duplicate(pcmd, 1));
+    cJSON_AddStringToObject(sls, "image_ref", (char *) image.data);
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    if (ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+        goto failed;
+    }
+
+    item = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (item) {
+        cJSON_AddStringToObject(item, "image", (char *) image.data);
+        cJSON_AddStringToObject(item, "name", iname);
+        (void) ngx_http_sockerless_event("container", "create", id, item);
+    }
+
+    w = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (w == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddStringToObject(w, "Id", id);
+    cJSON_AddItemToObject(w, "Warnings", cJSON_CreateArray());
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_CREATED, w);
+
+failed:
+
+    (void) ngx_http_sockerless_name_release(iname, id);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_inspect(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON      *rec;
+    ngx_int_t   rc;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "_sls");
+
+    if (ngx_http_sockerless_arg_bool(r, "size", 0)) {
+        cJSON_AddNumberToObject(rec, "SizeRw", 0);
+        cJSON_AddNumberToObject(rec, "SizeRootFs", 0);
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, rec);
+}
+
+
+/* list */
+
+typedef struct {
+    ngx_http_request_t  *request;
+    cJSON               *list;
+    cJSON               *filters;
+    cJSON               *before;
+    cJSON               *since;
+    ngx_int_t            all;
+    ngx_int_t            size;
+} ngx_http_sockerless_list_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_list_scan(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_list_t *ls = data;
+
+    if (!ls->all && !ngx_http_sockerless_is(rec, "Running")) {
+        return NGX_OK;
+    }
+
+    cJSON_AddItemReferenceToArray(ls->list, rec);
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_sockerless_created_cmp(const void *a, const void *b)
+{
+    cJSON        *ra = *(cJSON **) a, *rb = *(cJSON **) b;
+    const char   *ca, *cb;
+    time_t        ta, tb;
+
+    ca = ngx_http_sockerless_json_str(ra, "Created");
+    cb = ngx_http_sockerless_json_str(rb, "Created");
+
+    ta = ngx_http_sockerless_parse_time(ca ? ca : "");
+    tb = ngx_http_sockerless_parse_time(cb ? cb : "");
+
+    if (ta != tb) {
+        return (ta > tb) ? -1 : 1;
+    }
+
+    /* same second: the full string has the fraction */
+    return -strcmp(ca ? ca : "", cb ? cb : "");
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_list(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       **recs, *out, *item, *f, *v;
+    ngx_int_t                     limit, i, n, j;
+    ngx_str_t                     ref;
+    ngx_uint_t                    amb;
+    ngx_http_sockerless_list_t    ls;
+
+    static const char  *known[] = {
+        "id", "name", "label", "status", "exited", "ancestor", "before",
+        "since", "volume", "network", "health", "isolation", "publish",
+        "expose", "is-task", NULL
+    };
+
+    ngx_memzero(&ls, sizeof(ngx_http_sockerless_list_t));
+
+    ls.request = r;
+    ls.all = ngx_http_sockerless_arg_bool(r, "all", 0);
+    ls.size = ngx_http_sockerless_arg_bool(r, "size", 0);
+    limit = ngx_http_sockerless_arg_int(r, "limit", -1);
+
+    if (ngx_http_sockerless_arg(r, "filters", &ref) == NGX_OK && ref.len) {
+        ls.filters = ngx_http_sockerless_json_parse(r->pool, ref.data,
+                                                    ref.len);
+        if (ls.filters == NULL || !cJSON_IsObject(ls.filters)) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter: %V", &ref);
+        }
+
+        cJSON_ArrayForEach(f, ls.filters) {
+            for (i = 0; known[i]; i++) {
+                if (ngx_strcmp(f->string, known[i]) == 0) {
+                    break;
+                }
+            }
+
+            if (known[i] == NULL) {
+                return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter '%s'", f->string);
+            }
+
+            if (ngx_strcmp(f->string, "status") == 0) {
+                cJSON_ArrayForEach(v, f) {
+                    const char  *s;
+
+                    s = cJSON_IsString(v) ? v->valuestring : v->string;
+
+                    if (s == NULL
+                        || (ngx_strcmp(s, "created") && ngx_strcmp(s, "running")
+                            && ngx_strcmp(s, "paused")
+                            && ngx_strcmp(s, "restarting")
+                            && ngx_strcmp(s, "removing")
+                            && ngx_strcmp(s, "exited")
+                            && ngx_strcmp(s, "dead")))
+                    {
+                        return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter 'status=%s'",
+                                   s ? s : "");
+                    }
+                }
+
+                ls.all = 1;
+            }
+
+            if (ngx_strcmp(f->string, "exited") == 0) {
+                ls.all = 1;
+            }
+
+            if (ngx_strcmp(f->string, "before") == 0
+                || ngx_strcmp(f->string, "since") == 0)
+            {
+                cJSON_ArrayForEach(v, f) {
+                    const char  *s;
+
+                    s = cJSON_IsString(v) ? v->valuestring : v->string;
+                    ref.data = (u_char *) (s ? s : "");
+                    ref.len = ngx_strlen(ref.data);
+
+                    item = ngx_http_sockerless_container_lookup(r->pool,
+                                                                &ref, &amb);
+                    if (item == NULL) {
+                        return ngx_http_sockerless_not_found(r, &ref, amb);
+                    }
+
+                    if (f->string[0] == 'b') {
+                        ls.before = item;
+
+                    } else {
+                        ls.since = item;
+                    }
+                }
+            }
+        }
+    }
+
+    ls.list = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (ls.list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (limit > 0) {
+        ls.all = 1;
+    }
+
+    if (ngx_http_sockerless_store_scan(r->pool, "c/",
+                                       ngx_http_sockerless_list_scan, &ls)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = cJSON_GetArraySize(ls.list);
+
+    recs = ngx_palloc(r->pool, sizeof(cJSON *) * (n + 1));
+    if (recs == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    i = 0;
+    cJSON_ArrayForEach(item, ls.list) {
+        recs[i++] = item;
+    }
+
+    /* newest first, as dockerd */
+    qsort(recs, n, sizeof(cJSON *), ngx_http_sockerless_created_cmp);
+
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    j = 0;
+
+    for (i = 0; i < n; i++) {
+        if (limit > 0 && j >= limit) {
+            break;
+        }
+
+        if (ls.filters
+            && !ngx_http_sockerless_filters_match(r->pool, ls.filters,
+                                                  recs[i], ls.before,
+                                                  ls.since))
+        {
+            continue;
+        }
+
+        item = ngx_http_sockerless_list_item(r->pool, recs[i], ls.size);
+        if (item == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cJSON_AddItemToArray(out, item);
+        j++;
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_filter_values(cJSON *f, const char **vals, ngx_int_t max)
+{
+    cJSON      *v;
+    ngx_int_t   n;
+
+    n = 0;
+
+    cJSON_ArrayForEach(v, f) {
+        if (n == max) {
+            break;
+        }
+
+        if (cJSON_IsString(v)) {
+            vals[n++] = v->valuestring;
+
+        } else if (v->string && cJSON_IsTrue(v)) {
+            vals[n++] = v->string;
+        }
+    }
+
+    return n;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_label_match(cJSON *labels, const char *expr)
+{
+    size_t       klen;
+    cJSON       *l;
+    const char  *eq;
+    ngx_int_t    neg;
+
+    eq = strchr(expr, '=');
+    neg = 0;
+
+    if (eq == NULL) {
+        return cJSON_GetObjectItemCaseSensitive(labels, expr) != NULL;
+    }
+
+    klen = eq - expr;
+
+    if (klen && expr[klen - 1] == '!') {
+        neg = 1;
+        klen--;
+    }
+
+    cJSON_ArrayForEach(l, labels) {
+        if (ngx_strlen(l->string) == klen
+            && ngx_strncmp(l->string, expr, klen) == 0)
+        {
+            if (!cJSON_IsString(l)) {
+                return neg;
+            }
+
+            return (ngx_strcmp(l->valuestring, eq + 1) == 0) ^ neg;
+        }
+    }
+
+    return neg;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_filters_match(ngx_pool_t *pool, cJSON *filters,
+    cJSON *rec, cJSON *before, cJSON *since)
+{
+    cJSON        *f, *state, *conf, *img, *refs;
+    ngx_int_t     i, n, ok, code;
+    const char   *vals[64], *id, *name, *status, *s;
+    ngx_str_t     ref;
+
+    id = ngx_http_sockerless_id(rec);
+    name = ngx_http_sockerless_json_str(rec, "Name");
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+    conf = cJSON_GetObjectItemCaseSensitive(rec, "Config");
+    status = ngx_http_sockerless_json_str(state, "Status");
+
+    cJSON_ArrayForEach(f, filters) {
+        n = ngx_http_sockerless_filter_values(f, vals, 64);
+        if (n == 0) {
+            continue;
+        }
+
+        ok = 0;
+
+        if (ngx_strcmp(f->string, "id") == 0) {
+            for (i = 0; i < n && !ok; i++) {
+                ok = ngx_strncmp(id, vals[i], ngx_strlen(vals[i])) == 0;
+            }
+
+        } else if (ngx_strcmp(f->string, "name") == 0) {
+            for (i = 0; i < n && !ok; i++) {
+                /* dockerd matches names as a regular expression */
+                ngx_regex_compile_t  rc;
+                u_char               errstr[NGX_MAX_CONF_ERRSTR];
+                ngx_str_t            subj;
+
+                ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+                rc.pattern.data = (u_char *) vals[i];
+                rc.pattern.len = ngx_strlen(vals[i]);
+                rc.pool = pool;
+                rc.err.len = NGX_MAX_CONF_ERRSTR;
+                rc.err.data = errstr;
+
+                subj.data = (u_char *) (name ? name : "");
+                subj.len = ngx_strlen(subj.data);
+
+                if (ngx_regex_compile(&rc) != NGX_OK) {
+                    ok = strstr((char *) subj.data, vals[i]) != NULL;
+
+                } else {
+                    ok = ngx_regex_exec(rc.regex, &subj, NULL, 0) >= 0;
+                }
+            }
+
+        } else if (ngx_strcmp(f->string, "label") == 0) {
+            ok = 1;
+            for (i = 0; i < n && ok; i++) {
+                ok = ngx_http_sockerless_label_match(
+                         cJSON_GetObjectItemCaseSensitive(conf, "Labels"),
+                         vals[i]);
+            }
+
+        } else if (ngx_strcmp(f->string, "status") == 0) {
+            for (i = 0; i < n && !ok; i++) {
+                ok = status && ngx_strcmp(status, vals[i]) == 0;
+            }
+
+        } else if (ngx_strcmp(f->string, "exited") == 0) {
+            code = (ngx_int_t) cJSON_GetNumberValue(
+                       cJSON_GetObjectItemCaseSensitive(state, "ExitCode"));
+
+            for (i = 0; i < n && !ok; i++) {
+                ok = status && ngx_strcmp(status, "exited") == 0
+                     && ngx_atoi((u_char *) vals[i], ngx_strlen(vals[i]))
+                        == code;
+            }
+
+        } else if (ngx_strcmp(f->string, "ancestor") == 0) {
+            for (i = 0; i < n && !ok; i++) {
+                ref.data = (u_char *) vals[i];
+                ref.len = ngx_strlen(vals[i]);
+
+                img = ngx_http_sockerless_image_find(pool, &ref);
+                s = ngx_http_sockerless_json_str(rec, "Image");
+
+                if (img && s) {
+                    ok = ngx_strcmp(ngx_http_sockerless_json_str(img, "Id"),
+                                    s) == 0;
+                }
+
+                if (!ok) {
+                    refs = cJSON_GetObjectItemCaseSensitive(conf, "Image");
+                    ok = cJSON_IsString(refs)
+                         && ngx_strcmp(refs->valuestring, vals[i]) == 0;
+                }
+            }
+
+        } else if (ngx_strcmp(f->string, "before") == 0) {
+            ok = before
+                 && ngx_http_sockerless_created_cmp(&rec, &before) > 0;
+
+        } else if (ngx_strcmp(f->string, "since") == 0) {
+            ok = since && ngx_http_sockerless_created_cmp(&rec, &since) < 0;
+
+        } else {
+            /* volume, network, health, publish...: nothing carries them */
+            ok = 0;
+        }
+
+        if (!ok) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_http_sockerless_human(char *buf, size_t size, time_t d)
+{
+    time_t  m, h;
+
+    /* go-units HumanDuration */
+
+    if (d < 1) {
+        snprintf(buf, size, "Less than a second");
+
+    } else if (d == 1) {
+        snprintf(buf, size, "1 second");
+
+    } else if (d < 60) {
+        snprintf(buf, size, "%d seconds", (int) d);
+
+    } else if ((m = d / 60) == 1) {
+        snprintf(buf, size, "About a minute");
+
+    } else if (m < 60) {
+        snprintf(buf, size, "%d minutes", (int) m);
+
+    } else if ((h = (time_t) ((double) d / 3600 + 0.5)) == 1) {
+        snprintf(buf, size, "About an hour");
+
+    } else if (h < 48) {
+        snprintf(buf, size, "%d hours", (int) h);
+
+    } else if (h < 24 * 7 * 2) {
+        snprintf(buf, size, "%d days", (int) (h / 24));
+
+    } else if (h < 24 * 30 * 2) {
+        snprintf(buf, size, "%d weeks", (int) (h / 24 / 7));
+
+    } else if (h < 24 * 365 * 2) {
+        snprintf(buf, size, "%d months", (int) (h / 24 / 30));
+
+    } else {
+        snprintf(buf, size, "%d years", (int) (h / 24 / 365));
+    }
+}
+
+
+static time_t
+ngx_http_sockerless_parse_time(const char *s)
+{
+    struct tm  tm;
+
+    ngx_memzero(&tm, sizeof(struct tm));
+
+    if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+        return 0;
+    }
+
+    return timegm(&tm);
+}
+
+
+static cJSON *
+ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
+{
+    cJSON        *item, *names, *state, *conf, *hc, *ns, *cmd, *e;
+    char          human[64], status[128];
+    const char   *s, *st;
+    time_t        now, t;
+    u_char       *p, *cmdline;
+    size_t        len;
+
+    item = cJSON_CreateObject();
+    if (item == NULL) {
+        return NULL;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+    conf = cJSON_GetObjectItemCaseSensitive(rec, "Config");
+    hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
+
+    cJSON_AddStringToObject(item, "Id", ngx_http_sockerless_id(rec));
+
+    names = cJSON_AddArrayToObject(item, "Names");
+    s = ngx_http_sockerless_json_str(rec, "Name");
+    cJSON_AddItemToArray(names, cJSON_CreateString(s ? s : ""));
+
+    s = ngx_http_sockerless_json_str(conf, "Image");
+    cJSON_AddStringToObject(item, "Image", s ? s : "");
+    s = ngx_http_sockerless_json_str(rec, "Image");
+    cJSON_AddStringToObject(item, "ImageID", s ? s : "");
+
+    /* Command: Path and Args joined by spaces */
+
+    len = 0;
+    cmd = cJSON_GetObjectItemCaseSensitive(rec, "Args");
+    s = ngx_http_sockerless_json_str(rec, "Path");
+    len += s ? ngx_strlen(s) : 0;
+
+    cJSON_ArrayForEach(e, cmd) {
+        if (cJSON_IsString(e)) {
+            len += ngx_strlen(e->valuestring) + 1;
+        }
+    }
+
+    cmdline = ngx_pnalloc(pool, len + 1);
+    if (cmdline == NULL) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+
+    p = ngx_cpymem(cmdline, s ? s : "", s ? ngx_strlen(s) : 0);
+
+    cJSON_ArrayForEach(e, cmd) {
+        if (cJSON_IsString(e)) {
+            *p++ = ' ';
+            p = ngx_cpymem(p, e->valuestring, ngx_strlen(e->valuestring));
+        }
+    }
+
+    *p = '\0';
+
+    cJSON_AddStringToObject(item, "Command", (char *) cmdline);
+
+    s = ngx_http_sockerless_json_str(rec, "Created");
+    cJSON_AddNumberToObject(item, "Created",
+                            (double) ngx_http_sockerless_parse_time(
+                                                         s ? s : ""));
+
+    cJSON_AddItemToObject(item, "Ports", cJSON_CreateArray());
+
+    if (size) {
+        cJSON_AddNumberToObject(item, "SizeRw", 0);
+        cJSON_AddNumberToObject(item, "SizeRootFs", 0);
+    }
+
+    e = cJSON_GetObjectItemCaseSensitive(conf, "Labels");
+    cJSON_AddItemToObject(item, "Labels",
+                          e ? cJSON_Duplicate(e, 1) : cJSON_CreateObject());
+
+    st = ngx_http_sockerless_json_str(state, "Status");
+    st = st ? st : "created";
+    cJSON_AddStringToObject(item, "State", st);
+
+    now = ngx_time();
+
+    if (ngx_strcmp(st, "running") == 0 || ngx_strcmp(st, "paused") == 0) {
+        s = ngx_http_sockerless_json_str(state, "StartedAt");
+        t = ngx_http_sockerless_parse_time(s ? s : "");
+        ngx_http_sockerless_human(human, sizeof(human), now - t);
+        snprintf(status, sizeof(status), "Up %s%s", human,
+                 st[0] == 'p' ? " (Paused)" : "");
+
+    } else if (ngx_strcmp(st, "exited") == 0) {
+        s = ngx_http_sockerless_json_str(state, "FinishedAt");
+        t = ngx_http_sockerless_parse_time(s ? s : "");
+        ngx_http_sockerless_human(human, sizeof(human), now - t);
+        snprintf(status, sizeof(status), "Exited (%d) %s ago",
+                 (int) cJSON_GetNumberValue(
+                     cJSON_GetObjectItemCaseSensitive(state, "ExitCode")),
+                 human);
+
+    } else if (ngx_strcmp(st, "created") == 0) {
+        snprintf(status, sizeof(status), "Created");
+
+    } else if (ngx_strcmp(st, "restarting") == 0) {
+        snprintf(status, sizeof(status), "Restarting");
+
+    } else {
+        snprintf(status, sizeof(status), "%s", st);
+    }
+
+    cJSON_AddStringToObject(item, "Status", status);
+
+    e = cJSON_AddObjectToObject(item, "HostConfig");
+    s = ngx_http_sockerless_json_str(hc, "NetworkMode");
+    cJSON_AddStringToObject(e, "NetworkMode", s ? s : "bridge");
+
+    ns = cJSON_AddObjectToObject(item, "NetworkSettings");
+    cJSON_AddObjectToObject(ns, "Networks");
+    cJSON_AddItemToObject(item, "Mounts", cJSON_CreateArray());
+
+    return item;
+}
+
+
+/* start */
+
+static ngx_http_sockerless_cctx_t *
+ngx_http_sockerless_cctx(ngx_http_request_t *r, cJSON *rec)
+{
+    ngx_pool_t                  *pool;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    if (r) {
+        pool = r->pool;
+
+    } else {
+        pool = ngx_create_pool(4096, ngx_cycle->log);
+        if (pool == NULL) {
+            return NULL;
+        }
+    }
+
+    ctx = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_cctx_t) + 64);
+    if (ctx == NULL) {
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = ngx_http_sockerless_cctx_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ctx->pool = pool;
+    ctx->log = r ? r->connection->log : ngx_cycle->log;
+    ctx->background = r ? 0 : 1;
+    ngx_cpystrn((u_char *) ctx->id, (u_char *) ngx_http_sockerless_id(rec),
+                sizeof(ctx->id));
+
+    ctx->watch.data = ctx;
+    ctx->timer.data = ctx;
+    ctx->timer.log = ctx->log;
+
+    ctx->op.pool = pool;
+    ctx->op.log = ctx->log;
+    ctx->op.request = r;
+    ctx->op.conf = ngx_http_sockerless_backend_conf();
+    ctx->op.data = ctx;
+
+    if (ngx_http_sockerless_backend()->op_state_size) {
+        ctx->op.state = ngx_pcalloc(pool,
+                               ngx_http_sockerless_backend()->op_state_size);
+        if (ctx->op.state == NULL) {
+            goto failed;
+        }
+    }
+
+    return ctx;
+
+failed:
+
+    if (r == NULL) {
+        ngx_destroy_pool(pool);
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_sockerless_cctx_cleanup(void *data)
+{
+    ngx_http_sockerless_cctx_t *ctx = data;
+
+    ngx_http_sockerless_store_unwatch(&ctx->watch);
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+}
+
+
+/* ends the request (or the background work) behind ctx, once */
+
+static void
+ngx_http_sockerless_cctx_finish(ngx_http_sockerless_cctx_t *ctx, ngx_int_t rc)
+{
+    ngx_http_request_t  *r;
+
+    if (ctx->done) {
+        return;
+    }
+
+    ctx->done = 1;
+
+    ngx_http_sockerless_store_unwatch(&ctx->watch);
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    r = ctx->request;
+
+    if (r == NULL) {
+        ngx_destroy_pool(ctx->pool);
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_run(ngx_http_sockerless_cctx_t *ctx, cJSON *rec)
+{
+    ngx_int_t                       rc;
+    ngx_http_sockerless_backend_t  *be;
+
+    be = ngx_http_sockerless_backend();
+
+    if (be->container_start == NULL) {
+        ctx->op.status = NGX_HTTP_NOT_IMPLEMENTED;
+        ngx_str_set(&ctx->op.message, "start is not supported by this "
+                    "backend");
+        return NGX_DECLINED;
+    }
+
+    ctx->op.container = rec;
+    ctx->op.handler = ngx_http_sockerless_run_done;
+    ctx->op.result = NULL;
+    ctx->op.status = 0;
+
+    rc = be->container_start(&ctx->op);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    ngx_http_sockerless_run_done(&ctx->op, rc);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_run_record(void *data, cJSON **value)
+{
+    ngx_http_sockerless_cctx_t *ctx = data;
+
+    cJSON  *rec, *state, *sls, *nsls;
+    char    now[64];
+
+    rec = *value;
+
+    if (rec == NULL) {
+        return NGX_ABORT;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+    ngx_http_sockerless_now(now, sizeof(now));
+    ngx_cpystrn((u_char *) ctx->started, (u_char *) now,
+                sizeof(ctx->started));
+
+    ngx_http_sockerless_replace(state, "Status", cJSON_CreateString("running"));
+    ngx_http_sockerless_replace(state, "Running", cJSON_CreateTrue());
+    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "Restarting", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "OOMKilled", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "Dead", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "Pid", cJSON_CreateNumber(
+        cJSON_GetNumberValue(cJSON_GetObjectItem(ctx->op.result, "Pid"))));
+    ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(0));
+    ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(""));
+    ngx_http_sockerless_replace(state, "StartedAt", cJSON_CreateString(now));
+
+    /* what the backend recorded to reach the agent again */
+
+    nsls = cJSON_GetObjectItemCaseSensitive(ctx->op.container, "_sls");
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+
+    if (nsls && sls) {
+        cJSON  *item;
+
+        cJSON_ArrayForEach(item, nsls) {
+            ngx_http_sockerless_replace(sls, item->string,
+                                        cJSON_Duplicate(item, 1));
+        }
+
+        ngx_http_sockerless_replace(sls, "stopping", cJSON_CreateFalse());
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
+{
+    ngx_http_sockerless_cctx_t *ctx = op->data;
+
+    char        key[80];
+    cJSON      *attrs;
+    const char *s;
+
+    if (rc == NGX_OK) {
+        ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
+
+        rc = ngx_http_sockerless_store_update(ctx->pool, key,
+                                              ngx_http_sockerless_run_record,
+                                              ctx);
+        if (rc == NGX_OK) {
+            attrs = ngx_http_sockerless_json_bind(ctx->pool,
+                                                  cJSON_CreateObject());
+            if (attrs) {
+                s = ngx_http_sockerless_json_str(
+                        cJSON_GetObjectItemCaseSensitive(op->container,
+                                                         "Config"),
+                        "Image");
+                cJSON_AddStringToObject(attrs, "image", s ? s : "");
+                s = ngx_http_sockerless_json_str(op->container, "Name");
+                cJSON_AddStringToObject(attrs, "name", s ? s + 1 : "");
+                (void) ngx_http_sockerless_event("container", "start",
+                                                 ctx->id, attrs);
+            }
+
+            if (ctx->request) {
+                rc = ngx_http_sockerless_send_empty(ctx->request,
+                                                    NGX_HTTP_NO_CONTENT);
+            }
+
+            ngx_http_sockerless_cctx_finish(ctx, rc);
+            return;
+        }
+
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the container was removed while it "
+                    "was starting");
+    }
+
+    if (op->status == 0) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (op->message.len == 0) {
+        ngx_str_set(&op->message, "starting the container failed");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                  "sockerless: starting container %s failed: %V",
+                  ctx->id, &op->message);
+
+    /* dockerd records the failure in State.Error and ExitCode */
+
+    {
+        char  key2[80];
+
+        ngx_sprintf((u_char *) key2, "c/%s%Z", ctx->id);
+        (void) ngx_http_sockerless_store_update(ctx->pool, key2,
+                                            ngx_http_sockerless_set_state,
+                                            op);
+    }
+
+    if (ctx->request) {
+        rc = ngx_http_sockerless_send_error(ctx->request, op->status, "%V",
+                                            &op->message);
+
+    } else {
+        rc = NGX_ERROR;
+    }
+
+    ngx_http_sockerless_cctx_finish(ctx, rc);
+}
+
+
+/* records a start failure the way dockerd does */
+
+static ngx_int_t
+ngx_http_sockerless_set_state(void *data, cJSON **value)
+{
+    ngx_http_sockerless_op_t *op = data;
+
+    cJSON  *state;
+    char    msg[1024];
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(*value, "State");
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))) {
+        return NGX_DECLINED;
+    }
+
+    ngx_cpystrn((u_char *) msg, op->message.data,
+                ngx_min(op->message.len + 1, sizeof(msg)));
+
+    ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(msg));
+    ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(
+        ngx_strstr(msg, "not found") || ngx_strstr(msg, "no such file")
+        ? 127 : 126));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_start(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec;
+    ngx_int_t                    rc;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_is(rec, "Running")) {
+        if (ngx_http_sockerless_is(rec, "Paused")) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "cannot start a paused container, try unpause "
+                        "instead");
+        }
+
+        return ngx_http_sockerless_send_empty(r, NGX_HTTP_NOT_MODIFIED);
+    }
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the request ends in run_done, which may run before run() returns */
+
+    r->main->count++;
+
+    rc = ngx_http_sockerless_run(ctx, rec);
+
+    if (rc == NGX_DECLINED) {
+        r->main->count--;
+        return ngx_http_sockerless_send_error(r, ctx->op.status, "%V",
+                                              &ctx->op.message);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* kill, stop, restart */
+
+static ngx_int_t
+ngx_http_sockerless_signal(ngx_http_sockerless_cctx_t *ctx, cJSON *rec,
+    ngx_int_t sig)
+{
+    ngx_int_t                       rc;
+    ngx_http_sockerless_backend_t  *be;
+
+    be = ngx_http_sockerless_backend();
+
+    if (be->container_kill == NULL) {
+        ctx->op.status = NGX_HTTP_NOT_IMPLEMENTED;
+        ngx_str_set(&ctx->op.message, "signals are not supported by this "
+                    "backend");
+        return NGX_DECLINED;
+    }
+
+    ctx->op.container = rec;
+    ctx->op.signal = sig;
+    ctx->op.handler = NULL;
+
+    rc = be->container_kill(&ctx->op);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_kill(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec, *attrs;
+    ngx_int_t                    rc, sig;
+    ngx_str_t                    s;
+    ngx_http_sockerless_cctx_t  *ctx;
+    char                         num[16];
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    sig = SIGKILL;
+
+    if (ngx_http_sockerless_arg(r, "signal", &s) == NGX_OK && s.len) {
+        sig = ngx_http_sockerless_signal_parse(&s);
+        if (sig == NGX_ERROR) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "Invalid signal: %V", &s);
+        }
+    }
+
+    if (!ngx_http_sockerless_is(rec, "Running")) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "cannot kill container: %V: container %s is not "
+                        "running", &args->id, ngx_http_sockerless_id(rec));
+    }
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_sockerless_signal(ctx, rec, sig);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_sockerless_send_error(r, ctx->op.status, "%V",
+                                              &ctx->op.message);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_sockerless_send_error(r,
+                        ctx->op.status ? ctx->op.status
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "%V", &ctx->op.message);
+    }
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        ngx_sprintf((u_char *) num, "%i%Z", sig);
+        cJSON_AddStringToObject(attrs, "signal", num);
+        cJSON_AddStringToObject(attrs, "name",
+                            ngx_http_sockerless_json_str(rec, "Name") + 1);
+        (void) ngx_http_sockerless_event("container", "kill",
+                                         ngx_http_sockerless_id(rec), attrs);
+    }
+
+    return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_mark_stopping(void *data, cJSON **value)
+{
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sockerless_replace(sls, "stopping", cJSON_CreateTrue());
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_stop_begin(ngx_http_request_t *r, cJSON *rec,
+    ngx_uint_t then_start)
+{
+    cJSON                       *conf;
+    char                         key[80];
+    ngx_int_t                    rc, sig, t;
+    ngx_str_t                    s;
+    const char                  *ss;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    conf = cJSON_GetObjectItemCaseSensitive(rec, "Config");
+
+    sig = SIGTERM;
+
+    ss = ngx_http_sockerless_json_str(conf, "StopSignal");
+    if (ss && *ss) {
+        s.data = (u_char *) ss;
+        s.len = ngx_strlen(ss);
+        sig = ngx_http_sockerless_signal_parse(&s);
+        if (sig == NGX_ERROR) {
+            sig = SIGTERM;
+        }
+    }
+
+    if (ngx_http_sockerless_arg(r, "signal", &s) == NGX_OK && s.len) {
+        sig = ngx_http_sockerless_signal_parse(&s);
+        if (sig == NGX_ERROR) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "Invalid signal: %V", &s);
+        }
+    }
+
+    t = 10;
+
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(conf,
+                                                        "StopTimeout")))
+    {
+        t = (ngx_int_t) cJSON_GetNumberValue(
+                   cJSON_GetObjectItemCaseSensitive(conf, "StopTimeout"));
+    }
+
+    t = ngx_http_sockerless_arg_int(r, "t", t);
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->then_start = then_start;
+
+    if (!ngx_http_sockerless_is(rec, "Running")) {
+        if (!then_start) {
+            return ngx_http_sockerless_send_empty(r, NGX_HTTP_NOT_MODIFIED);
+        }
+
+        r->main->count++;
+
+        rc = ngx_http_sockerless_run(ctx, rec);
+
+        if (rc == NGX_DECLINED) {
+            r->main->count--;
+            return ngx_http_sockerless_send_error(r, ctx->op.status, "%V",
+                                                  &ctx->op.message);
+        }
+
+        return NGX_DONE;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
+    (void) ngx_http_sockerless_store_update(r->pool, key,
+                                        ngx_http_sockerless_mark_stopping,
+                                        NULL);
+
+    if (ngx_http_sockerless_is(rec, "Paused")) {
+        /* a stopped process would never see the signal */
+        if (ngx_http_sockerless_backend()->container_unpause) {
+            ctx->op.container = rec;
+            (void) ngx_http_sockerless_backend()->container_unpause(&ctx->op);
+        }
+    }
+
+    rc = ngx_http_sockerless_signal(ctx, rec, (t == 0) ? SIGKILL : sig);
+
+    if (rc != NGX_OK) {
+        return ngx_http_sockerless_send_error(r,
+                        ctx->op.status ? ctx->op.status
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "%V", &ctx->op.message);
+    }
+
+    ctx->watch.handler = ngx_http_sockerless_stop_watch;
+
+    if (ngx_http_sockerless_store_watch(&ctx->watch) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (t > 0) {
+        ctx->timer.handler = ngx_http_sockerless_stop_timer;
+        ngx_add_timer(&ctx->timer, (ngx_msec_t) t * 1000);
+    }
+
+    r->main->count++;
+
+    /* the exit may be recorded already */
+    ngx_http_sockerless_stop_watch(&ctx->watch);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_stop_timer(ngx_event_t *ev)
+{
+    ngx_http_sockerless_cctx_t *ctx = ev->data;
+
+    cJSON      *rec;
+    ngx_str_t   id;
+
+    id.data = (u_char *) ctx->id;
+    id.len = ngx_strlen(ctx->id);
+
+    rec = ngx_http_sockerless_container_find(ctx->pool, &id);
+    if (rec == NULL || !ngx_http_sockerless_is(rec, "Running")) {
+        ngx_http_sockerless_stop_watch(&ctx->watch);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ctx->log, 0,
+                  "sockerless: container %s did not stop in time, killing",
+                  ctx->id);
+
+    (void) ngx_http_sockerless_signal(ctx, rec, SIGKILL);
+}
+
+
+static void
+ngx_http_sockerless_stop_watch(ngx_http_sockerless_watch_t *w)
+{
+    ngx_http_sockerless_cctx_t *ctx = w->data;
+
+    cJSON      *rec;
+    ngx_int_t   rc;
+    ngx_str_t   id;
+
+    if (ctx->done) {
+        return;
+    }
+
+    id.data = (u_char *) ctx->id;
+    id.len = ngx_strlen(ctx->id);
+
+    rec = ngx_http_sockerless_container_find(ctx->pool, &id);
+
+    if (rec && ngx_http_sockerless_is(rec, "Running")) {
+        return;
+    }
+
+    ngx_http_sockerless_store_unwatch(&ctx->watch);
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (rec && ctx->then_start) {
+        ctx->then_start = 0;
+
+        rc = ngx_http_sockerless_run(ctx, rec);
+
+        if (rc == NGX_DECLINED) {
+            ngx_http_sockerless_cctx_finish(ctx,
+                         ngx_http_sockerless_send_error(ctx->request,
+                                                        ctx->op.status, "%V",
+                                                        &ctx->op.message));
+        }
+
+        return;
+    }
+
+    if (rec == NULL && ctx->then_start) {
+        ngx_http_sockerless_cctx_finish(ctx,
+                   ngx_http_sockerless_send_error(ctx->request,
+                                                  NGX_HTTP_NOT_FOUND,
+                                                  "No such container: %s",
+                                                  ctx->id));
+        return;
+    }
+
+    if (rec) {
+        cJSON  *attrs;
+
+        attrs = ngx_http_sockerless_json_bind(ctx->pool,
+                                              cJSON_CreateObject());
+        if (attrs) {
+            cJSON_AddStringToObject(attrs, "name",
+                            ngx_http_sockerless_json_str(rec, "Name") + 1);
+            (void) ngx_http_sockerless_event("container", "stop", ctx->id,
+                                             attrs);
+        }
+    }
+
+    ngx_http_sockerless_cctx_finish(ctx,
+                  ngx_http_sockerless_send_empty(ctx->request,
+                                                 NGX_HTTP_NO_CONTENT));
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_stop(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON      *rec;
+    ngx_int_t   rc;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    return ngx_http_sockerless_stop_begin(r, rec, 0);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_restart(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON      *rec;
+    ngx_int_t   rc;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    return ngx_http_sockerless_stop_begin(r, rec, 1);
+}
+
+
+/* pause, unpause */
+
+static ngx_int_t
+ngx_http_sockerless_paused(void *data, cJSON **value)
+{
+    ngx_int_t  paused = *(ngx_int_t *) data;
+    cJSON     *state;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(*value, "State");
+
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateBool(paused));
+    ngx_http_sockerless_replace(state, "Status",
+                      cJSON_CreateString(paused ? "paused" : "running"));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pause_common(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args, ngx_int_t pause)
+{
+    char                         key[80];
+    cJSON                       *rec, *attrs;
+    ngx_int_t                    rc;
+    ngx_http_sockerless_op_pt    fn;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (!ngx_http_sockerless_is(rec, "Running")) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "container %s is not running",
+                        ngx_http_sockerless_id(rec));
+    }
+
+    if (pause && ngx_http_sockerless_is(rec, "Paused")) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "container %s is already paused",
+                        ngx_http_sockerless_id(rec));
+    }
+
+    if (!pause && !ngx_http_sockerless_is(rec, "Paused")) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "container %s is not paused",
+                        ngx_http_sockerless_id(rec));
+    }
+
+    fn = pause ? ngx_http_sockerless_backend()->container_pause
+               : ngx_http_sockerless_backend()->container_unpause;
+
+    if (fn == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "%s is not supported by the %V backend",
+                        pause ? "pause" : "unpause",
+                        &ngx_http_sockerless_backend()->name);
+    }
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->op.container = rec;
+
+    if (fn(&ctx->op) != NGX_OK) {
+        return ngx_http_sockerless_send_error(r,
+                        ctx->op.status ? ctx->op.status
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "%V", &ctx->op.message);
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
+
+    if (ngx_http_sockerless_store_update(r->pool, key,
+                                         ngx_http_sockerless_paused, &pause)
+        == NGX_ERROR)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name",
+                            ngx_http_sockerless_json_str(rec, "Name") + 1);
+        (void) ngx_http_sockerless_event("container",
+                                         pause ? "pause" : "unpause",
+                                         ctx->id, attrs);
+    }
+
+    return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_pause(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    return ngx_http_sockerless_pause_common(r, args, 1);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_unpause(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    return ngx_http_sockerless_pause_common(r, args, 0);
+}
+
+
+/* rename */
+
+static ngx_int_t
+ngx_http_sockerless_renamed(void *data, cJSON **value)
+{
+    char  *name = data;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sockerless_replace(*value, "Name", cJSON_CreateString(name));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_rename(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                        *key, *nname, *old;
+    cJSON                       *rec, *attrs;
+    ngx_int_t                    rc;
+    ngx_str_t                    name;
+    ngx_http_sockerless_name_t   nm;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_arg(r, "name", &name) != NGX_OK || name.len == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "Neither old nor new names may "
+                                              "be empty");
+    }
+
+    if (!sls_name_valid((char *) name.data, name.len)) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "Invalid container name (%V), only "
+                        "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", &name);
+    }
+
+    if (name.data[0] == '/') {
+        name.data++;
+        name.len--;
+    }
+
+    old = (char *) ngx_http_sockerless_json_str(rec, "Name");
+
+    if (old && ngx_strlen(old + 1) == name.len
+        && ngx_strncmp(old + 1, name.data, name.len) == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "Renaming a container with the same name as its "
+                        "current name");
+    }
+
+    key = ngx_pnalloc(r->pool, name.len + 8);
+    nname = ngx_pnalloc(r->pool, name.len + 2);
+    if (key == NULL || nname == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf((u_char *) key, "n/%V%Z", &name);
+    ngx_sprintf((u_char *) nname, "/%V%Z", &name);
+
+    nm.id = ngx_http_sockerless_id(rec);
+    nm.owner = NULL;
+
+    rc = ngx_http_sockerless_store_update(r->pool, key,
+                                          ngx_http_sockerless_name_reserve,
+                                          &nm);
+    if (rc == NGX_DECLINED) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "Conflict. The container name \"%s\" is already in "
+                        "use by container \"%s\". You have to remove (or "
+                        "rename) that container to be able to reuse that "
+                        "name.", nname, nm.owner ? nm.owner : "");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", nm.id);
+
+    if (ngx_http_sockerless_store_update(r->pool, key,
+                                         ngx_http_sockerless_renamed, nname)
+        != NGX_OK)
+    {
+        (void) ngx_http_sockerless_name_release(nname, nm.id);
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such container: %V",
+                                              &args->id);
+    }
+
+    if (old) {
+        (void) ngx_http_sockerless_name_release(old, nm.id);
+    }
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name", nname + 1);
+        cJSON_AddStringToObject(attrs, "oldName", old ? old : "");
+        (void) ngx_http_sockerless_event("container", "rename", nm.id,
+                                         attrs);
+    }
+
+    return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+/* wait */
+
+static ngx_int_t
+ngx_http_sockerless_wait_send(ngx_http_sockerless_cctx_t *ctx)
+{
+    size_t               len;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    b = ngx_create_temp_buf(r->pool, 64);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_sprintf(b->last, "{\"Error\":null,\"StatusCode\":%i}\n",
+                      ctx->exit_code)
+          - b->last;
+
+    b->last += len;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+typedef struct {
+    const char  *id;
+    ngx_int_t    code;
+    ngx_int_t    found;
+} ngx_http_sockerless_die_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_die_scan(void *data, const char *key, cJSON *ev)
+{
+    ngx_http_sockerless_die_t *d = data;
+
+    cJSON       *actor, *attrs;
+    const char  *s;
+
+    if (ngx_strcmp(ngx_http_sockerless_json_str(ev, "Action") ? : "", "die")
+        != 0)
+    {
+        return NGX_OK;
+    }
+
+    actor = cJSON_GetObjectItemCaseSensitive(ev, "Actor");
+
+    if (ngx_strcmp(ngx_http_sockerless_json_str(actor, "ID") ? : "", d->id)
+        != 0)
+    {
+        return NGX_OK;
+    }
+
+    attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+    s = ngx_http_sockerless_json_str(attrs, "exitCode");
+
+    if (s) {
+        d->code = ngx_atoi((u_char *) s, ngx_strlen(s));
+        d->found = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the exit code of the last run, from the "die" events */
+
+static ngx_int_t
+ngx_http_sockerless_last_exit(ngx_pool_t *pool, const char *id)
+{
+    ngx_http_sockerless_die_t  d;
+
+    d.id = id;
+    d.code = 0;
+    d.found = 0;
+
+    (void) ngx_http_sockerless_store_scan(pool, "ev/",
+                                          ngx_http_sockerless_die_scan, &d);
+
+    return d.code;
+}
+
+
+static void
+ngx_http_sockerless_wait_watch(ngx_http_sockerless_watch_t *w)
+{
+    ngx_http_sockerless_cctx_t *ctx = w->data;
+
+    char         key[80];
+    cJSON       *rec, *state;
+    const char  *started;
+
+    if (ctx->done) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
+    rec = ngx_http_sockerless_store_get(ctx->pool, key);
+
+    if (rec == NULL) {
+        ctx->exit_code = ngx_http_sockerless_last_exit(ctx->pool, ctx->id);
+        goto done;
+    }
+
+    if (ctx->condition == NGX_HTTP_SOCKERLESS_WAIT_REMOVED) {
+        return;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))) {
+        ctx->seen_running = 1;
+        return;
+    }
+
+    if (ctx->condition == NGX_HTTP_SOCKERLESS_WAIT_NEXT_EXIT) {
+        started = ngx_http_sockerless_json_str(state, "StartedAt");
+
+        if (!ctx->seen_running
+            && started && ngx_strcmp(started, ctx->started) == 0)
+        {
+            /* not a new run yet */
+            return;
+        }
+
+        if (!ctx->seen_running && started
+            && ngx_strcmp(started, ctx->started) != 0)
+        {
+            /* it ran and ended between two looks */
+            ctx->seen_running = 1;
+        }
+
+        if (!ctx->seen_running) {
+            return;
+        }
+    }
+
+    ctx->exit_code = (ngx_int_t) cJSON_GetNumberValue(
+                         cJSON_GetObjectItemCaseSensitive(state, "ExitCode"));
+
+done:
+
+    ngx_http_sockerless_store_unwatch(&ctx->watch);
+
+    ngx_http_sockerless_cctx_finish(ctx, ngx_http_sockerless_wait_send(ctx));
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_wait(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec, *state;
+    ngx_int_t                    rc;
+    ngx_str_t                    cond;
+    const char                  *s;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->condition = NGX_HTTP_SOCKERLESS_WAIT_NOT_RUNNING;
+
+    if (ngx_http_sockerless_arg(r, "condition", &cond) == NGX_OK
+        && cond.len)
+    {
+        if (cond.len == 9 && ngx_strncmp(cond.data, "next-exit", 9) == 0) {
+            ctx->condition = NGX_HTTP_SOCKERLESS_WAIT_NEXT_EXIT;
+
+        } else if (cond.len == 7
+                   && ngx_strncmp(cond.data, "removed", 7) == 0)
+        {
+            ctx->condition = NGX_HTTP_SOCKERLESS_WAIT_REMOVED;
+
+        } else if (!(cond.len == 11
+                     && ngx_strncmp(cond.data, "not-running", 11) == 0))
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "invalid condition: \"%V\"", &cond);
+        }
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+    s = ngx_http_sockerless_json_str(state, "StartedAt");
+    ngx_cpystrn((u_char *) ctx->started, (u_char *) (s ? s : ""),
+                sizeof(ctx->started));
+
+    /* headers at once, the body at exit (DESIGN.md D5) */
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    ctx->watch.handler = ngx_http_sockerless_wait_watch;
+
+    if (ngx_http_sockerless_store_watch(&ctx->watch) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->main->count++;
+
+    ngx_http_sockerless_wait_watch(&ctx->watch);
+
+    return NGX_DONE;
+}
+
+
+/* remove */
+
+typedef struct {
+    ngx_pool_t  *pool;
+    const char  *id;
+    cJSON       *keys;
+} ngx_http_sockerless_execs_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_exec_scan(void *data, const char *key, cJSON *value)
+{
+    ngx_http_sockerless_execs_t *es = data;
+
+    const char  *cid;
+
+    cid = ngx_http_sockerless_json_str(value, "ContainerID");
+
+    if (cid && ngx_strcmp(cid, es->id) == 0) {
+        cJSON_AddItemToArray(es->keys, cJSON_CreateString(key));
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec)
+{
+    char                         key[80];
+    cJSON                       *attrs, *k;
+    const char                  *id, *name;
+    ngx_http_sockerless_op_t     op;
+    ngx_http_sockerless_execs_t  es;
+
+    id = ngx_http_sockerless_id(rec);
+    name = ngx_http_sockerless_json_str(rec, "Name");
+
+    if (ngx_http_sockerless_backend()->container_remove) {
+        ngx_memzero(&op, sizeof(ngx_http_sockerless_op_t));
+        op.pool = pool;
+        op.log = log;
+        op.conf = ngx_http_sockerless_backend_conf();
+        op.container = rec;
+
+        if (ngx_http_sockerless_backend()->container_remove(&op) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    es.pool = pool;
+    es.id = id;
+    es.keys = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+
+    if (es.keys) {
+        (void) ngx_http_sockerless_store_scan(pool, "x/",
+                                      ngx_http_sockerless_exec_scan, &es);
+
+        cJSON_ArrayForEach(k, es.keys) {
+            (void) ngx_http_sockerless_store_del(k->valuestring);
+        }
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    if (ngx_http_sockerless_store_del(key) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (name) {
+        (void) ngx_http_sockerless_name_release(name, id);
+    }
+
+    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name", name ? name + 1 : "");
+        cJSON_AddStringToObject(attrs, "image",
+                ngx_http_sockerless_json_str(
+                    cJSON_GetObjectItemCaseSensitive(rec, "Config"), "Image")
+                ? : "");
+        (void) ngx_http_sockerless_event("container", "destroy", id, attrs);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_delete(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec;
+    ngx_int_t                    rc;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_is(rec, "Running")) {
+        if (!ngx_http_sockerless_arg_bool(r, "force", 0)) {
+            if (ngx_http_sockerless_is(rec, "Paused")) {
+                return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "cannot remove container \"%s\": container is "
+                        "paused and must be unpaused first",
+                        ngx_http_sockerless_json_str(rec, "Name"));
+            }
+
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "cannot remove container \"%s\": container is "
+                        "running: stop the container before removing or "
+                        "force remove",
+                        ngx_http_sockerless_json_str(rec, "Name"));
+        }
+
+        ctx = ngx_http_sockerless_cctx(r, rec);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        (void) ngx_http_sockerless_signal(ctx, rec, SIGKILL);
+    }
+
+    if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)
+        != NGX_OK)
+    {
+        return ngx_http_sockerless_send_error(r,
+                        NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "removing container %s failed",
+                        ngx_http_sockerless_id(rec));
+    }
+
+    return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+typedef struct {
+    cJSON   *list;
+    cJSON   *filters;
+} ngx_http_sockerless_prune_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_prune_scan(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_prune_t *pr = data;
+
+    if (!ngx_http_sockerless_is(rec, "Running")) {
+        cJSON_AddItemReferenceToArray(pr->list, rec);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                        *out, *del, *rec, *f, *v, *labels;
+    ngx_int_t                     ok;
+    ngx_str_t                     fs;
+    time_t                        until, created;
+    const char                   *s;
+    ngx_http_sockerless_prune_t   pr;
+
+    pr.filters = NULL;
+    until = 0;
+
+    if (ngx_http_sockerless_arg(r, "filters", &fs) == NGX_OK && fs.len) {
+        pr.filters = ngx_http_sockerless_json_parse(r->pool, fs.data, fs.len);
+        if (pr.filters == NULL) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid filter: %V", &fs);
+        }
+
+        cJSON_ArrayForEach(f, pr.filters) {
+            if (ngx_strcmp(f->string, "until")
+                && ngx_strcmp(f->string, "label")
+                && ngx_strcmp(f->string, "label!"))
+            {
+                return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter '%s'", f->string);
+            }
+        }
+    }
+
+    pr.list = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (pr.list == NULL || out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_sockerless_store_scan(r->pool, "c/",
+                                       ngx_http_sockerless_prune_scan, &pr)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    del = cJSON_AddArrayToObject(out, "ContainersDeleted");
+
+    cJSON_ArrayForEach(rec, pr.list) {
+        ok = 1;
+
+        cJSON_ArrayForEach(f, pr.filters) {
+            cJSON_ArrayForEach(v, f) {
+                s = cJSON_IsString(v) ? v->valuestring : v->string;
+                if (s == NULL) {
+                    continue;
+                }
+
+                if (ngx_strcmp(f->string, "until") == 0) {
+                    until = ngx_atotm((u_char *) s, ngx_strlen(s));
+                    if (until == NGX_ERROR) {
+                        until = ngx_http_sockerless_parse_time(s);
+                    }
+
+                    created = ngx_http_sockerless_parse_time(
+                                  ngx_http_sockerless_json_str(rec,
+                                                               "Created"));
+                    ok = ok && created < until;
+
+                } else {
+                    labels = cJSON_GetObjectItemCaseSensitive(
+                                 cJSON_GetObjectItemCaseSensitive(rec,
+                                                                  "Config"),
+                                 "Labels");
+                    ok = ok && (ngx_http_sockerless_label_match(labels, s)
+                                ^ (f->string[5] == '!'));
+                }
+            }
+        }
+
+        if (!ok) {
+            continue;
+        }
+
+        if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)
+            == NGX_OK)
+        {
+            cJSON_AddItemToArray(del,
+                    cJSON_CreateString(ngx_http_sockerless_id(rec)));
+        }
+    }
+
+    cJSON_AddNumberToObject(out, "SpaceReclaimed", 0);
+
+    (void) ngx_http_sockerless_event("container", "prune", "", NULL);
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/* top and stats: the backend reads them */
+
+static ngx_int_t
+ngx_http_sockerless_container_top(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec;
+    ngx_int_t                    rc;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (!ngx_http_sockerless_is(rec, "Running")) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "container %s is not running",
+                        ngx_http_sockerless_id(rec));
+    }
+
+    if (ngx_http_sockerless_backend()->container_top == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "top is not supported by the %V backend",
+                        &ngx_http_sockerless_backend()->name);
+    }
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->op.container = rec;
+
+    if (ngx_http_sockerless_backend()->container_top(&ctx->op) != NGX_OK
+        || ctx->op.result == NULL)
+    {
+        return ngx_http_sockerless_send_error(r,
+                        ctx->op.status ? ctx->op.status
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "%V", &ctx->op.message);
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, ctx->op.result);
+}
+
+
+static void ngx_http_sockerless_stats_timer(ngx_event_t *ev);
+
+
+static ngx_int_t
+ngx_http_sockerless_stats_send(ngx_http_sockerless_cctx_t *ctx, ngx_uint_t last)
+{
+    cJSON               *rec;
+    u_char              *p;
+    size_t               len;
+    ngx_buf_t           *b;
+    ngx_str_t            id;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    id.data = (u_char *) ctx->id;
+    id.len = ngx_strlen(ctx->id);
+
+    rec = ngx_http_sockerless_container_find(r->pool, &id);
+
+    ctx->op.container = rec;
+    ctx->op.result = NULL;
+
+    if (rec == NULL
+        || ngx_http_sockerless_backend()->container_stats(&ctx->op) != NGX_OK
+        || ctx->op.result == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_sockerless_json_print(r->pool, ctx->op.result, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+    *b->last++ = '\n';
+    b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static void
+ngx_http_sockerless_stats_timer(ngx_event_t *ev)
+{
+    ngx_http_sockerless_cctx_t *ctx = ev->data;
+
+    if (ctx->request->connection->error
+        || ngx_http_sockerless_stats_send(ctx, 0) == NGX_ERROR)
+    {
+        ngx_http_sockerless_cctx_finish(ctx, NGX_ERROR);
+        return;
+    }
+
+    /* docker stats samples once a second */
+    ngx_add_timer(&ctx->timer, 1000);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_container_stats(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                       *rec;
+    ngx_int_t                    rc, stream;
+    ngx_http_sockerless_cctx_t  *ctx;
+
+    rec = ngx_http_sockerless_find_or_fail(r, &args->id, &rc);
+    if (rec == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_backend()->container_stats == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "stats are not supported by the %V backend",
+                        &ngx_http_sockerless_backend()->name);
+    }
+
+    stream = ngx_http_sockerless_arg_bool(r, "stream", 1)
+             && !ngx_http_sockerless_arg_bool(r, "one-shot", 0);
+
+    ctx = ngx_http_sockerless_cctx(r, rec);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->op.container = rec;
+
+    if (!stream) {
+        if (ngx_http_sockerless_backend()->container_stats(&ctx->op) != NGX_OK
+            || ctx->op.result == NULL)
+        {
+            return ngx_http_sockerless_send_error(r,
+                        ctx->op.status ? ctx->op.status
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        "%V", &ctx->op.message);
+        }
+
+        return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, ctx->op.result);
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_stats_send(ctx, 0) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+    ctx->timer.handler = ngx_http_sockerless_stats_timer;
+    ngx_add_timer(&ctx->timer, 1000);
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* exits reported by backends */
+
+typedef struct {
+    ngx_int_t    code;
+    const char  *finished;
+    const char  *error;
+    ngx_int_t    applied;
+    ngx_int_t    auto_remove;
+    ngx_int_t    restart;
+    ngx_msec_t   delay;
+    cJSON       *rec;
+} ngx_http_sockerless_exit_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_exit_record(void *data, cJSON **value)
+{
+    ngx_http_sockerless_exit_t *ex = data;
+
+    cJSON       *rec, *state, *hc, *rp, *sls;
+    const char  *policy;
+    ngx_int_t    count, max, stopping;
+
+    rec = *value;
+
+    if (rec == NULL) {
+        return NGX_DECLINED;
+    }
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"))) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sockerless_replace(state, "Status", cJSON_CreateString("exited"));
+    ngx_http_sockerless_replace(state, "Running", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(state, "Pid", cJSON_CreateNumber(0));
+    ngx_http_sockerless_replace(state, "ExitCode",
+                                cJSON_CreateNumber(ex->code));
+    ngx_http_sockerless_replace(state, "Error",
+                                cJSON_CreateString(ex->error ? ex->error : ""));
+    ngx_http_sockerless_replace(state, "FinishedAt",
+                                cJSON_CreateString(ex->finished));
+
+    hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls,
+                                                             "stopping"));
+
+    ex->auto_remove = cJSON_IsTrue(cJSON_GetObjectItem(hc, "AutoRemove"));
+
+    rp = cJSON_GetObjectItem(hc, "RestartPolicy");
+    policy = ngx_http_sockerless_json_str(rp, "Name");
+    max = (ngx_int_t) cJSON_GetNumberValue(cJSON_GetObjectItem(rp,
+                                                   "MaximumRetryCount"));
+    count = (ngx_int_t) cJSON_GetNumberValue(
+                cJSON_GetObjectItemCaseSensitive(rec, "RestartCount"));
+
+    ex->restart = 0;
+
+    if (policy && !stopping && !ex->auto_remove) {
+        if (ngx_strcmp(policy, "always") == 0
+            || ngx_strcmp(policy, "unless-stopped") == 0
+            || (ngx_strcmp(policy, "on-failure") == 0 && ex->code != 0
+                && (max <= 0 || count < max)))
+        {
+            ex->restart = 1;
+            ngx_http_sockerless_replace(rec, "RestartCount",
+                                        cJSON_CreateNumber(count + 1));
+            ngx_http_sockerless_replace(state, "Restarting",
+                                        cJSON_CreateTrue());
+            ngx_http_sockerless_replace(state, "Status",
+                                        cJSON_CreateString("restarting"));
+
+            /* dockerd's back-off: 100 ms doubling, at most a minute */
+            ex->delay = 100 << ngx_min(count, 10);
+            ex->delay = ngx_min(ex->delay, 60000);
+        }
+    }
+
+    ex->applied = 1;
+    ex->rec = rec;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_restart_timer(ngx_event_t *ev)
+{
+    ngx_http_sockerless_cctx_t *ctx = ev->data;
+
+    cJSON      *rec;
+    char        key[80];
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
+
+    rec = ngx_http_sockerless_store_get(ctx->pool, key);
+
+    if (rec == NULL || ngx_http_sockerless_is(rec, "Running")
+        || !ngx_http_sockerless_is(rec, "Restarting"))
+    {
+        ngx_http_sockerless_cctx_finish(ctx, NGX_OK);
+        return;
+    }
+
+    (void) ngx_http_sockerless_run(ctx, rec);
+}
+
+
+ngx_int_t
+ngx_http_sockerless_container_exited(ngx_log_t *log, const char *id,
+    ngx_int_t code, const char *finished, const char *error)
+{
+    char                         key[80], now[64], num[32];
+    cJSON                       *attrs;
+    ngx_int_t                    rc;
+    ngx_pool_t                  *pool;
+    ngx_http_sockerless_cctx_t  *ctx;
+    ngx_http_sockerless_exit_t   ex;
+
+    pool = ngx_create_pool(4096, log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (finished == NULL || *finished == '\0') {
+        ngx_http_sockerless_now(now, sizeof(now));
+        finished = now;
+    }
+
+    ngx_memzero(&ex, sizeof(ngx_http_sockerless_exit_t));
+    ex.code = code;
+    ex.finished = finished;
+    ex.error = error;
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    rc = ngx_http_sockerless_store_update(pool, key,
+                                          ngx_http_sockerless_exit_record,
+                                          &ex);
+    if (rc != NGX_OK || !ex.applied) {
+        ngx_destroy_pool(pool);
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_DECLINED;
+    }
+
+    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    if (attrs) {
+        ngx_sprintf((u_char *) num, "%i%Z", code);
+        cJSON_AddStringToObject(attrs, "exitCode", num);
+        cJSON_AddStringToObject(attrs, "name",
+                        ngx_http_sockerless_json_str(ex.rec, "Name") + 1);
+        cJSON_AddStringToObject(attrs, "image",
+                ngx_http_sockerless_json_str(
+                    cJSON_GetObjectItemCaseSensitive(ex.rec, "Config"),
+                    "Image") ? : "");
+        (void) ngx_http_sockerless_event("container", "die", id, attrs);
+    }
+
+    if (ex.auto_remove) {
+        (void) ngx_http_sockerless_remove(pool, log, ex.rec);
+    }
+
+    if (ex.restart) {
+        ctx = ngx_http_sockerless_cctx(NULL, ex.rec);
+        if (ctx) {
+            ctx->timer.handler = ngx_http_sockerless_restart_timer;
+            ngx_add_timer(&ctx->timer, ex.delay);
+        }
+    }
+
+    ngx_destroy_pool(pool);
+
+    return NGX_OK;
+}
+
+
+typedef struct {
+    ngx_int_t  code;
+} ngx_http_sockerless_xexit_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_exec_exit_record(void *data, cJSON **value)
+{
+    ngx_http_sockerless_xexit_t *xe = data;
+
+    if (*value == NULL
+        || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*value, "Running")))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sockerless_replace(*value, "Running", cJSON_CreateFalse());
+    ngx_http_sockerless_replace(*value, "ExitCode",
+                                cJSON_CreateNumber(xe->code));
+    ngx_http_sockerless_replace(*value, "Pid", cJSON_CreateNumber(0));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_sockerless_exec_exited(ngx_log_t *log, const char *id,
+    ngx_int_t code)
+{
+    char                         key[80];
+    ngx_int_t                    rc;
+    ngx_pool_t                  *pool;
+    ngx_http_sockerless_xexit_t  xe;
+
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    xe.code = code;
+
+    ngx_sprintf((u_char *) key, "x/%s%Z", id);
+
+    rc = ngx_http_sockerless_store_update(pool, key,
+                                          ngx_http_sockerless_exec_exit_record,
+                                          &xe);
+    ngx_destroy_pool(pool);
+
+    return rc;
+}

@@ -1,0 +1,52 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * Container records and the state machine shared by the handlers, the
+ * streams and the backends.
+ */
+
+
+#ifndef _NGX_HTTP_SOCKERLESS_CONTAINERS_H_INCLUDED_
+#define _NGX_HTTP_SOCKERLESS_CONTAINERS_H_INCLUDED_
+
+
+#include <ngx_http_sockerless_module.h>
+
+
+/*
+ * The record "c/<id>" for an id, a name (with or without the leading
+ * slash) or a unique id prefix, bound to pool; NULL when there is none.
+ * *ambiguous is set when a prefix matched more than one container.
+ */
+cJSON *ngx_http_sockerless_container_find(ngx_pool_t *pool, ngx_str_t *ref);
+cJSON *ngx_http_sockerless_container_lookup(ngx_pool_t *pool, ngx_str_t *ref,
+    ngx_uint_t *ambiguous);
+
+/*
+ * The main process of container "id" ended: record the exit, emit "die",
+ * then apply AutoRemove or the restart policy. "started" is the StartedAt
+ * of the run that ended (NULL: whatever run is recorded); a report for an
+ * older run is ignored. Called by backends from any worker; exactly one
+ * caller wins through the store transaction.
+ */
+ngx_int_t ngx_http_sockerless_container_exited(ngx_log_t *log,
+    const char *id, ngx_int_t code, const char *finished, const char *error);
+
+/* an exec process ended */
+ngx_int_t ngx_http_sockerless_exec_exited(ngx_log_t *log, const char *id,
+    ngx_int_t code);
+
+/* <data>/containers/<id>/<file>, NUL-terminated, from pool */
+u_char *ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
+    const char *file);
+
+ngx_int_t ngx_http_sockerless_signal_parse(ngx_str_t *s);
+
+ngx_int_t ngx_http_sockerless_exec_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_exec_inspect(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
+
+#endif /* _NGX_HTTP_SOCKERLESS_CONTAINERS_H_INCLUDED_ */

@@ -1,0 +1,165 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * Declarations shared by the files of the sockerless module: configuration,
+ * the request context, the store, JSON replies and the Docker handlers.
+ */
+
+
+#ifndef _NGX_HTTP_SOCKERLESS_MODULE_H_INCLUDED_
+#define _NGX_HTTP_SOCKERLESS_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <cjson/cJSON.h>
+
+
+#define NGX_HTTP_SOCKERLESS_API_VERSION      "1.50"
+#define NGX_HTTP_SOCKERLESS_API_MIN_VERSION  "1.24"
+#define NGX_HTTP_SOCKERLESS_VERSION          "0.1.0"
+
+#define NGX_HTTP_SOCKERLESS_ID_LEN           64
+
+
+typedef struct ngx_http_sockerless_backend_s  ngx_http_sockerless_backend_t;
+typedef struct ngx_http_sockerless_watch_s    ngx_http_sockerless_watch_t;
+
+
+typedef struct {
+    ngx_str_t                      data_dir;
+    ngx_str_t                      agent_path;
+    ngx_str_t                      backend_name;
+    ngx_http_sockerless_backend_t *backend;
+    void                          *backend_conf;
+    size_t                         json_max;
+    size_t                         event_history;
+    ngx_flag_t                     enabled;
+} ngx_http_sockerless_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                     enable;
+} ngx_http_sockerless_loc_conf_t;
+
+
+/* the request, routed */
+
+typedef struct {
+    ngx_str_t                      path;      /* without the /vX.Y prefix */
+    ngx_str_t                      id;        /* {id} or {name} segment */
+    ngx_str_t                      sub;       /* the action after {id} */
+    ngx_uint_t                     api_minor; /* 50 for v1.50 */
+    cJSON                         *body;      /* parsed JSON body or NULL */
+    ngx_chain_t                   *raw;       /* raw body, if not JSON */
+} ngx_http_sockerless_args_t;
+
+
+typedef ngx_int_t (*ngx_http_sockerless_handler_pt)(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
+
+typedef struct {
+    ngx_uint_t                      method;   /* NGX_HTTP_GET|... */
+    ngx_str_t                       prefix;   /* "/containers/" */
+    ngx_str_t                       sub;      /* "start", "" = none */
+    ngx_uint_t                      flags;
+    ngx_http_sockerless_handler_pt  handler;
+} ngx_http_sockerless_route_t;
+
+
+#define NGX_HTTP_SOCKERLESS_ROUTE_BODY   0x01   /* read and parse JSON */
+#define NGX_HTTP_SOCKERLESS_ROUTE_RAW    0x02   /* read raw body to file */
+#define NGX_HTTP_SOCKERLESS_ROUTE_ID     0x04   /* /prefix/{id}/sub */
+
+
+/* store watches: called in every worker after any store change */
+
+typedef void (*ngx_http_sockerless_watch_pt)(ngx_http_sockerless_watch_t *w);
+
+struct ngx_http_sockerless_watch_s {
+    ngx_queue_t                    queue;
+    ngx_http_sockerless_watch_pt   handler;
+    void                          *data;
+    unsigned                       active:1;
+};
+
+
+extern ngx_module_t  ngx_http_sockerless_module;
+
+
+/* json.c */
+ngx_int_t ngx_http_sockerless_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, cJSON *json);
+ngx_int_t ngx_http_sockerless_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *fmt, ...);
+ngx_int_t ngx_http_sockerless_send_empty(ngx_http_request_t *r,
+    ngx_uint_t status);
+cJSON *ngx_http_sockerless_json_bind(ngx_pool_t *pool, cJSON *json);
+cJSON *ngx_http_sockerless_json_parse(ngx_pool_t *pool, u_char *p,
+    size_t len);
+u_char *ngx_http_sockerless_json_print(ngx_pool_t *pool, cJSON *json,
+    size_t *len);
+ngx_int_t ngx_http_sockerless_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+ngx_int_t ngx_http_sockerless_arg_bool(ngx_http_request_t *r,
+    const char *name, ngx_flag_t dflt);
+ngx_int_t ngx_http_sockerless_arg_int(ngx_http_request_t *r,
+    const char *name, ngx_int_t dflt);
+cJSON *ngx_http_sockerless_arg_json(ngx_http_request_t *r, const char *name);
+char *ngx_http_sockerless_cstr(ngx_pool_t *pool, ngx_str_t *s);
+const char *ngx_http_sockerless_json_str(cJSON *obj, const char *name);
+void ngx_http_sockerless_now(char *buf, size_t size);
+void ngx_http_sockerless_random_id(char id[NGX_HTTP_SOCKERLESS_ID_LEN + 1]);
+
+/* store.c: LMDB shared by all workers; values are JSON documents */
+ngx_int_t ngx_http_sockerless_store_init(ngx_cycle_t *cycle,
+    ngx_http_sockerless_main_conf_t *smcf);
+void ngx_http_sockerless_store_done(ngx_cycle_t *cycle);
+cJSON *ngx_http_sockerless_store_get(ngx_pool_t *pool, const char *key);
+ngx_int_t ngx_http_sockerless_store_put(const char *key, cJSON *value);
+ngx_int_t ngx_http_sockerless_store_del(const char *key);
+
+typedef ngx_int_t (*ngx_http_sockerless_scan_pt)(void *data, const char *key,
+    cJSON *value);
+ngx_int_t ngx_http_sockerless_store_scan(ngx_pool_t *pool,
+    const char *prefix, ngx_http_sockerless_scan_pt handler, void *data);
+
+/*
+ * A read-modify-write: "update" runs inside one LMDB write transaction
+ * with *value the current document (NULL if absent, else bound to the
+ * pool). It returns NGX_OK to store *value (which it may replace with a
+ * document bound to the same pool), NGX_DONE to delete the key,
+ * NGX_DECLINED to write nothing, or another code that is passed back.
+ */
+typedef ngx_int_t (*ngx_http_sockerless_update_pt)(void *data,
+    cJSON **value);
+ngx_int_t ngx_http_sockerless_store_update(ngx_pool_t *pool, const char *key,
+    ngx_http_sockerless_update_pt update, void *data);
+
+ngx_int_t ngx_http_sockerless_store_watch(ngx_http_sockerless_watch_t *w);
+void ngx_http_sockerless_store_unwatch(ngx_http_sockerless_watch_t *w);
+void ngx_http_sockerless_store_changed(void);
+ngx_int_t ngx_http_sockerless_event(const char *type, const char *action,
+    const char *id, cJSON *attributes);
+
+/* handlers */
+ngx_int_t ngx_http_sockerless_ping(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_version(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_info(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_events(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
+
+ngx_http_sockerless_main_conf_t *ngx_http_sockerless_conf(void);
+
+
+#endif /* _NGX_HTTP_SOCKERLESS_MODULE_H_INCLUDED_ */
