@@ -218,7 +218,7 @@ static struct {
 ngx_int_t
 ngx_http_sockerless_signal_parse(ngx_str_t *s)
 {
-    u_char      *p;
+    u_char      *p, *name;
     size_t       len;
     ngx_int_t    n;
     ngx_uint_t   i;
@@ -241,11 +241,9 @@ ngx_http_sockerless_signal_parse(ngx_str_t *s)
     }
 
     for (i = 0; ngx_http_sockerless_signals[i].name; i++) {
-        if (ngx_strlen(ngx_http_sockerless_signals[i].name) == len
-            && ngx_strncasecmp(p, (u_char *) ngx_http_sockerless_signals[i].name,
-                               len)
-               == 0)
-        {
+        name = (u_char *) ngx_http_sockerless_signals[i].name;
+
+        if (ngx_strlen(name) == len && ngx_strncasecmp(p, name, len) == 0) {
             return ngx_http_sockerless_signals[i].signo;
         }
     }

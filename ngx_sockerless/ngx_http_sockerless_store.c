@@ -285,7 +285,7 @@ ngx_http_sockerless_inotify_handler(ngx_event_t *ev)
     ngx_http_sockerless_sub_t    *sub;
     ngx_http_sockerless_store_t  *st;
     char                          buf[8192]
-                        __attribute__ ((aligned(__alignof__(struct inotify_event))));
+                            __attribute__ ((aligned(8)));
 
     c = ev->data;
     st = c->data;
