@@ -11,6 +11,7 @@ NGINX      ?= /usr/sbin/nginx
 RUN        := $(CURDIR)/run
 
 DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
+              libarchive-dev \
               libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
               busybox-static tmux wrk gcc make perl python3
 
@@ -49,7 +50,8 @@ $(BUILD)/nginx/objs/Makefile: config
 
 $(MODULE): $(BUILD)/nginx/objs/Makefile $(MOD_SRCS)
 	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_sockerless_module.so $(MODULE)
+	cp $(BUILD)/nginx/objs/ngx_http_sockerless_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 agent: $(AGENT)
 

@@ -317,7 +317,8 @@ ngx_http_sockerless_container_lookup(ngx_pool_t *pool, ngx_str_t *ref,
         return NULL;
     }
 
-    key = ngx_pnalloc(pool, ref->len + 8);
+    key = ngx_pnalloc(pool, ngx_max(ref->len, NGX_HTTP_SOCKERLESS_ID_LEN)
+                            + 8);
     if (key == NULL) {
         return NULL;
     }
@@ -967,6 +968,31 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     sls = cJSON_AddObjectToObject(rec, "_sls");
     cJSON_AddItemToObject(sls, "cmd", cJSON_Duplicate(pcmd, 1));
     cJSON_AddStringToObject(sls, "image_ref", (char *) image.data);
+
+    /*
+     * the log exists from now on, so that an attach made before start
+     * (on any worker) reads the run from its first byte
+     */
+
+    p = ngx_http_sockerless_container_path(r->pool, id, NULL);
+    if (p == NULL
+        || (ngx_create_dir(p, 0700) == NGX_FILE_ERROR
+            && ngx_errno != NGX_EEXIST))
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+                      ngx_create_dir_n " \"%s\" failed", p);
+        goto failed;
+    }
+
+    p = ngx_http_sockerless_container_path(r->pool, id, "container.log");
+    if (p) {
+        ngx_fd_t  fd;
+
+        fd = ngx_open_file(p, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN, 0600);
+        if (fd != NGX_INVALID_FILE) {
+            (void) ngx_close_file(fd);
+        }
+    }
 
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
 
@@ -1859,6 +1885,17 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
                                             op);
     }
 
+    /* like dockerd, a container to remove when it ends goes now */
+
+    if (op->container
+        && cJSON_IsTrue(cJSON_GetObjectItem(
+               cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+               "AutoRemove")))
+    {
+        (void) ngx_http_sockerless_remove(ctx->pool, ctx->log,
+                                          op->container);
+    }
+
     if (ctx->request) {
         rc = ngx_http_sockerless_send_error(ctx->request, op->status, "%V",
                                             &op->message);
@@ -1878,7 +1915,7 @@ ngx_http_sockerless_set_state(void *data, cJSON **value)
 {
     ngx_http_sockerless_op_t *op = data;
 
-    cJSON  *state;
+    cJSON  *state, *sls;
     char    msg[1024];
 
     if (*value == NULL) {
@@ -1893,6 +1930,14 @@ ngx_http_sockerless_set_state(void *data, cJSON **value)
 
     ngx_cpystrn((u_char *) msg, op->message.data,
                 ngx_min(op->message.len + 1, sizeof(msg)));
+
+    /* attachers waiting for this start learn that it will not come */
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls) {
+        ngx_http_sockerless_replace(sls, "failures", cJSON_CreateNumber(
+            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sls,
+                                                        "failures")) + 1));
+    }
 
     ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(msg));
     ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(

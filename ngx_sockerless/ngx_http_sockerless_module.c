@@ -9,6 +9,7 @@
 
 #include <ngx_http_sockerless_module.h>
 #include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_images.h>
 
 
 static ngx_int_t ngx_http_sockerless_handler(ngx_http_request_t *r);
@@ -28,12 +29,6 @@ static char *ngx_http_sockerless_backend_set(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_sockerless_init_process(ngx_cycle_t *cycle);
 static void ngx_http_sockerless_exit_process(ngx_cycle_t *cycle);
-
-
-typedef struct {
-    ngx_http_sockerless_args_t     args;
-    ngx_http_sockerless_route_t   *route;
-} ngx_http_sockerless_ctx_t;
 
 
 static ngx_command_t  ngx_http_sockerless_commands[] = {
@@ -591,6 +586,12 @@ ngx_http_sockerless_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (ngx_conf_full_name(cf->cycle, &smcf->agent_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->enabled
+        && ngx_http_sockerless_images_init_conf(cf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -70,6 +70,15 @@ typedef struct {
 } ngx_http_sockerless_route_t;
 
 
+/* the request's context: handlers that outlive the call hang off "data" */
+
+typedef struct {
+    ngx_http_sockerless_args_t      args;
+    ngx_http_sockerless_route_t    *route;
+    void                           *data;
+} ngx_http_sockerless_ctx_t;
+
+
 #define NGX_HTTP_SOCKERLESS_ROUTE_BODY   0x01   /* read and parse JSON */
 #define NGX_HTTP_SOCKERLESS_ROUTE_RAW    0x02   /* read raw body to file */
 #define NGX_HTTP_SOCKERLESS_ROUTE_ID     0x04   /* /prefix/{id}/sub */

@@ -708,7 +708,6 @@ ngx_http_sockerless_event(const char *type, const char *action,
     MDB_val                       k, v;
     MDB_txn                      *txn;
     uint64_t                      seq;
-    ngx_time_t                   *tp;
     MDB_cursor                   *cur;
     ngx_http_sockerless_store_t  *st;
 
@@ -718,8 +717,6 @@ ngx_http_sockerless_event(const char *type, const char *action,
     if (ev == NULL) {
         return NGX_ERROR;
     }
-
-    tp = ngx_timeofday();
 
     attrs = attributes ? cJSON_Duplicate(attributes, 1) : cJSON_CreateObject();
     actor = cJSON_CreateObject();
@@ -738,9 +735,22 @@ ngx_http_sockerless_event(const char *type, const char *action,
     cJSON_AddStringToObject(ev, "Action", action);
     cJSON_AddItemToObject(ev, "Actor", actor);
     cJSON_AddStringToObject(ev, "scope", "local");
-    cJSON_AddNumberToObject(ev, "time", (double) tp->sec);
-    cJSON_AddNumberToObject(ev, "timeNano",
-                            (double) tp->sec * 1e9 + (double) tp->msec * 1e6);
+    {
+        u_char           num[32];
+        struct timespec  ts;
+
+        /* integers: cJSON would print the nanoseconds with an exponent */
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+        ngx_sprintf(num, "%T%Z", ts.tv_sec);
+        cJSON_AddRawToObject(ev, "time", (char *) num);
+        ngx_sprintf(num, "%T%09l%Z", ts.tv_sec, ts.tv_nsec);
+        cJSON_AddRawToObject(ev, "timeNano", (char *) num);
+
+        /* a double cannot hold it: the exact digits ride along */
+        cJSON_AddStringToObject(ev, "_nano", (char *) num);
+    }
 
     /* the pre-1.22 fields some clients still read */
     if (ngx_strcmp(type, "container") == 0) {

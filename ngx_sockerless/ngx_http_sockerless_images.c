@@ -1,0 +1,1606 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * Images: "docker load" unpacked in nginx's thread pool with libarchive
+ * (paths that escape the root refused, whiteouts applied), list, inspect,
+ * tag and remove. Pulling from registries is not here yet: it is an error.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_images.h>
+#include <ngx_thread_pool.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <ftw.h>
+
+
+#define NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD  64
+
+
+typedef struct {
+    char                          *id;        /* hex, malloc */
+    char                          *config;    /* JSON text, malloc */
+    cJSON                         *tags;      /* array of strings */
+    off_t                          size;
+} ngx_http_sockerless_loaded_t;
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    char                          *file;      /* the uploaded tarball */
+    char                          *data_dir;
+    char                           error[512];
+    ngx_uint_t                     n;
+    ngx_http_sockerless_loaded_t   images[NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD];
+} ngx_http_sockerless_load_t;
+
+
+static ngx_int_t ngx_http_sockerless_image_load(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_list(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_inspect(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_delete(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_tag(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static void ngx_http_sockerless_load_thread(void *data, ngx_log_t *log);
+static void ngx_http_sockerless_load_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool,
+    const char *tag, const char *id);
+
+
+ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
+
+    { NGX_HTTP_POST, ngx_string("/images/load"),
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_RAW,
+      ngx_http_sockerless_image_load },
+
+    { NGX_HTTP_GET, ngx_string("/images/json"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_image_list },
+
+    { NGX_HTTP_POST, ngx_string("/images/create"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_image_create },
+
+    { NGX_HTTP_GET, ngx_string("/images/"),
+      ngx_string("json"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_image_inspect },
+
+    { NGX_HTTP_POST, ngx_string("/images/"),
+      ngx_string("tag"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_image_tag },
+
+    { NGX_HTTP_DELETE, ngx_string("/images/"),
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_image_delete },
+
+    { 0, ngx_null_string, ngx_null_string, 0, NULL }
+};
+
+
+ngx_int_t
+ngx_http_sockerless_images_init_conf(ngx_conf_t *cf)
+{
+    if (ngx_thread_pool_add(cf, NULL) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* references */
+
+ngx_int_t
+ngx_http_sockerless_image_normalize(ngx_pool_t *pool, ngx_str_t *ref,
+    ngx_str_t *out)
+{
+    u_char  *p, *last, *slash, *colon;
+    size_t   len;
+
+    p = ref->data;
+    last = p + ref->len;
+
+    if (ref->len == 0 || ref->len > 255) {
+        return NGX_ERROR;
+    }
+
+    if (ref->len > 10 && ngx_strncmp(p, "docker.io/", 10) == 0) {
+        p += 10;
+
+    } else if (ref->len > 22
+               && ngx_strncmp(p, "index.docker.io/", 16) == 0)
+    {
+        p += 16;
+    }
+
+    if (last - p > 8 && ngx_strncmp(p, "library/", 8) == 0) {
+        p += 8;
+    }
+
+    if (ngx_strlchr(p, last, '@')) {
+        /* digests need a registry: not here yet */
+        return NGX_ERROR;
+    }
+
+    for (len = 0; p + len < last; len++) {
+        u_char  ch = p[len];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')
+              || ch == '.' || ch == '_' || ch == '-' || ch == '/'
+              || ch == ':' || (ch >= 'A' && ch <= 'Z')))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    slash = NULL;
+    colon = NULL;
+
+    for (len = 0; p + len < last; len++) {
+        if (p[len] == '/') {
+            slash = p + len;
+            colon = NULL;
+        }
+
+        if (p[len] == ':') {
+            colon = p + len;
+        }
+    }
+
+    (void) slash;
+
+    out->data = ngx_pnalloc(pool, (last - p) + sizeof(":latest"));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (colon) {
+        out->len = ngx_sprintf(out->data, "%*s%Z", last - p, p)
+                   - out->data - 1;
+
+    } else {
+        out->len = ngx_sprintf(out->data, "%*s:latest%Z", last - p, p)
+                   - out->data - 1;
+    }
+
+    return NGX_OK;
+}
+
+
+typedef struct {
+    cJSON       *found;
+    ngx_uint_t   count;
+} ngx_http_sockerless_iprefix_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_image_prefix(void *data, const char *key, cJSON *value)
+{
+    ngx_http_sockerless_iprefix_t *ip = data;
+
+    ip->found = value;
+    ip->count++;
+
+    return (ip->count > 1) ? NGX_DONE : NGX_OK;
+}
+
+
+cJSON *
+ngx_http_sockerless_image_find(ngx_pool_t *pool, ngx_str_t *ref)
+{
+    char                           *key;
+    cJSON                          *t;
+    ngx_str_t                       s, norm;
+    const char                     *id;
+    ngx_http_sockerless_iprefix_t   ip;
+
+    if (ref->len == 0 || ref->len > 255) {
+        return NULL;
+    }
+
+    key = ngx_pnalloc(pool, ref->len + 16);
+    if (key == NULL) {
+        return NULL;
+    }
+
+    s = *ref;
+
+    if (s.len > 7 && ngx_strncmp(s.data, "sha256:", 7) == 0) {
+        s.data += 7;
+        s.len -= 7;
+    }
+
+    if (s.len && strspn((char *) s.data, "0123456789abcdef") >= s.len) {
+        ngx_sprintf((u_char *) key, "i/%V%Z", &s);
+
+        ip.found = NULL;
+        ip.count = 0;
+
+        (void) ngx_http_sockerless_store_scan(pool, key,
+                                      ngx_http_sockerless_image_prefix, &ip);
+        if (ip.count == 1) {
+            return ip.found;
+        }
+    }
+
+    if (ngx_http_sockerless_image_normalize(pool, ref, &norm) != NGX_OK) {
+        return NULL;
+    }
+
+    key = ngx_pnalloc(pool, ngx_max(norm.len, 80) + 4);
+    if (key == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf((u_char *) key, "t/%V%Z", &norm);
+
+    t = ngx_http_sockerless_store_get(pool, key);
+    id = ngx_http_sockerless_json_str(t, "Id");
+
+    if (id == NULL || ngx_strncmp(id, "sha256:", 7) != 0
+        || ngx_strlen(id) > 80)
+    {
+        return NULL;
+    }
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
+
+    return ngx_http_sockerless_store_get(pool, key);
+}
+
+
+/* "docker load": the thread part uses only libc, libarchive and cJSON */
+
+static int
+ngx_http_sockerless_rm_entry(const char *path, const struct stat *sb,
+    int flag, struct FTW *ftw)
+{
+    (void) remove(path);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sockerless_rm_rf(const char *path)
+{
+    (void) nftw(path, ngx_http_sockerless_rm_entry, 16,
+                FTW_DEPTH|FTW_PHYS|FTW_MOUNT);
+}
+
+
+static int
+ngx_http_sockerless_rm_children(const char *path, const struct stat *sb,
+    int flag, struct FTW *ftw)
+{
+    if (ftw->level > 0) {
+        (void) remove(path);
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_http_sockerless_sha256_file(const char *path, char hex[65])
+{
+    int            fd;
+    ssize_t        n;
+    EVP_MD_CTX    *md;
+    unsigned int   len;
+    unsigned char  buf[65536], dgst[EVP_MAX_MD_SIZE];
+    static const char  digits[] = "0123456789abcdef";
+    unsigned int   i;
+
+    fd = open(path, O_RDONLY|O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        close(fd);
+        return -1;
+    }
+
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        EVP_DigestUpdate(md, buf, n);
+    }
+
+    close(fd);
+
+    EVP_DigestFinal_ex(md, dgst, &len);
+    EVP_MD_CTX_free(md);
+
+    if (n < 0) {
+        return -1;
+    }
+
+    for (i = 0; i < len && i < 32; i++) {
+        hex[2 * i] = digits[dgst[i] >> 4];
+        hex[2 * i + 1] = digits[dgst[i] & 0xf];
+    }
+
+    hex[64] = '\0';
+
+    return 0;
+}
+
+
+static char *
+ngx_http_sockerless_read_small(const char *path, size_t max)
+{
+    int       fd;
+    char     *buf;
+    ssize_t   n;
+    size_t    len;
+
+    fd = open(path, O_RDONLY|O_CLOEXEC);
+    if (fd == -1) {
+        return NULL;
+    }
+
+    buf = malloc(max + 1);
+    if (buf == NULL) {
+        close(fd);
+        return NULL;
+    }
+
+    len = 0;
+
+    while (len < max && (n = read(fd, buf + len, max - len)) > 0) {
+        len += n;
+    }
+
+    close(fd);
+
+    buf[len] = '\0';
+
+    return buf;
+}
+
+
+/*
+ * Extracts an archive into dir (an absolute path without symlinks).
+ * With "layer", OCI whiteouts remove what lower layers put there.
+ * Entries with ".." or that would be written through a symlink are
+ * refused by libarchive's secure flags.
+ */
+
+static int
+ngx_http_sockerless_extract(const char *file, const char *dir,
+    int layer, off_t *size, char *err, size_t errlen)
+{
+    int                    rc, flags;
+    char                  *path, *base, *slash, *name;
+    size_t                 dlen;
+    struct archive        *a, *w;
+    struct archive_entry  *e;
+    const char            *src, *hl;
+    const void            *buf;
+    size_t                 bsize;
+    la_int64_t             off;
+
+    a = archive_read_new();
+    w = archive_write_disk_new();
+
+    if (a == NULL || w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_none(a);
+
+    flags = ARCHIVE_EXTRACT_TIME|ARCHIVE_EXTRACT_PERM
+            |ARCHIVE_EXTRACT_SECURE_NODOTDOT|ARCHIVE_EXTRACT_SECURE_SYMLINKS
+            |ARCHIVE_EXTRACT_UNLINK;
+
+    if (geteuid() == 0) {
+        flags |= ARCHIVE_EXTRACT_OWNER;
+    }
+
+    archive_write_disk_set_options(w, flags);
+
+    rc = -1;
+    dlen = strlen(dir);
+    path = malloc(dlen + PATH_MAX + 2);
+
+    if (path == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+
+    if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
+        snprintf(err, errlen, "%s", archive_error_string(a));
+        goto done;
+    }
+
+    for ( ;; ) {
+        int  r;
+
+        r = archive_read_next_header(a, &e);
+
+        if (r == ARCHIVE_EOF) {
+            break;
+        }
+
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            snprintf(err, errlen, "invalid tar archive: %s",
+                     archive_error_string(a));
+            goto done;
+        }
+
+        src = archive_entry_pathname(e);
+        if (src == NULL) {
+            continue;
+        }
+
+        while (src[0] == '/' || (src[0] == '.' && src[1] == '/')) {
+            src += (src[0] == '/') ? 1 : 2;
+        }
+
+        if (src[0] == '\0' || strcmp(src, ".") == 0) {
+            continue;
+        }
+
+        if (strlen(src) >= PATH_MAX) {
+            snprintf(err, errlen, "archive entry name too long");
+            goto done;
+        }
+
+        if (strcmp(src, "..") == 0 || strncmp(src, "../", 3) == 0
+            || strstr(src, "/../") || (strlen(src) > 3
+                && strcmp(src + strlen(src) - 3, "/..") == 0))
+        {
+            snprintf(err, errlen, "archive entry \"%.200s\" escapes the "
+                     "destination", archive_entry_pathname(e));
+            goto done;
+        }
+
+        sprintf(path, "%s/%s", dir, src);
+
+        if (layer) {
+            base = strrchr(path, '/') + 1;
+
+            if (strncmp(base, ".wh.", 4) == 0) {
+                if (strcmp(base, ".wh..wh..opq") == 0) {
+                    base[-1] = '\0';
+                    (void) nftw(path, ngx_http_sockerless_rm_children, 16,
+                                FTW_DEPTH|FTW_PHYS|FTW_MOUNT);
+
+                } else {
+                    name = strdup(base + 4);
+                    if (name && strchr(name, '/') == NULL
+                        && strcmp(name, "..") && strcmp(name, "."))
+                    {
+                        strcpy(base, name);
+                        ngx_http_sockerless_rm_rf(path);
+                    }
+
+                    free(name);
+                }
+
+                continue;
+            }
+        }
+
+        archive_entry_set_pathname(e, path);
+
+        hl = archive_entry_hardlink(e);
+        if (hl) {
+            char  *target;
+
+            while (hl[0] == '/' || (hl[0] == '.' && hl[1] == '/')) {
+                hl += (hl[0] == '/') ? 1 : 2;
+            }
+
+            if (strstr(hl, "..")) {
+                snprintf(err, errlen, "archive hard link \"%.200s\" escapes "
+                         "the destination", hl);
+                goto done;
+            }
+
+            target = malloc(dlen + strlen(hl) + 2);
+            if (target == NULL) {
+                goto done;
+            }
+
+            sprintf(target, "%s/%s", dir, hl);
+            archive_entry_set_hardlink(e, target);
+            free(target);
+        }
+
+        slash = NULL;
+        (void) slash;
+
+        r = archive_write_header(w, e);
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            snprintf(err, errlen, "archive entry \"%.200s\": %s", src,
+                     archive_error_string(w));
+            goto done;
+        }
+
+        if (archive_entry_size(e) > 0) {
+            for ( ;; ) {
+                r = archive_read_data_block(a, &buf, &bsize, &off);
+
+                if (r == ARCHIVE_EOF) {
+                    break;
+                }
+
+                if (r != ARCHIVE_OK) {
+                    snprintf(err, errlen, "invalid tar archive: %s",
+                             archive_error_string(a));
+                    goto done;
+                }
+
+                if (archive_write_data_block(w, buf, bsize, off)
+                    != ARCHIVE_OK)
+                {
+                    snprintf(err, errlen, "writing \"%.200s\": %s", src,
+                             archive_error_string(w));
+                    goto done;
+                }
+
+                if (size) {
+                    *size += bsize;
+                }
+            }
+        }
+
+        if (archive_write_finish_entry(w) != ARCHIVE_OK) {
+            snprintf(err, errlen, "writing \"%.200s\": %s", src,
+                     archive_error_string(w));
+            goto done;
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    free(path);
+    archive_read_free(a);
+    archive_write_free(w);
+
+    return rc;
+}
+
+
+static void
+ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_sockerless_load_t *ld = data;
+
+    char       *tmp, *manifest, *cfgtext, *rootfs, *final, *p;
+    cJSON      *m, *img, *layers, *layer, *tags, *t;
+    size_t      tlen;
+    off_t       size;
+    char        hex[65], real[PATH_MAX];
+    struct stat st;
+
+    tmp = NULL;
+    manifest = NULL;
+    m = NULL;
+
+    if (realpath(ld->data_dir, real) == NULL) {
+        snprintf(ld->error, sizeof(ld->error), "the data directory is "
+                 "missing");
+        return;
+    }
+
+    tlen = strlen(real) + 256;
+    tmp = malloc(tlen);
+    rootfs = malloc(tlen + 256);
+    final = malloc(tlen + 256);
+
+    if (tmp == NULL || rootfs == NULL || final == NULL) {
+        goto done;
+    }
+
+    snprintf(tmp, tlen, "%s/tmp", real);
+    (void) mkdir(tmp, 0700);
+    snprintf(tmp, tlen, "%s/images", real);
+    (void) mkdir(tmp, 0700);
+    snprintf(tmp, tlen, "%s/tmp/load-XXXXXX", real);
+
+    if (mkdtemp(tmp) == NULL) {
+        snprintf(ld->error, sizeof(ld->error), "cannot make a temporary "
+                 "directory: %s", strerror(errno));
+        goto done;
+    }
+
+    if (ngx_http_sockerless_extract(ld->file, tmp, 0, NULL, ld->error,
+                                    sizeof(ld->error))
+        != 0)
+    {
+        goto done;
+    }
+
+    snprintf(rootfs, tlen + 256, "%s/manifest.json", tmp);
+
+    manifest = ngx_http_sockerless_read_small(rootfs, 4 * 1024 * 1024);
+    m = manifest ? cJSON_Parse(manifest) : NULL;
+
+    if (!cJSON_IsArray(m)) {
+        snprintf(ld->error, sizeof(ld->error), "invalid archive: no valid "
+                 "manifest.json (is this a \"docker save\" tarball?)");
+        goto done;
+    }
+
+    cJSON_ArrayForEach(img, m) {
+        const char  *cfg;
+
+        if (ld->n == NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD) {
+            break;
+        }
+
+        cfg = cJSON_GetStringValue(cJSON_GetObjectItem(img, "Config"));
+        layers = cJSON_GetObjectItem(img, "Layers");
+
+        if (cfg == NULL || strstr(cfg, "..") || !cJSON_IsArray(layers)) {
+            snprintf(ld->error, sizeof(ld->error), "invalid manifest.json");
+            goto done;
+        }
+
+        snprintf(rootfs, tlen + 256, "%s/%s", tmp, cfg);
+
+        if (ngx_http_sockerless_sha256_file(rootfs, hex) != 0) {
+            snprintf(ld->error, sizeof(ld->error), "invalid archive: "
+                     "missing image config \"%.200s\"", cfg);
+            goto done;
+        }
+
+        cfgtext = ngx_http_sockerless_read_small(rootfs, 8 * 1024 * 1024);
+        if (cfgtext == NULL) {
+            goto done;
+        }
+
+        /* the config's name holds its digest when it is one */
+        p = strrchr(cfg, '/');
+        p = p ? p + 1 : (char *) cfg;
+
+        if (strlen(p) >= 64 && strspn(p, "0123456789abcdef") >= 64
+            && strncmp(p, hex, 64) != 0)
+        {
+            snprintf(ld->error, sizeof(ld->error), "invalid archive: the "
+                     "digest of image config \"%.200s\" does not match", cfg);
+            free(cfgtext);
+            goto done;
+        }
+
+        snprintf(final, tlen + 256, "%s/images/%s", real, hex);
+        size = 0;
+
+        if (stat(final, &st) != 0) {
+            snprintf(rootfs, tlen + 256, "%s/images/%s.tmp", real, hex);
+            ngx_http_sockerless_rm_rf(rootfs);
+            (void) mkdir(rootfs, 0700);
+            strcat(rootfs, "/rootfs");
+            (void) mkdir(rootfs, 0755);
+
+            cJSON_ArrayForEach(layer, layers) {
+                char  *lpath;
+
+                if (!cJSON_IsString(layer)
+                    || strstr(layer->valuestring, ".."))
+                {
+                    snprintf(ld->error, sizeof(ld->error),
+                             "invalid manifest.json");
+                    free(cfgtext);
+                    goto done;
+                }
+
+                lpath = malloc(tlen + strlen(layer->valuestring) + 2);
+                if (lpath == NULL) {
+                    free(cfgtext);
+                    goto done;
+                }
+
+                sprintf(lpath, "%s/%s", tmp, layer->valuestring);
+
+                if (ngx_http_sockerless_extract(lpath, rootfs, 1, &size,
+                                                ld->error,
+                                                sizeof(ld->error))
+                    != 0)
+                {
+                    free(lpath);
+                    free(cfgtext);
+                    goto done;
+                }
+
+                free(lpath);
+            }
+
+            rootfs[strlen(rootfs) - sizeof("/rootfs") + 1] = '\0';
+
+            if (rename(rootfs, final) != 0) {
+                snprintf(ld->error, sizeof(ld->error), "cannot store the "
+                         "image: %s", strerror(errno));
+                free(cfgtext);
+                goto done;
+            }
+        }
+
+        tags = cJSON_CreateArray();
+        cJSON_ArrayForEach(t, cJSON_GetObjectItem(img, "RepoTags")) {
+            if (cJSON_IsString(t)) {
+                cJSON_AddItemToArray(tags, cJSON_CreateString(t->valuestring));
+            }
+        }
+
+        ld->images[ld->n].id = strdup(hex);
+        ld->images[ld->n].config = cfgtext;
+        ld->images[ld->n].tags = tags;
+        ld->images[ld->n].size = size;
+        ld->n++;
+    }
+
+done:
+
+    if (tmp) {
+        ngx_http_sockerless_rm_rf(tmp);
+    }
+
+    cJSON_Delete(m);
+    free(manifest);
+    free(tmp);
+    free(rootfs);
+    free(final);
+
+    if (ld->n == 0 && ld->error[0] == '\0') {
+        snprintf(ld->error, sizeof(ld->error), "no image in the archive");
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_load(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_str_t                         name;
+    ngx_thread_task_t                *task;
+    ngx_thread_pool_t                *tp;
+    ngx_http_sockerless_load_t       *ld;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    if (r->request_body == NULL || r->request_body->temp_file == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "invalid archive: the request body is empty");
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_sockerless_load_t));
+    if (task == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ld = task->ctx;
+    ld->request = r;
+    ld->file = ngx_http_sockerless_cstr(r->pool,
+                                 &r->request_body->temp_file->file.name);
+    ld->data_dir = ngx_http_sockerless_cstr(r->pool, &smcf->data_dir);
+
+    if (ld->file == NULL || ld->data_dir == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    task->handler = ngx_http_sockerless_load_thread;
+    task->event.handler = ngx_http_sockerless_load_done;
+    task->event.data = ld;
+
+    ngx_str_set(&name, "default");
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+    if (tp == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sockerless: no thread pool, unpacking the image in "
+                      "the worker");
+        ngx_http_sockerless_load_thread(ld, r->connection->log);
+        ngx_http_sockerless_load_done(&task->event);
+        return NGX_DONE;
+    }
+
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_untag_ref(void *data, cJSON **value)
+{
+    const char  *tag = data;
+    cJSON       *tags, *t;
+    int          i;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    tags = cJSON_GetObjectItemCaseSensitive(*value, "RepoTags");
+    i = 0;
+
+    cJSON_ArrayForEach(t, tags) {
+        if (cJSON_IsString(t) && ngx_strcmp(t->valuestring, tag) == 0) {
+            cJSON_DeleteItemFromArray(tags, i);
+            return NGX_OK;
+        }
+
+        i++;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_add_ref(void *data, cJSON **value)
+{
+    const char  *tag = data;
+    cJSON       *tags, *t;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    tags = cJSON_GetObjectItemCaseSensitive(*value, "RepoTags");
+
+    if (!cJSON_IsArray(tags)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(*value, "RepoTags");
+        tags = cJSON_AddArrayToObject(*value, "RepoTags");
+    }
+
+    cJSON_ArrayForEach(t, tags) {
+        if (cJSON_IsString(t) && ngx_strcmp(t->valuestring, tag) == 0) {
+            return NGX_DECLINED;
+        }
+    }
+
+    cJSON_AddItemToArray(tags, cJSON_CreateString(tag));
+
+    return NGX_OK;
+}
+
+
+/* points tag at image "sha256:<hex>", moving it away from another image */
+
+static ngx_int_t
+ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
+    const char *id)
+{
+    char        *key, *okey;
+    cJSON       *old, *t;
+    const char  *oid;
+
+    key = ngx_pnalloc(pool, ngx_strlen(tag) + 4);
+    okey = ngx_pnalloc(pool, 80);
+    if (key == NULL || okey == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) key, "t/%s%Z", tag);
+
+    old = ngx_http_sockerless_store_get(pool, key);
+    oid = ngx_http_sockerless_json_str(old, "Id");
+
+    if (oid && ngx_strcmp(oid, id) != 0 && ngx_strlen(oid) < 72) {
+        ngx_sprintf((u_char *) okey, "i/%s%Z", oid + 7);
+        (void) ngx_http_sockerless_store_update(pool, okey,
+                                          ngx_http_sockerless_untag_ref,
+                                          (void *) tag);
+    }
+
+    t = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(t, "Id", id);
+
+    if (ngx_http_sockerless_store_put(key, t) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) okey, "i/%s%Z", id + 7);
+
+    (void) ngx_http_sockerless_store_update(pool, okey,
+                                            ngx_http_sockerless_add_ref,
+                                            (void *) tag);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_load_done(ngx_event_t *ev)
+{
+    ngx_http_sockerless_load_t *ld = ev->data;
+
+    char                 key[80], now[64], *line;
+    cJSON               *rec, *cfg, *item, *t, *rootfs, *msg, *attrs;
+    u_char              *p;
+    size_t               len;
+    ngx_uint_t           i;
+    ngx_buf_t           *b;
+    ngx_chain_t         *out, **ll, *cl;
+    ngx_str_t            ref, norm;
+    ngx_http_request_t  *r;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    r = ld->request;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    if (ld->n == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sockerless: docker load failed: %s", ld->error);
+        ngx_http_finalize_request(r,
+                         ngx_http_sockerless_send_error(r,
+                                                        NGX_HTTP_BAD_REQUEST,
+                                                        "%s", ld->error));
+        return;
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+
+    out = NULL;
+    ll = &out;
+
+    for (i = 0; i < ld->n; i++) {
+        cfg = ngx_http_sockerless_json_bind(r->pool,
+                                      cJSON_Parse(ld->images[i].config));
+        free(ld->images[i].config);
+        ngx_http_sockerless_json_bind(r->pool, ld->images[i].tags);
+
+        rec = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+        if (cfg == NULL || rec == NULL) {
+            free(ld->images[i].id);
+            continue;
+        }
+
+        ngx_sprintf((u_char *) key, "sha256:%s%Z", ld->images[i].id);
+
+        cJSON_AddStringToObject(rec, "Id", key);
+        cJSON_AddArrayToObject(rec, "RepoTags");
+        cJSON_AddArrayToObject(rec, "RepoDigests");
+        cJSON_AddStringToObject(rec, "Parent", "");
+        cJSON_AddStringToObject(rec, "Comment",
+                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "comment"))
+                     ? : "");
+        cJSON_AddStringToObject(rec, "Created",
+                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "created"))
+                     ? : "0001-01-01T00:00:00Z");
+        cJSON_AddStringToObject(rec, "DockerVersion",
+                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg,
+                                                        "docker_version"))
+                     ? : "");
+        cJSON_AddStringToObject(rec, "Author",
+                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "author"))
+                     ? : "");
+
+        item = cJSON_GetObjectItem(cfg, "config");
+        cJSON_AddItemToObject(rec, "Config", item ? cJSON_Duplicate(item, 1)
+                                                  : cJSON_CreateObject());
+        cJSON_AddStringToObject(rec, "Architecture",
+                cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "architecture"))
+                ? : "amd64");
+        cJSON_AddStringToObject(rec, "Os",
+                cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "os"))
+                ? : "linux");
+        cJSON_AddNumberToObject(rec, "Size", (double) ld->images[i].size);
+
+        item = cJSON_AddObjectToObject(rec, "GraphDriver");
+        cJSON_AddStringToObject(item, "Name", "overlay2");
+        cJSON_AddNullToObject(item, "Data");
+
+        item = cJSON_AddObjectToObject(rec, "RootFS");
+        cJSON_AddStringToObject(item, "Type", "layers");
+        t = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"),
+                                "diff_ids");
+        cJSON_AddItemToObject(item, "Layers", t ? cJSON_Duplicate(t, 1)
+                                                : cJSON_CreateArray());
+
+        item = cJSON_AddObjectToObject(rec, "Metadata");
+        cJSON_AddStringToObject(item, "LastTagTime", now);
+
+        rootfs = cJSON_AddObjectToObject(rec, "_sls");
+        line = ngx_pnalloc(r->pool, smcf->data_dir.len + 100);
+        if (line == NULL) {
+            break;
+        }
+
+        ngx_sprintf((u_char *) line, "%V/images/%s/rootfs%Z",
+                    &smcf->data_dir, ld->images[i].id);
+        cJSON_AddStringToObject(rootfs, "rootfs", line);
+
+        ngx_sprintf((u_char *) line, "i/%s%Z", ld->images[i].id);
+
+        {
+            cJSON  *old;
+
+            /* a reload keeps the tags the image has */
+            old = ngx_http_sockerless_store_get(r->pool, line);
+            t = cJSON_GetObjectItemCaseSensitive(old, "RepoTags");
+            if (cJSON_IsArray(t)) {
+                cJSON_ReplaceItemInObjectCaseSensitive(rec, "RepoTags",
+                                                   cJSON_Duplicate(t, 1));
+            }
+        }
+
+        if (ngx_http_sockerless_store_put(line, rec) != NGX_OK) {
+            break;
+        }
+
+        (void) ngx_http_sockerless_event("image", "load", key, NULL);
+
+        msg = NULL;
+
+        cJSON_ArrayForEach(t, ld->images[i].tags) {
+            ref.data = (u_char *) t->valuestring;
+            ref.len = ngx_strlen(t->valuestring);
+
+            if (ngx_http_sockerless_image_normalize(r->pool, &ref, &norm)
+                != NGX_OK)
+            {
+                continue;
+            }
+
+            line = ngx_http_sockerless_cstr(r->pool, &norm);
+            if (line == NULL
+                || ngx_http_sockerless_tag_set(r->pool, line, key) != NGX_OK)
+            {
+                continue;
+            }
+
+            attrs = ngx_http_sockerless_json_bind(r->pool,
+                                                  cJSON_CreateObject());
+            if (attrs) {
+                cJSON_AddStringToObject(attrs, "name", line);
+                (void) ngx_http_sockerless_event("image", "tag", key, attrs);
+            }
+
+            msg = ngx_http_sockerless_json_bind(r->pool,
+                                                cJSON_CreateObject());
+            if (msg == NULL) {
+                continue;
+            }
+
+            p = ngx_pnalloc(r->pool, norm.len + 32);
+            if (p == NULL) {
+                continue;
+            }
+
+            ngx_sprintf(p, "Loaded image: %V\n%Z", &norm);
+            cJSON_AddStringToObject(msg, "stream", (char *) p);
+
+            p = ngx_http_sockerless_json_print(r->pool, msg, &len);
+            b = p ? ngx_create_temp_buf(r->pool, len + 1) : NULL;
+            cl = b ? ngx_alloc_chain_link(r->pool) : NULL;
+            if (cl == NULL) {
+                continue;
+            }
+
+            b->last = ngx_cpymem(b->last, p, len);
+            *b->last++ = '\n';
+            cl->buf = b;
+            cl->next = NULL;
+            *ll = cl;
+            ll = &cl->next;
+        }
+
+        if (msg == NULL) {
+            msg = ngx_http_sockerless_json_bind(r->pool,
+                                                cJSON_CreateObject());
+            p = ngx_pnalloc(r->pool, 100);
+            if (msg && p) {
+                ngx_sprintf(p, "Loaded image ID: %s\n%Z", key);
+                cJSON_AddStringToObject(msg, "stream", (char *) p);
+                p = ngx_http_sockerless_json_print(r->pool, msg, &len);
+                b = p ? ngx_create_temp_buf(r->pool, len + 1) : NULL;
+                cl = b ? ngx_alloc_chain_link(r->pool) : NULL;
+                if (cl) {
+                    b->last = ngx_cpymem(b->last, p, len);
+                    *b->last++ = '\n';
+                    cl->buf = b;
+                    cl->next = NULL;
+                    *ll = cl;
+                    ll = &cl->next;
+                }
+            }
+        }
+
+        free(ld->images[i].id);
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (ngx_http_send_header(r) == NGX_ERROR || r->header_only) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    cl = b ? ngx_alloc_chain_link(r->pool) : NULL;
+    if (cl == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b->last_buf = 1;
+    cl->buf = b;
+    cl->next = NULL;
+    *ll = cl;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, out));
+}
+
+
+/* list, inspect */
+
+typedef struct {
+    ngx_http_request_t  *request;
+    cJSON               *list;
+    cJSON               *filters;
+} ngx_http_sockerless_ilist_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_ilist_t *il = data;
+
+    cJSON       *item, *tags, *labels, *f, *v;
+    struct tm    tm;
+    const char  *s;
+    ngx_uint_t   ok;
+
+    tags = cJSON_GetObjectItemCaseSensitive(rec, "RepoTags");
+    labels = cJSON_GetObjectItemCaseSensitive(
+                 cJSON_GetObjectItemCaseSensitive(rec, "Config"), "Labels");
+
+    cJSON_ArrayForEach(f, il->filters) {
+        ok = 0;
+
+        cJSON_ArrayForEach(v, f) {
+            s = cJSON_IsString(v) ? v->valuestring : v->string;
+            if (s == NULL) {
+                continue;
+            }
+
+            if (ngx_strcmp(f->string, "reference") == 0) {
+                cJSON  *t;
+
+                cJSON_ArrayForEach(t, tags) {
+                    if (cJSON_IsString(t)
+                        && (ngx_strcmp(t->valuestring, s) == 0
+                            || (ngx_strncmp(t->valuestring, s,
+                                            ngx_strlen(s)) == 0
+                                && t->valuestring[ngx_strlen(s)] == ':')))
+                    {
+                        ok = 1;
+                    }
+                }
+
+            } else if (ngx_strcmp(f->string, "dangling") == 0) {
+                ok |= (ngx_strcmp(s, "true") == 0)
+                      == (cJSON_GetArraySize(tags) == 0);
+
+            } else if (ngx_strcmp(f->string, "label") == 0) {
+                const char  *eq = strchr(s, '=');
+                cJSON       *l;
+
+                if (eq == NULL) {
+                    ok |= cJSON_GetObjectItemCaseSensitive(labels, s) != NULL;
+
+                } else {
+                    cJSON_ArrayForEach(l, labels) {
+                        ok |= ngx_strlen(l->string) == (size_t) (eq - s)
+                              && ngx_strncmp(l->string, s, eq - s) == 0
+                              && cJSON_IsString(l)
+                              && ngx_strcmp(l->valuestring, eq + 1) == 0;
+                    }
+                }
+
+            } else {
+                ok = 1;
+            }
+        }
+
+        if (!ok) {
+            return NGX_OK;
+        }
+    }
+
+    item = cJSON_CreateObject();
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(item, "Id",
+                            ngx_http_sockerless_json_str(rec, "Id"));
+    cJSON_AddStringToObject(item, "ParentId", "");
+    cJSON_AddItemToObject(item, "RepoTags", tags ? cJSON_Duplicate(tags, 1)
+                                                 : cJSON_CreateArray());
+    cJSON_AddItemToObject(item, "RepoDigests", cJSON_CreateArray());
+
+    ngx_memzero(&tm, sizeof(struct tm));
+    s = ngx_http_sockerless_json_str(rec, "Created");
+    (void) strptime(s ? s : "", "%Y-%m-%dT%H:%M:%S", &tm);
+    cJSON_AddNumberToObject(item, "Created", (double) timegm(&tm));
+
+    cJSON_AddNumberToObject(item, "Size", cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(rec, "Size")));
+    cJSON_AddNumberToObject(item, "SharedSize", -1);
+    cJSON_AddItemToObject(item, "Labels", labels ? cJSON_Duplicate(labels, 1)
+                                                 : cJSON_CreateObject());
+    cJSON_AddNumberToObject(item, "Containers", -1);
+
+    cJSON_AddItemToArray(il->list, item);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_list(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                        *f;
+    ngx_str_t                     s;
+    ngx_http_sockerless_ilist_t   il;
+
+    il.request = r;
+    il.filters = NULL;
+
+    if (ngx_http_sockerless_arg(r, "filters", &s) == NGX_OK && s.len) {
+        il.filters = ngx_http_sockerless_json_parse(r->pool, s.data, s.len);
+        if (il.filters == NULL) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid filter: %V", &s);
+        }
+
+        cJSON_ArrayForEach(f, il.filters) {
+            if (ngx_strcmp(f->string, "reference")
+                && ngx_strcmp(f->string, "dangling")
+                && ngx_strcmp(f->string, "label")
+                && ngx_strcmp(f->string, "before")
+                && ngx_strcmp(f->string, "since")
+                && ngx_strcmp(f->string, "until"))
+            {
+                return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter '%s'", f->string);
+            }
+        }
+    }
+
+    il.list = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (il.list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_sockerless_store_scan(r->pool, "i/",
+                                       ngx_http_sockerless_ilist_scan, &il)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, il.list);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_inspect(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON  *rec;
+
+    rec = ngx_http_sockerless_image_find(r->pool, &args->id);
+    if (rec == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such image: %V",
+                                              &args->id);
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "_sls");
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, rec);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_tag(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char        *tag;
+    cJSON       *rec, *attrs;
+    ngx_str_t    repo, t, ref, norm;
+    const char  *id;
+
+    rec = ngx_http_sockerless_image_find(r->pool, &args->id);
+    if (rec == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such image: %V",
+                                              &args->id);
+    }
+
+    if (ngx_http_sockerless_arg(r, "repo", &repo) != NGX_OK
+        || repo.len == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "repository name must have at "
+                                              "least one component");
+    }
+
+    if (ngx_http_sockerless_arg(r, "tag", &t) != NGX_OK || t.len == 0) {
+        ngx_str_set(&t, "latest");
+    }
+
+    ref.data = ngx_pnalloc(r->pool, repo.len + t.len + 2);
+    if (ref.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ref.len = ngx_sprintf(ref.data, "%V:%V", &repo, &t) - ref.data;
+
+    if (ngx_http_sockerless_image_normalize(r->pool, &ref, &norm) != NGX_OK
+        || ngx_strlchr(norm.data, norm.data + norm.len, ' '))
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid reference format");
+    }
+
+    tag = ngx_http_sockerless_cstr(r->pool, &norm);
+    id = ngx_http_sockerless_json_str(rec, "Id");
+
+    if (tag == NULL || id == NULL
+        || ngx_http_sockerless_tag_set(r->pool, tag, id) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name", tag);
+        (void) ngx_http_sockerless_event("image", "tag", id, attrs);
+    }
+
+    return ngx_http_sockerless_send_empty(r, NGX_HTTP_CREATED);
+}
+
+
+/* remove */
+
+typedef struct {
+    const char  *id;
+    const char  *user;
+} ngx_http_sockerless_iuse_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_image_used(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_iuse_t *iu = data;
+
+    const char  *img;
+
+    img = ngx_http_sockerless_json_str(rec, "Image");
+
+    if (img && ngx_strcmp(img, iu->id) == 0) {
+        iu->user = ngx_http_sockerless_json_str(rec, "Id");
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_image_rm_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_sockerless_rm_rf(data);
+}
+
+
+static void
+ngx_http_sockerless_image_rm_done(ngx_event_t *ev)
+{
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_delete(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                        *key, *tag, *path;
+    cJSON                       *rec, *tags, *out, *item, *t;
+    ngx_str_t                    norm, name;
+    ngx_uint_t                   by_tag, force, ntags;
+    const char                  *id;
+    ngx_thread_task_t           *task;
+    ngx_thread_pool_t           *tp;
+    ngx_http_sockerless_iuse_t   iu;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    rec = ngx_http_sockerless_image_find(r->pool, &args->id);
+    if (rec == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such image: %V",
+                                              &args->id);
+    }
+
+    id = ngx_http_sockerless_json_str(rec, "Id");
+    tags = cJSON_GetObjectItemCaseSensitive(rec, "RepoTags");
+    ntags = cJSON_GetArraySize(tags);
+    force = ngx_http_sockerless_arg_bool(r, "force", 0);
+
+    /* by tag when the reference is a name of the image, not its id */
+
+    by_tag = 0;
+    tag = NULL;
+
+    if (ngx_http_sockerless_image_normalize(r->pool, &args->id, &norm)
+        == NGX_OK)
+    {
+        tag = ngx_http_sockerless_cstr(r->pool, &norm);
+
+        cJSON_ArrayForEach(t, tags) {
+            if (tag && cJSON_IsString(t)
+                && ngx_strcmp(t->valuestring, tag) == 0)
+            {
+                by_tag = 1;
+            }
+        }
+    }
+
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    key = ngx_pnalloc(r->pool, 300);
+    if (out == NULL || key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!by_tag && ntags > 1 && !force) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "conflict: unable to delete %*s (must be forced) - "
+                        "image is referenced in multiple repositories",
+                        (size_t) 12, id + 7);
+    }
+
+    if (!(by_tag && ntags > 1)) {
+        iu.id = id;
+        iu.user = NULL;
+
+        (void) ngx_http_sockerless_store_scan(r->pool, "c/",
+                                      ngx_http_sockerless_image_used, &iu);
+
+        if (iu.user && !force) {
+            name = args->id;
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                        "conflict: unable to remove repository reference "
+                        "\"%V\" (must force) - container %*s is using its "
+                        "referenced image %*s", &name, (size_t) 12, iu.user,
+                        (size_t) 12, id + 7);
+        }
+    }
+
+    if (by_tag && ntags > 1) {
+        ngx_sprintf((u_char *) key, "t/%s%Z", tag);
+        (void) ngx_http_sockerless_store_del(key);
+
+        ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
+        (void) ngx_http_sockerless_store_update(r->pool, key,
+                                          ngx_http_sockerless_untag_ref, tag);
+
+        item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "Untagged", tag);
+        cJSON_AddItemToArray(out, item);
+
+        (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+
+        return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+    }
+
+    cJSON_ArrayForEach(t, tags) {
+        if (!cJSON_IsString(t) || ngx_strlen(t->valuestring) > 256) {
+            continue;
+        }
+
+        ngx_sprintf((u_char *) key, "t/%s%Z", t->valuestring);
+        (void) ngx_http_sockerless_store_del(key);
+
+        item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "Untagged", t->valuestring);
+        cJSON_AddItemToArray(out, item);
+
+        (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+    }
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
+    (void) ngx_http_sockerless_store_del(key);
+
+    item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "Deleted", id);
+    cJSON_AddItemToArray(out, item);
+
+    (void) ngx_http_sockerless_event("image", "delete", id, NULL);
+
+    /* the unpacked tree goes in a thread */
+
+    path = ngx_pnalloc(r->pool, smcf->data_dir.len + 100);
+    task = ngx_thread_task_alloc(r->pool, smcf->data_dir.len + 200);
+
+    if (path && task) {
+        ngx_sprintf((u_char *) path, "%V/images/%s%Z", &smcf->data_dir,
+                    id + 7);
+        ngx_sprintf(task->ctx, "%V/tmp/rm-%s%Z", &smcf->data_dir, id + 7);
+
+        if (rename(path, task->ctx) == 0) {
+            task->handler = ngx_http_sockerless_image_rm_thread;
+            task->event.handler = ngx_http_sockerless_image_rm_done;
+            task->event.data = NULL;
+
+            ngx_str_set(&name, "default");
+            tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+            if (tp == NULL || ngx_thread_task_post(tp, task) != NGX_OK) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "sockerless: image files left in \"%s\"",
+                              (char *) task->ctx);
+            }
+        }
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/* POST /images/create: no registry client yet, and no pretending */
+
+static ngx_int_t
+ngx_http_sockerless_image_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_str_t  from, tag;
+
+    if (ngx_http_sockerless_arg(r, "fromImage", &from) != NGX_OK) {
+        ngx_str_set(&from, "");
+    }
+
+    if (ngx_http_sockerless_arg(r, "tag", &tag) != NGX_OK) {
+        ngx_str_set(&tag, "");
+    }
+
+    if (ngx_http_sockerless_arg(r, "fromSrc", &tag) == NGX_OK) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "importing images is not supported by sockerless "
+                        "yet");
+    }
+
+    return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                    "pull access denied for %V: pulling images from "
+                    "registries is not supported by sockerless yet; load "
+                    "the image with \"docker load\"", &from);
+}

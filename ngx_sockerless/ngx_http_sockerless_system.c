@@ -1,0 +1,822 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * System endpoints: /_ping, /version, /info and the /events stream.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <sys/utsname.h>
+#include <sys/sysinfo.h>
+
+
+typedef struct {
+    ngx_http_request_t           *request;
+    ngx_http_sockerless_watch_t   watch;
+    ngx_event_t                   timer;
+    cJSON                        *filters;
+    double                        since;
+    double                        until;
+    uint64_t                      last;
+    ngx_pool_t                   *pool;
+    unsigned                      done:1;
+} ngx_http_sockerless_events_t;
+
+
+static ngx_int_t ngx_http_sockerless_add_header(ngx_http_request_t *r,
+    const char *name, const char *value);
+static ngx_int_t ngx_http_sockerless_events_send(
+    ngx_http_sockerless_events_t *es);
+static void ngx_http_sockerless_events_watch(ngx_http_sockerless_watch_t *w);
+static void ngx_http_sockerless_events_timer(ngx_event_t *ev);
+static void ngx_http_sockerless_events_cleanup(void *data);
+static double ngx_http_sockerless_events_time(ngx_str_t *s);
+
+
+static ngx_int_t
+ngx_http_sockerless_add_header(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
+}
+
+
+/* GET|HEAD|POST /_ping: "OK" with dockerd's headers */
+
+ngx_int_t
+ngx_http_sockerless_ping(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_int_t    rc;
+    ngx_buf_t   *b;
+    ngx_chain_t  out;
+
+    static const char  *headers[][2] = {
+        { "Api-Version", NGX_HTTP_SOCKERLESS_API_VERSION },
+        { "Builder-Version", "1" },
+        { "Docker-Experimental", "false" },
+        { "Ostype", "linux" },
+        { "Swarm", "inactive" },
+        { "Cache-Control", "no-cache, no-store, must-revalidate" },
+        { "Pragma", "no-cache" },
+    };
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+        if (ngx_http_sockerless_add_header(r, headers[i][0], headers[i][1])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "text/plain; charset=utf-8");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    r->headers_out.content_length_n = 2;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = (u_char *) "OK";
+    b->last = b->pos + 2;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_sockerless_version(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                            *v, *comps, *c, *d, *p;
+    struct utsname                    u;
+    ngx_http_sockerless_main_conf_t  *smcf;
+    char                              be[64];
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    if (uname(&u) == -1) {
+        ngx_memzero(&u, sizeof(struct utsname));
+    }
+
+    v = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) be, smcf->backend_name.data,
+                ngx_min(smcf->backend_name.len + 1, sizeof(be)));
+
+    p = cJSON_AddObjectToObject(v, "Platform");
+    cJSON_AddStringToObject(p, "Name", "sockerless");
+
+    comps = cJSON_AddArrayToObject(v, "Components");
+    c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "Name", "Engine");
+    cJSON_AddStringToObject(c, "Version", NGX_HTTP_SOCKERLESS_VERSION);
+    d = cJSON_AddObjectToObject(c, "Details");
+    cJSON_AddStringToObject(d, "ApiVersion", NGX_HTTP_SOCKERLESS_API_VERSION);
+    cJSON_AddStringToObject(d, "MinAPIVersion",
+                            NGX_HTTP_SOCKERLESS_API_MIN_VERSION);
+    cJSON_AddStringToObject(d, "Backend", be);
+    cJSON_AddStringToObject(d, "Os", "linux");
+    cJSON_AddStringToObject(d, "Arch", "amd64");
+    cJSON_AddStringToObject(d, "KernelVersion", u.release);
+    cJSON_AddItemToArray(comps, c);
+
+    cJSON_AddStringToObject(v, "Version", NGX_HTTP_SOCKERLESS_VERSION);
+    cJSON_AddStringToObject(v, "ApiVersion", NGX_HTTP_SOCKERLESS_API_VERSION);
+    cJSON_AddStringToObject(v, "MinAPIVersion",
+                            NGX_HTTP_SOCKERLESS_API_MIN_VERSION);
+    cJSON_AddStringToObject(v, "GitCommit", "");
+    cJSON_AddStringToObject(v, "GoVersion", "");
+    cJSON_AddStringToObject(v, "Os", "linux");
+    cJSON_AddStringToObject(v, "Arch", "amd64");
+    cJSON_AddStringToObject(v, "KernelVersion", u.release);
+    cJSON_AddStringToObject(v, "BuildTime", "");
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, v);
+}
+
+
+typedef struct {
+    ngx_uint_t  all;
+    ngx_uint_t  running;
+    ngx_uint_t  paused;
+    ngx_uint_t  stopped;
+    ngx_uint_t  images;
+} ngx_http_sockerless_counts_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_count_containers(void *data, const char *key,
+    cJSON *rec)
+{
+    ngx_http_sockerless_counts_t *n = data;
+
+    cJSON  *state;
+
+    state = cJSON_GetObjectItemCaseSensitive(rec, "State");
+
+    n->all++;
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Paused"))) {
+        n->paused++;
+
+    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state,
+                                                             "Running")))
+    {
+        n->running++;
+
+    } else {
+        n->stopped++;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_count_images(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_counts_t *n = data;
+
+    n->images++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_os_name(char *buf, size_t size)
+{
+    FILE  *f;
+    char   line[256], *p, *q;
+
+    snprintf(buf, size, "Linux");
+
+    f = fopen("/etc/os-release", "r");
+    if (f == NULL) {
+        return;
+    }
+
+    while (fgets(line, sizeof(line), f)) {
+        if (ngx_strncmp(line, "PRETTY_NAME=", 12) != 0) {
+            continue;
+        }
+
+        p = line + 12;
+        if (*p == '"') {
+            p++;
+        }
+
+        q = p + ngx_strlen(p);
+        while (q > p && (q[-1] == '\n' || q[-1] == '"')) {
+            *--q = '\0';
+        }
+
+        snprintf(buf, size, "%s", p);
+        break;
+    }
+
+    fclose(f);
+}
+
+
+ngx_int_t
+ngx_http_sockerless_info(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                              *s;
+    cJSON                             *i, *meta, *o, *rt;
+    struct utsname                     u;
+    struct sysinfo                     si;
+    ngx_http_sockerless_counts_t       n;
+    ngx_http_sockerless_main_conf_t   *smcf;
+    char                               id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                               os[128], host[256], now[64];
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    ngx_memzero(&n, sizeof(ngx_http_sockerless_counts_t));
+
+    (void) ngx_http_sockerless_store_scan(r->pool, "c/",
+                                   ngx_http_sockerless_count_containers, &n);
+    (void) ngx_http_sockerless_store_scan(r->pool, "i/",
+                                   ngx_http_sockerless_count_images, &n);
+
+    /* a stable identity for this gateway, made once */
+
+    meta = ngx_http_sockerless_store_get(r->pool, "meta/id");
+    if (meta == NULL) {
+        ngx_http_sockerless_random_id(id);
+        meta = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+        if (meta == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cJSON_AddStringToObject(meta, "ID", id);
+        (void) ngx_http_sockerless_store_put("meta/id", meta);
+    }
+
+    if (uname(&u) == -1) {
+        ngx_memzero(&u, sizeof(struct utsname));
+    }
+
+    if (sysinfo(&si) == -1) {
+        ngx_memzero(&si, sizeof(struct sysinfo));
+    }
+
+    if (gethostname(host, sizeof(host)) == -1) {
+        ngx_cpystrn((u_char *) host, (u_char *) "localhost", sizeof(host));
+    }
+
+    ngx_http_sockerless_os_name(os, sizeof(os));
+    ngx_http_sockerless_now(now, sizeof(now));
+
+    i = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (i == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s = (char *) ngx_http_sockerless_json_str(meta, "ID");
+    cJSON_AddStringToObject(i, "ID", s ? s : "");
+    cJSON_AddNumberToObject(i, "Containers", n.all);
+    cJSON_AddNumberToObject(i, "ContainersRunning", n.running);
+    cJSON_AddNumberToObject(i, "ContainersPaused", n.paused);
+    cJSON_AddNumberToObject(i, "ContainersStopped", n.stopped);
+    cJSON_AddNumberToObject(i, "Images", n.images);
+    cJSON_AddStringToObject(i, "Driver", "overlay2");
+    cJSON_AddArrayToObject(i, "DriverStatus");
+
+    o = cJSON_AddObjectToObject(i, "Plugins");
+    cJSON_AddArrayToObject(o, "Volume");
+    cJSON_AddArrayToObject(o, "Network");
+    cJSON_AddArrayToObject(o, "Authorization");
+    cJSON_AddArrayToObject(o, "Log");
+
+    cJSON_AddFalseToObject(i, "MemoryLimit");
+    cJSON_AddFalseToObject(i, "SwapLimit");
+    cJSON_AddFalseToObject(i, "CpuCfsPeriod");
+    cJSON_AddFalseToObject(i, "CpuCfsQuota");
+    cJSON_AddFalseToObject(i, "IPv4Forwarding");
+    cJSON_AddFalseToObject(i, "Debug");
+    cJSON_AddNumberToObject(i, "NFd", 0);
+    cJSON_AddFalseToObject(i, "OomKillDisable");
+    cJSON_AddNumberToObject(i, "NGoroutines", 0);
+    cJSON_AddStringToObject(i, "SystemTime", now);
+    cJSON_AddStringToObject(i, "LoggingDriver", "local");
+    cJSON_AddStringToObject(i, "CgroupDriver", "none");
+    cJSON_AddStringToObject(i, "CgroupVersion", "2");
+    cJSON_AddNumberToObject(i, "NEventsListener", 0);
+    cJSON_AddStringToObject(i, "KernelVersion", u.release);
+    cJSON_AddStringToObject(i, "OperatingSystem", os);
+    cJSON_AddStringToObject(i, "OSVersion", "");
+    cJSON_AddStringToObject(i, "OSType", "linux");
+    cJSON_AddStringToObject(i, "Architecture", u.machine);
+    cJSON_AddNumberToObject(i, "NCPU", ngx_ncpu);
+    cJSON_AddNumberToObject(i, "MemTotal",
+                            (double) si.totalram * si.mem_unit);
+    cJSON_AddStringToObject(i, "IndexServerAddress",
+                            "https://index.docker.io/v1/");
+
+    o = cJSON_AddObjectToObject(i, "RegistryConfig");
+    cJSON_AddArrayToObject(o, "InsecureRegistryCIDRs");
+    cJSON_AddObjectToObject(o, "IndexConfigs");
+    cJSON_AddArrayToObject(o, "Mirrors");
+
+    s = ngx_http_sockerless_cstr(r->pool, &smcf->data_dir);
+    cJSON_AddStringToObject(i, "DockerRootDir", s ? s : "");
+    cJSON_AddStringToObject(i, "Name", host);
+    cJSON_AddArrayToObject(i, "Labels");
+    cJSON_AddFalseToObject(i, "ExperimentalBuild");
+    cJSON_AddStringToObject(i, "ServerVersion", NGX_HTTP_SOCKERLESS_VERSION);
+
+    rt = cJSON_AddObjectToObject(i, "Runtimes");
+    o = cJSON_AddObjectToObject(rt, "sockerless-agent");
+    s = ngx_http_sockerless_cstr(r->pool, &smcf->agent_path);
+    cJSON_AddStringToObject(o, "path", s ? s : "");
+    cJSON_AddStringToObject(i, "DefaultRuntime", "sockerless-agent");
+
+    o = cJSON_AddObjectToObject(i, "Swarm");
+    cJSON_AddStringToObject(o, "NodeID", "");
+    cJSON_AddStringToObject(o, "NodeAddr", "");
+    cJSON_AddStringToObject(o, "LocalNodeState", "inactive");
+    cJSON_AddFalseToObject(o, "ControlAvailable");
+    cJSON_AddStringToObject(o, "Error", "");
+    cJSON_AddNullToObject(o, "RemoteManagers");
+
+    cJSON_AddFalseToObject(i, "LiveRestoreEnabled");
+    cJSON_AddStringToObject(i, "Isolation", "");
+    cJSON_AddStringToObject(i, "InitBinary", "");
+    cJSON_AddArrayToObject(i, "SecurityOptions");
+    cJSON_AddArrayToObject(i, "Warnings");
+
+    o = cJSON_AddObjectToObject(i, "Sockerless");
+    s = ngx_http_sockerless_cstr(r->pool, &smcf->backend_name);
+    cJSON_AddStringToObject(o, "Backend", s ? s : "");
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, i);
+}
+
+
+/* GET /events */
+
+static double
+ngx_http_sockerless_events_time(ngx_str_t *s)
+{
+    u_char     *p, *dot;
+    double      v, f;
+    struct tm   tm;
+
+    if (s->len == 0) {
+        return 0;
+    }
+
+    /* Unix seconds with an optional fraction, as the docker CLI sends */
+
+    dot = ngx_strlchr(s->data, s->data + s->len, '.');
+    v = 0;
+
+    for (p = s->data; p < (dot ? dot : s->data + s->len); p++) {
+        if (*p < '0' || *p > '9') {
+            goto rfc3339;
+        }
+
+        v = v * 10 + (*p - '0');
+    }
+
+    if (dot) {
+        f = 0.1;
+
+        for (p = dot + 1; p < s->data + s->len; p++) {
+            if (*p < '0' || *p > '9') {
+                goto rfc3339;
+            }
+
+            v += f * (*p - '0');
+            f /= 10;
+        }
+    }
+
+    return v;
+
+rfc3339:
+
+    ngx_memzero(&tm, sizeof(struct tm));
+
+    if (strptime((char *) s->data, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+        return -1;
+    }
+
+    return (double) timegm(&tm);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_events_match(cJSON *filters, cJSON *ev)
+{
+    cJSON       *f, *v, *actor, *attrs;
+    ngx_uint_t   ok;
+    const char  *val, *type, *action, *id, *name, *image;
+
+    type = ngx_http_sockerless_json_str(ev, "Type");
+    action = ngx_http_sockerless_json_str(ev, "Action");
+    actor = cJSON_GetObjectItemCaseSensitive(ev, "Actor");
+    attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+    id = ngx_http_sockerless_json_str(actor, "ID");
+    name = ngx_http_sockerless_json_str(attrs, "name");
+    image = ngx_http_sockerless_json_str(attrs, "image");
+
+    cJSON_ArrayForEach(f, filters) {
+        ok = 0;
+
+        cJSON_ArrayForEach(v, f) {
+            val = cJSON_IsString(v) ? v->valuestring : v->string;
+            if (val == NULL) {
+                continue;
+            }
+
+            if (ngx_strcmp(f->string, "type") == 0) {
+                ok |= type && ngx_strcmp(type, val) == 0;
+
+            } else if (ngx_strcmp(f->string, "event") == 0) {
+                ok |= action && (ngx_strcmp(action, val) == 0
+                                 || (ngx_strncmp(action, val,
+                                                 ngx_strlen(val)) == 0
+                                     && action[ngx_strlen(val)] == ':'));
+
+            } else if (ngx_strcmp(f->string, "container") == 0) {
+                ok |= type && ngx_strcmp(type, "container") == 0
+                      && ((id && ngx_strncmp(id, val, ngx_strlen(val)) == 0)
+                          || (name && ngx_strcmp(name, val) == 0));
+
+            } else if (ngx_strcmp(f->string, "image") == 0) {
+                ok |= (image && ngx_strcmp(image, val) == 0)
+                      || (type && ngx_strcmp(type, "image") == 0
+                          && ((id && ngx_strcmp(id, val) == 0)
+                              || (name && ngx_strcmp(name, val) == 0)));
+
+            } else if (ngx_strcmp(f->string, "label") == 0) {
+                const char  *eq;
+                cJSON       *l;
+
+                eq = strchr(val, '=');
+
+                if (eq == NULL) {
+                    ok |= cJSON_GetObjectItemCaseSensitive(attrs, val)
+                          != NULL;
+                    continue;
+                }
+
+                cJSON_ArrayForEach(l, attrs) {
+                    if (ngx_strlen(l->string) == (size_t) (eq - val)
+                        && ngx_strncmp(l->string, val, eq - val) == 0
+                        && cJSON_IsString(l)
+                        && ngx_strcmp(l->valuestring, eq + 1) == 0)
+                    {
+                        ok = 1;
+                    }
+                }
+
+            } else if (ngx_strcmp(f->string, "scope") == 0) {
+                ok |= ngx_strcmp(val, "local") == 0;
+
+            } else {
+                /* daemon, network, volume, node...: no such events */
+                ok |= 0;
+            }
+        }
+
+        if (!ok) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_events_scan(void *data, const char *key, cJSON *ev)
+{
+    ngx_http_sockerless_events_t *es = data;
+
+    u_char       *p;
+    size_t        len;
+    double        t;
+    uint64_t      seq;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    seq = (uint64_t) cJSON_GetNumberValue(
+                         cJSON_GetObjectItemCaseSensitive(ev, "_seq"));
+
+    if (seq <= es->last) {
+        return NGX_OK;
+    }
+
+    es->last = seq;
+
+    t = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev,
+                                                              "timeNano"))
+        / 1e9;
+
+    if (t + 0.001 < es->since || (es->until > 0 && t > es->until)) {
+        return NGX_OK;
+    }
+
+    if (es->filters && !ngx_http_sockerless_events_match(es->filters, ev)) {
+        return NGX_OK;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "_seq");
+
+    {
+        cJSON       *raw;
+        const char  *nano;
+        u_char       num[32];
+
+        /* Go reads these as int64: no exponent, every digit exact */
+
+        nano = ngx_http_sockerless_json_str(ev, "_nano");
+        if (nano) {
+            raw = cJSON_CreateRaw(nano);
+            if (raw) {
+                cJSON_ReplaceItemInObjectCaseSensitive(ev, "timeNano", raw);
+            }
+        }
+
+        ngx_sprintf(num, "%T%Z", (time_t) t);
+        raw = cJSON_CreateRaw((char *) num);
+        if (raw) {
+            cJSON_ReplaceItemInObjectCaseSensitive(ev, "time", raw);
+        }
+
+        cJSON_DeleteItemFromObjectCaseSensitive(ev, "_nano");
+    }
+
+    p = ngx_http_sockerless_json_print(es->pool, ev, &len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_create_temp_buf(es->request->pool, len + 1);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+    *b->last++ = '\n';
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    if (ngx_http_output_filter(es->request, &out) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_events_send(ngx_http_sockerless_events_t *es)
+{
+    ngx_int_t    rc;
+    ngx_pool_t  *pool;
+
+    /* a pool per pass: a long stream must not grow the request's */
+
+    pool = ngx_create_pool(4096, es->request->connection->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    es->pool = pool;
+
+    rc = ngx_http_sockerless_store_scan(pool, "ev/",
+                                        ngx_http_sockerless_events_scan, es);
+    es->pool = NULL;
+    ngx_destroy_pool(pool);
+
+    return rc;
+}
+
+
+static void
+ngx_http_sockerless_events_end(ngx_http_sockerless_events_t *es)
+{
+    if (es->done) {
+        return;
+    }
+
+    es->done = 1;
+
+    ngx_http_sockerless_store_unwatch(&es->watch);
+
+    if (es->timer.timer_set) {
+        ngx_del_timer(&es->timer);
+    }
+
+    ngx_http_finalize_request(es->request,
+                              ngx_http_send_special(es->request,
+                                                    NGX_HTTP_LAST));
+}
+
+
+static void
+ngx_http_sockerless_events_watch(ngx_http_sockerless_watch_t *w)
+{
+    ngx_http_sockerless_events_t *es = w->data;
+
+    if (es->done) {
+        return;
+    }
+
+    if (es->request->connection->error
+        || ngx_http_sockerless_events_send(es) != NGX_OK)
+    {
+        es->done = 1;
+        ngx_http_sockerless_store_unwatch(&es->watch);
+        ngx_http_finalize_request(es->request, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_sockerless_events_timer(ngx_event_t *ev)
+{
+    ngx_http_sockerless_events_t *es = ev->data;
+
+    (void) ngx_http_sockerless_events_send(es);
+    ngx_http_sockerless_events_end(es);
+}
+
+
+static void
+ngx_http_sockerless_events_cleanup(void *data)
+{
+    ngx_http_sockerless_events_t *es = data;
+
+    ngx_http_sockerless_store_unwatch(&es->watch);
+
+    if (es->timer.timer_set) {
+        ngx_del_timer(&es->timer);
+    }
+}
+
+
+ngx_int_t
+ngx_http_sockerless_events(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON                         *f;
+    double                         now;
+    ngx_int_t                      rc;
+    ngx_str_t                      s;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_sockerless_events_t  *es;
+
+    static const char  *known[] = {
+        "type", "event", "container", "image", "label", "scope", "daemon",
+        "network", "volume", "plugin", "node", "service", "secret",
+        "config", NULL
+    };
+
+    ngx_uint_t  i;
+
+    es = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_events_t));
+    if (es == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    es->request = r;
+
+    if (ngx_http_sockerless_arg(r, "filters", &s) == NGX_OK && s.len) {
+        es->filters = ngx_http_sockerless_json_parse(r->pool, s.data, s.len);
+
+        if (es->filters == NULL || !cJSON_IsObject(es->filters)) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid filter: %V", &s);
+        }
+
+        cJSON_ArrayForEach(f, es->filters) {
+            for (i = 0; known[i]; i++) {
+                if (ngx_strcmp(f->string, known[i]) == 0) {
+                    break;
+                }
+            }
+
+            if (known[i] == NULL) {
+                return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "invalid filter '%s'", f->string);
+            }
+        }
+    }
+
+    now = (double) ngx_time();
+    es->since = now;
+
+    if (ngx_http_sockerless_arg(r, "since", &s) == NGX_OK && s.len) {
+        es->since = ngx_http_sockerless_events_time(&s);
+        if (es->since < 0) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid since: %V", &s);
+        }
+    }
+
+    if (ngx_http_sockerless_arg(r, "until", &s) == NGX_OK && s.len) {
+        es->until = ngx_http_sockerless_events_time(&s);
+        if (es->until < 0) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid until: %V", &s);
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_sockerless_events_cleanup;
+    cln->data = es;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_events_send(es) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (es->until > 0 && es->until <= now) {
+        return ngx_http_send_special(r, NGX_HTTP_LAST);
+    }
+
+    es->watch.handler = ngx_http_sockerless_events_watch;
+    es->watch.data = es;
+
+    if (ngx_http_sockerless_store_watch(&es->watch) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (es->until > 0) {
+        es->timer.handler = ngx_http_sockerless_events_timer;
+        es->timer.data = es;
+        es->timer.log = r->connection->log;
+        ngx_add_timer(&es->timer, (ngx_msec_t) ((es->until - now) * 1000));
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->main->count++;
+
+    return NGX_DONE;
+}
