@@ -1,0 +1,166 @@
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * sockerless-agent: types shared by the agent's files.
+ */
+
+
+#ifndef _SLA_H_INCLUDED_
+#define _SLA_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sls_ws.h>
+#include <sls_agent_proto.h>
+
+
+#define SLA_READ_CHUNK        (32 * 1024)
+#define SLA_RING_MAX          (1024 * 1024)
+#define SLA_CONN_HIGH_WATER   (1024 * 1024)
+#define SLA_DRAIN_MAX         (8 * 1024 * 1024)
+#define SLA_FLUSH_MSEC        2000
+#define SLA_ERR_LEN           512
+
+#define SLA_DEFAULT_PATH                                                      \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+typedef struct {
+    char              *id;
+    char              *image_rootfs;
+    char              *container_dir;
+    char              *socket;
+    char              *log;
+    char              *exit_dir;
+    char             **cmd;
+    char             **env;
+    char              *workdir;
+    char              *user;
+    char              *hostname;
+    char              *hosts;
+    int                tty;
+    int                open_stdin;
+    int                stdin_once;
+    int                namespaces;
+} sla_config_t;
+
+
+/* a byte queue with a consumed head; every queue has a maximum */
+typedef struct {
+    unsigned char     *data;
+    size_t             start;
+    size_t             len;
+    size_t             cap;
+} sla_buf_t;
+
+
+typedef struct sla_conn_s     sla_conn_t;
+typedef struct sla_session_s  sla_session_t;
+typedef struct sla_chunk_s    sla_chunk_t;
+
+
+/* the main process or one exec */
+struct sla_session_s {
+    char               id[SLS_AGENT_ID_MAX + 1];
+    int                is_main;
+    int                tty;
+    pid_t              pid;
+    int                fd_in;         /* pipe, dup of the pty master, -1 */
+    int                fd_out;        /* stdout pipe or pty master, -1 */
+    int                fd_err;        /* -1 with a tty */
+    int                pty_eof;       /* EIO from the master: stop polling */
+    sla_buf_t          pending;       /* stdin not yet written */
+    int                close_in;      /* stdin_close once pending drains */
+    int                exited;
+    int                status;        /* from waitpid() */
+    sla_conn_t        *owner;         /* exec: the connection that made it */
+    sla_session_t     *next;
+};
+
+
+#define SLA_CONN_HTTP      0
+#define SLA_CONN_WS        1
+#define SLA_CONN_CLOSING   2
+
+
+struct sla_conn_s {
+    int                fd;
+    int                state;
+    sla_buf_t          in;
+    sla_buf_t          out;
+    sls_ws_reader_t    rd;
+    int                att_main;
+    int                att_stdin;
+    int                att_stdout;
+    int                att_stderr;
+    sla_session_t     *paused_on;     /* stdin of that session is full */
+    sla_conn_t        *next;
+};
+
+
+struct sla_chunk_s {
+    sla_chunk_t       *next;
+    int                stream;
+    size_t             len;
+    unsigned char      data[];
+};
+
+
+typedef struct {
+    sla_config_t       conf;
+    char              *token;
+    char              *rootfs;        /* chroot target, NULL: host fs */
+    int                isolated;      /* in our own PID/mount namespaces */
+    int                status_fd;
+    int                log_fd;
+    int                listen_fd;
+    int                sig_fd;
+    sla_session_t     *sessions;
+    sla_conn_t        *conns;
+    sla_chunk_t       *ring;
+    sla_chunk_t       *ring_last;
+    size_t             ring_size;
+    int                finishing;
+    int64_t            deadline;      /* ms, CLOCK_MONOTONIC */
+} sla_agent_t;
+
+
+/* what to start and how */
+typedef struct {
+    char             **argv;
+    char             **env;
+    const char        *workdir;
+    const char        *user;
+    int                tty;
+    int                open_stdin;
+    int                pid1;          /* mount /proc and /dev first */
+} sla_spawn_t;
+
+
+/* sla_main.c */
+void sla_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int64_t sla_now_ms(void);
+int sla_write_exit_file(sla_agent_t *a, const char *exec_id, int status);
+
+/* sla_proc.c */
+int sla_container_setup(sla_agent_t *a, char *err, size_t err_size);
+int sla_spawn(sla_agent_t *a, sla_spawn_t *sp, sla_session_t *s, char *err,
+    size_t err_size);
+char **sla_env_merge(char **base, char **over);
+void sla_strv_free(char **v);
+
+/* sla_loop.c */
+int sla_listen(sla_agent_t *a, char *err, size_t err_size);
+int sla_loop(sla_agent_t *a);
+
+/* sla_buf.c */
+int sla_buf_add(sla_buf_t *b, const void *p, size_t len);
+void sla_buf_drop(sla_buf_t *b, size_t len);
+void sla_buf_free(sla_buf_t *b);
+#define sla_buf_pos(b)  ((b)->data + (b)->start)
+
+
+#endif /* _SLA_H_INCLUDED_ */

@@ -1,0 +1,1406 @@
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * sockerless-agent: the poll() loop: the WebSocket server, process output
+ * to the log, the ring and attached connections, stdin, exits.
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sls_logfmt.h>
+#include <sla.h>
+
+
+#define SLA_MAX_CONNS     256
+#define SLA_IN_MAX        (SLS_WS_MAX_MESSAGE + SLS_WS_MAX_HEADER + 65536)
+
+#define SLA_P_LISTEN      0
+#define SLA_P_SIGNAL      1
+#define SLA_P_CONN        2
+#define SLA_P_STDOUT      3
+#define SLA_P_STDERR      4
+#define SLA_P_STDIN       5
+
+
+typedef struct {
+    int                kind;
+    void              *ptr;
+} sla_pref_t;
+
+
+static void sla_accept(sla_agent_t *a);
+static void sla_conn_read(sla_agent_t *a, sla_conn_t *c);
+static void sla_conn_write(sla_conn_t *c);
+static void sla_conn_close(sla_agent_t *a, sla_conn_t *c);
+static void sla_conn_process(sla_agent_t *a, sla_conn_t *c);
+static void sla_conn_handshake(sla_agent_t *a, sla_conn_t *c);
+static void sla_conn_http(sla_conn_t *c, const char *status,
+    const char *extra);
+static void sla_conn_message(sla_agent_t *a, sla_conn_t *c,
+    sls_ws_msg_t *msg);
+static void sla_conn_control(sla_agent_t *a, sla_conn_t *c,
+    const char *p, size_t len);
+static void sla_conn_data(sla_agent_t *a, sla_conn_t *c,
+    const unsigned char *p, size_t len);
+static void sla_conn_exec(sla_agent_t *a, sla_conn_t *c,
+    sls_agent_msg_t *m);
+static void sla_conn_attach(sla_agent_t *a, sla_conn_t *c,
+    sls_agent_msg_t *m);
+static void sla_send_frame(sla_conn_t *c, int opcode, const void *p,
+    size_t len);
+static void sla_send_msg(sla_conn_t *c, sls_agent_msg_t *m);
+static void sla_send_error(sla_conn_t *c, const char *id, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+static void sla_send_data(sla_conn_t *c, int stream, const char *id,
+    const unsigned char *p, size_t len);
+static void sla_send_close(sla_conn_t *c, int code);
+static sla_session_t *sla_session_find(sla_agent_t *a, const char *id,
+    size_t len);
+static int sla_session_throttled(sla_agent_t *a, sla_session_t *s);
+static ssize_t sla_session_read(sla_agent_t *a, sla_session_t *s,
+    int stream);
+static void sla_session_deliver(sla_agent_t *a, sla_session_t *s,
+    int stream, const unsigned char *p, size_t len);
+static void sla_session_end(sla_agent_t *a, sla_session_t *s);
+static void sla_session_free(sla_session_t *s);
+static void sla_stdin_write(sla_agent_t *a, sla_session_t *s, sla_conn_t *c,
+    const unsigned char *p, size_t len);
+static void sla_stdin_flush(sla_agent_t *a, sla_session_t *s);
+static void sla_stdin_close(sla_session_t *s);
+static void sla_unpause(sla_agent_t *a, sla_session_t *s);
+static void sla_reap(sla_agent_t *a);
+static void sla_ring_add(sla_agent_t *a, int stream, const unsigned char *p,
+    size_t len);
+static void sla_sweep(sla_agent_t *a);
+static int sla_token_ok(sla_agent_t *a, const char *auth, size_t len);
+
+
+int
+sla_listen(sla_agent_t *a, char *err, size_t err_size)
+{
+    int                 fd;
+    mode_t              mask;
+    struct sockaddr_un  sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+
+    if (strlen(a->conf.socket) >= sizeof(sa.sun_path)) {
+        snprintf(err, err_size, "socket path %s is too long", a->conf.socket);
+        return -1;
+    }
+
+    strcpy(sa.sun_path, a->conf.socket);
+    unlink(a->conf.socket);
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        snprintf(err, err_size, "socket: %s", strerror(errno));
+        return -1;
+    }
+
+    mask = umask(077);
+
+    if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
+        umask(mask);
+        snprintf(err, err_size, "bind %s: %s", a->conf.socket,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+
+    umask(mask);
+    chmod(a->conf.socket, 0600);
+
+    if (listen(fd, 64) != 0) {
+        snprintf(err, err_size, "listen %s: %s", a->conf.socket,
+                 strerror(errno));
+        close(fd);
+        unlink(a->conf.socket);
+        return -1;
+    }
+
+    a->listen_fd = fd;
+
+    return 0;
+}
+
+
+int
+sla_loop(sla_agent_t *a)
+{
+    int             n, i, timeout, busy;
+    size_t          nfds, cap;
+    int64_t         now;
+    sla_conn_t     *c;
+    sla_pref_t     *refs;
+    struct pollfd  *pfds;
+    sla_session_t  *s;
+
+    pfds = NULL;
+    refs = NULL;
+    cap = 0;
+
+    for ( ;; ) {
+        sla_sweep(a);
+
+        if (a->finishing) {
+            busy = 0;
+
+            for (s = a->sessions; s; s = s->next) {
+                busy = 1;
+            }
+
+            for (c = a->conns; c; c = c->next) {
+                if (c->out.len) {
+                    busy = 1;
+                }
+            }
+
+            now = sla_now_ms();
+
+            if (!busy || now >= a->deadline) {
+                break;
+            }
+
+            timeout = (int) (a->deadline - now);
+
+        } else {
+            timeout = -1;
+        }
+
+        nfds = 2;
+        for (c = a->conns; c; c = c->next) {
+            nfds++;
+        }
+
+        for (s = a->sessions; s; s = s->next) {
+            nfds += 3;
+        }
+
+        if (nfds > cap) {
+            cap = nfds * 2;
+            free(pfds);
+            free(refs);
+            pfds = malloc(cap * sizeof(struct pollfd));
+            refs = malloc(cap * sizeof(sla_pref_t));
+
+            if (pfds == NULL || refs == NULL) {
+                sla_log("alert", "sockerless-agent: out of memory");
+                return 1;
+            }
+        }
+
+        nfds = 0;
+
+#define sla_poll_add(f, ev, k, p)                                             \
+        pfds[nfds].fd = (f);                                                  \
+        pfds[nfds].events = (ev);                                             \
+        pfds[nfds].revents = 0;                                               \
+        refs[nfds].kind = (k);                                                \
+        refs[nfds].ptr = (p);                                                 \
+        nfds++
+
+        if (a->listen_fd != -1) {
+            sla_poll_add(a->listen_fd, POLLIN, SLA_P_LISTEN, NULL);
+        }
+
+        sla_poll_add(a->sig_fd, POLLIN, SLA_P_SIGNAL, NULL);
+
+        for (c = a->conns; c; c = c->next) {
+            short  ev;
+
+            ev = 0;
+
+            if (c->state != SLA_CONN_CLOSING && c->paused_on == NULL
+                && c->in.len < SLA_IN_MAX)
+            {
+                ev |= POLLIN;
+            }
+
+            if (c->out.len) {
+                ev |= POLLOUT;
+            }
+
+            sla_poll_add(c->fd, ev, SLA_P_CONN, c);
+        }
+
+        for (s = a->sessions; s; s = s->next) {
+            int  throttled;
+
+            throttled = sla_session_throttled(a, s);
+
+            if (s->fd_out != -1 && !s->pty_eof && !throttled) {
+                sla_poll_add(s->fd_out, POLLIN, SLA_P_STDOUT, s);
+            }
+
+            if (s->fd_err != -1 && !throttled) {
+                sla_poll_add(s->fd_err, POLLIN, SLA_P_STDERR, s);
+            }
+
+            if (s->fd_in != -1 && s->pending.len) {
+                sla_poll_add(s->fd_in, POLLOUT, SLA_P_STDIN, s);
+            }
+        }
+
+#undef sla_poll_add
+
+        n = poll(pfds, nfds, timeout);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            sla_log("alert", "sockerless-agent: poll() failed: %s",
+                    strerror(errno));
+            return 1;
+        }
+
+        for (i = 0; i < (int) nfds && n > 0; i++) {
+            if (pfds[i].revents == 0) {
+                continue;
+            }
+
+            n--;
+
+            switch (refs[i].kind) {
+
+            case SLA_P_LISTEN:
+                if (a->listen_fd != -1) {
+                    sla_accept(a);
+                }
+                break;
+
+            case SLA_P_SIGNAL:
+                sla_reap(a);
+                break;
+
+            case SLA_P_CONN:
+                c = refs[i].ptr;
+
+                if (c->fd == -1) {
+                    break;
+                }
+
+                if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                    sla_conn_read(a, c);
+                }
+
+                if (c->fd != -1 && c->out.len
+                    && (pfds[i].revents & (POLLOUT | POLLERR)))
+                {
+                    sla_conn_write(c);
+                }
+                break;
+
+            case SLA_P_STDOUT:
+            case SLA_P_STDERR:
+                s = refs[i].ptr;
+
+                if (!s->exited) {
+                    sla_session_read(a, s, refs[i].kind == SLA_P_STDOUT
+                                           ? 1 : 2);
+                }
+                break;
+
+            case SLA_P_STDIN:
+                s = refs[i].ptr;
+
+                if (!s->exited) {
+                    sla_stdin_flush(a, s);
+                }
+                break;
+            }
+        }
+    }
+
+    free(pfds);
+    free(refs);
+
+    /* main has exited: close the connections and go */
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->fd == -1) {
+            continue;
+        }
+
+        if (c->state == SLA_CONN_WS) {
+            sla_send_close(c, SLS_WS_CLOSE_NORMAL);
+        }
+
+        sla_conn_write(c);
+
+        if (c->fd != -1) {
+            close(c->fd);
+            c->fd = -1;
+        }
+    }
+
+    unlink(a->conf.socket);
+
+    sla_log("info", "sockerless-agent: exiting");
+
+    return 0;
+}
+
+
+static void
+sla_sweep(sla_agent_t *a)
+{
+    sla_conn_t     *c, **cp;
+    sla_session_t  *s, **sp;
+
+    for (cp = &a->conns; *cp; ) {
+        c = *cp;
+
+        if (c->fd != -1) {
+            cp = &c->next;
+            continue;
+        }
+
+        *cp = c->next;
+        sla_buf_free(&c->in);
+        sla_buf_free(&c->out);
+        sls_ws_reader_free(&c->rd);
+        free(c);
+    }
+
+    for (sp = &a->sessions; *sp; ) {
+        s = *sp;
+
+        if (!s->exited) {
+            sp = &s->next;
+            continue;
+        }
+
+        *sp = s->next;
+        sla_session_free(s);
+    }
+}
+
+
+/* connections */
+
+static void
+sla_accept(sla_agent_t *a)
+{
+    int          fd, n;
+    sla_conn_t  *c;
+
+    for ( ;; ) {
+        fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd == -1) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+                sla_log("alert", "sockerless-agent: accept() failed: %s",
+                        strerror(errno));
+            }
+
+            return;
+        }
+
+        n = 0;
+        for (c = a->conns; c; c = c->next) {
+            n++;
+        }
+
+        c = (n < SLA_MAX_CONNS) ? calloc(1, sizeof(sla_conn_t)) : NULL;
+
+        if (c == NULL) {
+            sla_log("error", "sockerless-agent: too many connections");
+            close(fd);
+            continue;
+        }
+
+        c->fd = fd;
+        c->state = SLA_CONN_HTTP;
+        c->rd.server = 1;
+        c->rd.max_message = SLS_WS_MAX_MESSAGE;
+        c->next = a->conns;
+        a->conns = c;
+    }
+}
+
+
+static void
+sla_conn_read(sla_agent_t *a, sla_conn_t *c)
+{
+    size_t         room;
+    ssize_t        n;
+    unsigned char  buf[65536];
+
+    while (c->fd != -1 && c->state != SLA_CONN_CLOSING
+           && c->paused_on == NULL && c->in.len < SLA_IN_MAX)
+    {
+        room = SLA_IN_MAX - c->in.len;
+
+        n = read(c->fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+
+        if (n > 0) {
+            if (sla_buf_add(&c->in, buf, (size_t) n) != 0) {
+                sla_conn_close(a, c);
+                return;
+            }
+
+            sla_conn_process(a, c);
+            continue;
+        }
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        /* EOF or error: nothing more will come, flush what is queued */
+
+        if (c->out.len && n == 0) {
+            c->state = SLA_CONN_CLOSING;
+
+        } else {
+            sla_conn_close(a, c);
+        }
+
+        return;
+    }
+}
+
+
+static void
+sla_conn_write(sla_conn_t *c)
+{
+    ssize_t  n;
+
+    while (c->out.len) {
+        n = write(c->fd, sla_buf_pos(&c->out), c->out.len);
+
+        if (n > 0) {
+            sla_buf_drop(&c->out, (size_t) n);
+            continue;
+        }
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        /* the peer is gone; the loop's sweep frees c */
+        close(c->fd);
+        c->fd = -1;
+        c->out.len = 0;
+        return;
+    }
+
+    if (c->state == SLA_CONN_CLOSING) {
+        close(c->fd);
+        c->fd = -1;
+    }
+}
+
+
+static void
+sla_conn_close(sla_agent_t *a, sla_conn_t *c)
+{
+    sla_session_t  *s;
+
+    for (s = a->sessions; s; s = s->next) {
+        if (s->owner == c) {
+            s->owner = NULL;
+        }
+    }
+
+    if (c->fd != -1) {
+        close(c->fd);
+        c->fd = -1;
+    }
+
+    c->paused_on = NULL;
+    c->att_main = 0;
+    c->out.len = 0;
+}
+
+
+static void
+sla_conn_process(sla_agent_t *a, sla_conn_t *c)
+{
+    int           rc;
+    size_t        used;
+    sls_ws_msg_t  msg;
+
+    if (c->state == SLA_CONN_HTTP) {
+        sla_conn_handshake(a, c);
+    }
+
+    while (c->fd != -1 && c->state == SLA_CONN_WS && c->paused_on == NULL
+           && c->in.len)
+    {
+        rc = sls_ws_read(&c->rd, sla_buf_pos(&c->in), c->in.len, &used,
+                         &msg);
+
+        if (rc == SLS_WS_ERROR) {
+            sla_log("info", "sockerless-agent: websocket protocol error, "
+                    "closing with %d", c->rd.close_code);
+            sla_send_close(c, c->rd.close_code);
+            c->state = SLA_CONN_CLOSING;
+            c->in.len = 0;
+            return;
+        }
+
+        if (rc == SLS_WS_AGAIN) {
+            sla_buf_drop(&c->in, used);
+            return;
+        }
+
+        sla_conn_message(a, c, &msg);
+        sla_buf_drop(&c->in, used);
+    }
+}
+
+
+static int
+sla_token_ok(sla_agent_t *a, const char *auth, size_t len)
+{
+    size_t          i, tlen;
+    unsigned char   diff;
+
+    if (auth == NULL || len < 7 || strncasecmp(auth, "Bearer ", 7) != 0) {
+        return 0;
+    }
+
+    auth += 7;
+    len -= 7;
+    tlen = strlen(a->token);
+
+    /* constant time in the token's length */
+
+    diff = (len != tlen);
+
+    for (i = 0; i < tlen; i++) {
+        diff |= (unsigned char) (a->token[i] ^ (i < len ? auth[i] : 0));
+    }
+
+    return diff == 0;
+}
+
+
+static void
+sla_conn_http(sla_conn_t *c, const char *status, const char *extra)
+{
+    char  buf[512];
+    int   n;
+
+    n = snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\n%sContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n", status, extra);
+
+    sla_buf_add(&c->out, buf, (size_t) n);
+    c->state = SLA_CONN_CLOSING;
+    c->in.len = 0;
+}
+
+
+static void
+sla_conn_handshake(sla_agent_t *a, sla_conn_t *c)
+{
+    int               rc, n;
+    char              accept[SLS_WS_ACCEPT_LEN + 1], buf[256];
+    sls_ws_request_t  req;
+
+    rc = sls_ws_parse_request((const char *) sla_buf_pos(&c->in), c->in.len,
+                              &req);
+
+    if (rc == SLS_WS_AGAIN) {
+        return;
+    }
+
+    if (rc == SLS_WS_ERROR) {
+        sla_conn_http(c, "400 Bad Request", "");
+        return;
+    }
+
+    if (!sla_token_ok(a, req.auth, req.auth_len)) {
+        sla_log("info", "sockerless-agent: connection without a valid "
+                "token refused");
+        sla_conn_http(c, "401 Unauthorized", "");
+        return;
+    }
+
+    if (!req.get) {
+        sla_conn_http(c, "405 Method Not Allowed", "Allow: GET\r\n");
+        return;
+    }
+
+    if (req.version != 13) {
+        sla_conn_http(c, "426 Upgrade Required",
+                      "Sec-WebSocket-Version: 13\r\n");
+        return;
+    }
+
+    if (!req.upgrade || !req.connection || req.key_len == 0) {
+        sla_conn_http(c, "400 Bad Request", "");
+        return;
+    }
+
+    sls_ws_accept_key(req.key, req.key_len, accept);
+
+    n = snprintf(buf, sizeof(buf), "HTTP/1.1 101 Switching Protocols\r\n"
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+
+    sla_buf_add(&c->out, buf, (size_t) n);
+    sla_buf_drop(&c->in, req.header_len);
+    c->state = SLA_CONN_WS;
+}
+
+
+static void
+sla_conn_message(sla_agent_t *a, sla_conn_t *c, sls_ws_msg_t *msg)
+{
+    int  code;
+
+    switch (msg->opcode) {
+
+    case SLS_WS_OP_CLOSE:
+        code = SLS_WS_CLOSE_NORMAL;
+
+        if (msg->len >= 2) {
+            code = msg->data[0] << 8 | msg->data[1];
+        }
+
+        sla_send_close(c, code);
+        c->state = SLA_CONN_CLOSING;
+        c->in.len = 0;
+        break;
+
+    case SLS_WS_OP_PING:
+        sla_send_frame(c, SLS_WS_OP_PONG, msg->data, msg->len);
+        break;
+
+    case SLS_WS_OP_PONG:
+        break;
+
+    case SLS_WS_OP_TEXT:
+        sla_conn_control(a, c, (const char *) msg->data, msg->len);
+        break;
+
+    case SLS_WS_OP_BINARY:
+        sla_conn_data(a, c, msg->data, msg->len);
+        break;
+    }
+}
+
+
+static void
+sla_conn_data(sla_agent_t *a, sla_conn_t *c, const unsigned char *p,
+    size_t len)
+{
+    sla_session_t     *s;
+    sls_agent_data_t   d;
+
+    if (sls_agent_data_parse(p, len, &d) != 0
+        || d.stream != SLS_AGENT_STDIN)
+    {
+        sla_send_error(c, "", "malformed data frame");
+        return;
+    }
+
+    s = sla_session_find(a, d.id, d.id_len);
+
+    if (s == NULL || s->exited) {
+        return;
+    }
+
+    if (s->is_main ? !(c->att_main && c->att_stdin) : s->owner != c) {
+        sla_send_error(c, s->id, "stdin of %s is not attached", s->id);
+        return;
+    }
+
+    sla_stdin_write(a, s, c, d.data, d.len);
+}
+
+
+static void
+sla_conn_control(sla_agent_t *a, sla_conn_t *c, const char *p, size_t len)
+{
+    char             err[256];
+    sla_session_t   *s;
+    sls_agent_msg_t  m, r;
+    struct winsize   ws;
+
+    if (sls_agent_msg_parse(p, len, &m, err, sizeof(err)) != 0) {
+        sla_send_error(c, "", "%s", err);
+        return;
+    }
+
+    memset(&r, 0, sizeof(r));
+    s = NULL;
+
+    switch (m.type) {
+
+    case SLS_AGENT_MSG_PING:
+        r.type = SLS_AGENT_MSG_PONG;
+        sla_send_msg(c, &r);
+        break;
+
+    case SLS_AGENT_MSG_ATTACH:
+        sla_conn_attach(a, c, &m);
+        break;
+
+    case SLS_AGENT_MSG_EXEC:
+        sla_conn_exec(a, c, &m);
+        break;
+
+    case SLS_AGENT_MSG_STDIN_CLOSE:
+    case SLS_AGENT_MSG_RESIZE:
+    case SLS_AGENT_MSG_SIGNAL:
+        s = sla_session_find(a, m.id, strlen(m.id));
+
+        if (s == NULL || s->exited) {
+            sla_send_error(c, m.id, "no such process: %s", m.id);
+            break;
+        }
+
+        if (m.type == SLS_AGENT_MSG_STDIN_CLOSE) {
+            if (s->is_main ? !(c->att_main && c->att_stdin)
+                           : s->owner != c)
+            {
+                sla_send_error(c, s->id, "stdin of %s is not attached",
+                               s->id);
+                break;
+            }
+
+            if (s->tty) {
+                sla_stdin_write(a, s, NULL, (const unsigned char *) "\004",
+                                1);
+
+            } else if (s->pending.len) {
+                s->close_in = 1;
+
+            } else {
+                sla_stdin_close(s);
+            }
+
+        } else if (m.type == SLS_AGENT_MSG_RESIZE) {
+            if (s->tty && s->fd_out != -1) {
+                memset(&ws, 0, sizeof(ws));
+                ws.ws_row = (unsigned short) m.height;
+                ws.ws_col = (unsigned short) m.width;
+
+                if (ioctl(s->fd_out, TIOCSWINSZ, &ws) != 0) {
+                    sla_send_error(c, s->id, "resize: %s", strerror(errno));
+                }
+            }
+
+        } else if (kill(s->pid, m.signal) != 0) {
+            sla_send_error(c, s->id, "kill %d: %s", (int) s->pid,
+                           strerror(errno));
+        }
+
+        break;
+
+    default:
+        sla_send_error(c, m.id, "unexpected message type");
+        break;
+    }
+
+    sls_agent_msg_free(&m);
+}
+
+
+static void
+sla_conn_attach(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
+{
+    sla_chunk_t  *ch;
+
+    if (strcmp(m->id, "main") != 0) {
+        sla_send_error(c, m->id, "only \"main\" can be attached");
+        return;
+    }
+
+    if (a->finishing) {
+        sla_send_error(c, m->id, "the container has exited");
+        return;
+    }
+
+    c->att_main = 1;
+    c->att_stdin = m->attach_stdin;
+    c->att_stdout = m->attach_stdout;
+    c->att_stderr = m->attach_stderr;
+
+    if (!m->logs) {
+        return;
+    }
+
+    for (ch = a->ring; ch; ch = ch->next) {
+        if (ch->stream == 1 ? c->att_stdout : c->att_stderr) {
+            sla_send_data(c, ch->stream, "main", ch->data, ch->len);
+        }
+    }
+}
+
+
+static void
+sla_conn_exec(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
+{
+    char             err[SLA_ERR_LEN], **env;
+    sla_spawn_t      sp;
+    sla_session_t   *s;
+    sls_agent_msg_t  r;
+
+    if (a->finishing) {
+        sla_send_error(c, m->id, "container %s is not running", a->conf.id);
+        return;
+    }
+
+    if (sla_session_find(a, m->id, strlen(m->id))) {
+        sla_send_error(c, m->id, "exec %s is already running", m->id);
+        return;
+    }
+
+    env = sla_env_merge(a->conf.env, m->env);
+    s = calloc(1, sizeof(sla_session_t));
+
+    if (env == NULL || s == NULL) {
+        sla_strv_free(env);
+        free(s);
+        sla_send_error(c, m->id, "out of memory");
+        return;
+    }
+
+    strcpy(s->id, m->id);
+
+    sp.argv = m->cmd;
+    sp.env = env;
+    sp.workdir = (m->workdir && m->workdir[0]) ? m->workdir
+                                               : a->conf.workdir;
+    sp.user = (m->user && m->user[0]) ? m->user : a->conf.user;
+    sp.tty = m->tty;
+    sp.open_stdin = m->attach_stdin;
+    sp.pid1 = 0;
+
+    if (sla_spawn(a, &sp, s, err, sizeof(err)) != 0) {
+        sla_strv_free(env);
+        free(s);
+        sla_send_error(c, m->id, "%s", err);
+        return;
+    }
+
+    sla_strv_free(env);
+
+    s->owner = c;
+    s->next = a->sessions;
+    a->sessions = s;
+
+    sla_log("info", "sockerless-agent: exec %s started as %d", s->id,
+            (int) s->pid);
+
+    memset(&r, 0, sizeof(r));
+    r.type = SLS_AGENT_MSG_STARTED;
+    strcpy(r.id, s->id);
+    r.pid = s->pid;
+
+    sla_send_msg(c, &r);
+}
+
+
+/* frames out */
+
+static void
+sla_send_frame(sla_conn_t *c, int opcode, const void *p, size_t len)
+{
+    size_t         n;
+    unsigned char  hdr[SLS_WS_MAX_HEADER];
+
+    if (c->fd == -1 || c->state != SLA_CONN_WS) {
+        return;
+    }
+
+    n = sls_ws_frame_header(hdr, 1, opcode, len, NULL);
+
+    if (sla_buf_add(&c->out, hdr, n) != 0
+        || sla_buf_add(&c->out, p, len) != 0)
+    {
+        sla_log("alert", "sockerless-agent: connection queue overflow");
+        c->state = SLA_CONN_CLOSING;
+    }
+}
+
+
+static void
+sla_send_msg(sla_conn_t *c, sls_agent_msg_t *m)
+{
+    char    buf[1024], *p;
+    size_t  n;
+
+    n = sls_agent_msg_encode(m, buf, sizeof(buf));
+
+    if (n < sizeof(buf)) {
+        sla_send_frame(c, SLS_WS_OP_TEXT, buf, n);
+        return;
+    }
+
+    p = malloc(n + 1);
+    if (p == NULL) {
+        return;
+    }
+
+    sls_agent_msg_encode(m, p, n + 1);
+    sla_send_frame(c, SLS_WS_OP_TEXT, p, n);
+    free(p);
+}
+
+
+static void
+sla_send_error(sla_conn_t *c, const char *id, const char *fmt, ...)
+{
+    char             buf[SLA_ERR_LEN];
+    va_list          args;
+    sls_agent_msg_t  m;
+
+    va_start(args, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, args);
+    va_end(args);
+
+    memset(&m, 0, sizeof(m));
+    m.type = SLS_AGENT_MSG_ERROR;
+    snprintf(m.id, sizeof(m.id), "%s", id);
+    m.message = buf;
+
+    sla_send_msg(c, &m);
+}
+
+
+static void
+sla_send_data(sla_conn_t *c, int stream, const char *id,
+    const unsigned char *p, size_t len)
+{
+    size_t         n, h;
+    unsigned char  hdr[SLS_WS_MAX_HEADER], dh[SLS_AGENT_DATA_HEADER];
+
+    if (c->fd == -1 || c->state != SLA_CONN_WS) {
+        return;
+    }
+
+    h = sls_agent_data_header(dh, stream, id, strlen(id));
+    n = sls_ws_frame_header(hdr, 1, SLS_WS_OP_BINARY, h + len, NULL);
+
+    if (sla_buf_add(&c->out, hdr, n) != 0
+        || sla_buf_add(&c->out, dh, h) != 0
+        || sla_buf_add(&c->out, p, len) != 0)
+    {
+        sla_log("alert", "sockerless-agent: connection queue overflow");
+        c->state = SLA_CONN_CLOSING;
+    }
+}
+
+
+static void
+sla_send_close(sla_conn_t *c, int code)
+{
+    unsigned char  p[2];
+
+    p[0] = (unsigned char) (code >> 8);
+    p[1] = (unsigned char) code;
+
+    sla_send_frame(c, SLS_WS_OP_CLOSE, p, 2);
+}
+
+
+/* sessions */
+
+static sla_session_t *
+sla_session_find(sla_agent_t *a, const char *id, size_t len)
+{
+    sla_session_t  *s;
+
+    for (s = a->sessions; s; s = s->next) {
+        if (strlen(s->id) == len && memcmp(s->id, id, len) == 0) {
+            return s;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+sla_session_throttled(sla_agent_t *a, sla_session_t *s)
+{
+    sla_conn_t  *c;
+
+    if (!s->is_main) {
+        return s->owner && s->owner->out.len > SLA_CONN_HIGH_WATER;
+    }
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->att_main && c->fd != -1 && c->out.len > SLA_CONN_HIGH_WATER) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ssize_t
+sla_session_read(sla_agent_t *a, sla_session_t *s, int stream)
+{
+    int           *fdp;
+    ssize_t        n;
+    unsigned char  buf[SLA_READ_CHUNK];
+
+    fdp = (stream == 1) ? &s->fd_out : &s->fd_err;
+
+    if (*fdp == -1) {
+        return 0;
+    }
+
+    n = read(*fdp, buf, sizeof(buf));
+
+    if (n > 0) {
+        sla_session_deliver(a, s, stream, buf, (size_t) n);
+        return n;
+    }
+
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return -1;
+    }
+
+    /* EOF, or EIO from a pty master whose slave side is gone */
+
+    if (s->tty) {
+        /* keep the master for resize until the process is reaped */
+        s->pty_eof = 1;
+        return 0;
+    }
+
+    close(*fdp);
+    *fdp = -1;
+
+    return 0;
+}
+
+
+static void
+sla_session_deliver(sla_agent_t *a, sla_session_t *s, int stream,
+    const unsigned char *p, size_t len)
+{
+    uint64_t          ns;
+    sla_conn_t       *c;
+    struct iovec      iov[2];
+    unsigned char     hdr[SLS_LOGFMT_HEADER_LEN];
+    struct timespec   ts;
+
+    if (!s->is_main) {
+        if (s->owner) {
+            sla_send_data(s->owner, stream, s->id, p, len);
+        }
+
+        return;
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ns = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+
+    sls_logfmt_encode_header(hdr, stream, (uint32_t) len, ns);
+
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = sizeof(hdr);
+    iov[1].iov_base = (void *) p;
+    iov[1].iov_len = len;
+
+    if (writev(a->log_fd, iov, 2) != (ssize_t) (sizeof(hdr) + len)) {
+        sla_log("alert", "sockerless-agent: writev() to %s failed: %s",
+                a->conf.log, strerror(errno));
+    }
+
+    sla_ring_add(a, stream, p, len);
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->att_main && (stream == 1 ? c->att_stdout : c->att_stderr)) {
+            sla_send_data(c, stream, "main", p, len);
+        }
+    }
+}
+
+
+static void
+sla_ring_add(sla_agent_t *a, int stream, const unsigned char *p, size_t len)
+{
+    sla_chunk_t  *ch;
+
+    ch = malloc(sizeof(sla_chunk_t) + len);
+    if (ch == NULL) {
+        return;
+    }
+
+    ch->next = NULL;
+    ch->stream = stream;
+    ch->len = len;
+    memcpy(ch->data, p, len);
+
+    if (a->ring_last) {
+        a->ring_last->next = ch;
+
+    } else {
+        a->ring = ch;
+    }
+
+    a->ring_last = ch;
+    a->ring_size += len;
+
+    while (a->ring_size > SLA_RING_MAX && a->ring != a->ring_last) {
+        ch = a->ring;
+        a->ring = ch->next;
+        a->ring_size -= ch->len;
+        free(ch);
+    }
+}
+
+
+static void
+sla_reap(sla_agent_t *a)
+{
+    int                      status;
+    pid_t                    pid;
+    sla_session_t           *s;
+    struct signalfd_siginfo  si;
+
+    while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+        /* void */
+    }
+
+    for ( ;; ) {
+        pid = waitpid(-1, &status, WNOHANG);
+
+        if (pid <= 0) {
+            return;
+        }
+
+        for (s = a->sessions; s; s = s->next) {
+            if (s->pid == pid && !s->exited) {
+                s->status = status;
+                sla_session_end(a, s);
+                break;
+            }
+        }
+    }
+}
+
+
+static void
+sla_session_end(sla_agent_t *a, sla_session_t *s)
+{
+    int              code;
+    size_t           total;
+    ssize_t          n;
+    sla_conn_t      *c;
+    sls_agent_msg_t  m;
+
+    /* drain what the process wrote before it exited, bounded */
+
+    total = 0;
+
+    while (total < SLA_DRAIN_MAX
+           && (n = sla_session_read(a, s, 1)) > 0)
+    {
+        total += (size_t) n;
+    }
+
+    while (total < SLA_DRAIN_MAX
+           && (n = sla_session_read(a, s, 2)) > 0)
+    {
+        total += (size_t) n;
+    }
+
+    s->exited = 1;
+
+    code = WIFSIGNALED(s->status) ? 128 + WTERMSIG(s->status)
+                                  : WEXITSTATUS(s->status);
+
+    memset(&m, 0, sizeof(m));
+    m.type = SLS_AGENT_MSG_EXIT;
+    strcpy(m.id, s->id);
+    m.exit_code = code;
+
+    sla_unpause(a, s);
+
+    if (!s->is_main) {
+        sla_write_exit_file(a, s->id, s->status);
+
+        if (s->owner) {
+            sla_send_msg(s->owner, &m);
+            sla_conn_write(s->owner);
+        }
+
+        return;
+    }
+
+    sla_write_exit_file(a, NULL, s->status);
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->att_main) {
+            sla_send_msg(c, &m);
+        }
+
+        if (c->fd != -1 && c->out.len) {
+            sla_conn_write(c);
+        }
+    }
+
+    a->finishing = 1;
+    a->deadline = sla_now_ms() + SLA_FLUSH_MSEC;
+
+    if (a->listen_fd != -1) {
+        close(a->listen_fd);
+        a->listen_fd = -1;
+    }
+}
+
+
+static void
+sla_session_free(sla_session_t *s)
+{
+    if (s->fd_out != -1) {
+        close(s->fd_out);
+    }
+
+    if (s->fd_err != -1) {
+        close(s->fd_err);
+    }
+
+    if (s->fd_in != -1) {
+        close(s->fd_in);
+    }
+
+    sla_buf_free(&s->pending);
+    free(s);
+}
+
+
+/* stdin */
+
+static void
+sla_stdin_write(sla_agent_t *a, sla_session_t *s, sla_conn_t *c,
+    const unsigned char *p, size_t len)
+{
+    ssize_t  n;
+
+    if (s->fd_in == -1 || len == 0) {
+        return;
+    }
+
+    n = 0;
+
+    if (s->pending.len == 0) {
+        n = write(s->fd_in, p, len);
+
+        if (n == -1) {
+            if (errno != EAGAIN && errno != EINTR) {
+                /* the reader is gone (EPIPE): what it did not read is lost */
+                sla_stdin_close(s);
+                sla_unpause(a, s);
+                return;
+            }
+
+            n = 0;
+        }
+    }
+
+    if ((size_t) n == len) {
+        return;
+    }
+
+    if (sla_buf_add(&s->pending, p + n, len - (size_t) n) != 0) {
+        sla_log("alert", "sockerless-agent: stdin queue overflow");
+        return;
+    }
+
+    if (c) {
+        c->paused_on = s;
+    }
+}
+
+
+static void
+sla_stdin_flush(sla_agent_t *a, sla_session_t *s)
+{
+    ssize_t  n;
+
+    while (s->pending.len && s->fd_in != -1) {
+        n = write(s->fd_in, sla_buf_pos(&s->pending), s->pending.len);
+
+        if (n > 0) {
+            sla_buf_drop(&s->pending, (size_t) n);
+            continue;
+        }
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        sla_stdin_close(s);
+        break;
+    }
+
+    if (s->close_in) {
+        sla_stdin_close(s);
+    }
+
+    sla_unpause(a, s);
+}
+
+
+static void
+sla_stdin_close(sla_session_t *s)
+{
+    if (s->fd_in != -1) {
+        close(s->fd_in);
+        s->fd_in = -1;
+    }
+
+    s->pending.len = 0;
+    s->close_in = 0;
+}
+
+
+static void
+sla_unpause(sla_agent_t *a, sla_session_t *s)
+{
+    sla_conn_t  *c;
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->paused_on == s) {
+            c->paused_on = NULL;
+
+            if (c->fd != -1) {
+                sla_conn_process(a, c);
+            }
+        }
+    }
+}

@@ -1,0 +1,606 @@
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * sockerless-agent: command line, agent.json, daemonizing, the status
+ * line, log lines and exit files.
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sla.h>
+
+
+static int sla_config_load(sla_config_t *conf, const char *path, char *err,
+    size_t err_size);
+static int sla_config_str(sls_json_t *root, const char *key, char **out,
+    int required, char *err, size_t err_size);
+static int sla_config_strv(sls_json_t *root, const char *key, char ***out,
+    char *err, size_t err_size);
+static int sla_config_bool(sls_json_t *root, const char *key, int *out,
+    char *err, size_t err_size);
+static int sla_daemonize(sla_agent_t *a);
+static void sla_status(sla_agent_t *a, const char *err, pid_t pid);
+static int sla_usage(void);
+
+
+int
+main(int argc, char **argv)
+{
+    int             i;
+    char            err[SLA_ERR_LEN];
+    char           *config, *token;
+    sigset_t        set;
+    sla_agent_t     a;
+    sla_spawn_t     sp;
+    sla_session_t  *s;
+
+    memset(&a, 0, sizeof(sla_agent_t));
+    a.status_fd = -1;
+    a.log_fd = -1;
+    a.listen_fd = -1;
+    a.sig_fd = -1;
+
+    /* the token must never reach a child, read it before anything else */
+
+    token = getenv("SOCKERLESS_AGENT_TOKEN");
+    a.token = strdup(token ? token : "");
+    unsetenv("SOCKERLESS_AGENT_TOKEN");
+
+    if (a.token == NULL) {
+        return 1;
+    }
+
+    if (argc < 2 || strcmp(argv[1], "run") != 0) {
+        return sla_usage();
+    }
+
+    config = NULL;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+
+        } else if (strcmp(argv[i], "--status-fd") == 0 && i + 1 < argc) {
+            a.status_fd = atoi(argv[++i]);
+
+        } else {
+            return sla_usage();
+        }
+    }
+
+    if (config == NULL) {
+        return sla_usage();
+    }
+
+    if (sla_config_load(&a.conf, config, err, sizeof(err)) != 0) {
+        sla_log("error", "%s", err);
+        sla_status(&a, err, 0);
+        return 1;
+    }
+
+    if (a.token[0] == '\0') {
+        sla_status(&a, "SOCKERLESS_AGENT_TOKEN is not set", 0);
+        return 1;
+    }
+
+    if (sla_daemonize(&a) != 0) {
+        return 1;
+    }
+
+    sla_log("info", "sockerless-agent: starting container %s", a.conf.id);
+
+    signal(SIGPIPE, SIG_IGN);
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    a.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (a.sig_fd == -1) {
+        snprintf(err, sizeof(err), "signalfd() failed: %s", strerror(errno));
+        goto failed;
+    }
+
+    a.log_fd = open(a.conf.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                    0640);
+    if (a.log_fd == -1) {
+        snprintf(err, sizeof(err), "open %s: %s", a.conf.log,
+                 strerror(errno));
+        goto failed;
+    }
+
+    if (sla_container_setup(&a, err, sizeof(err)) != 0) {
+        goto failed;
+    }
+
+    if (sla_listen(&a, err, sizeof(err)) != 0) {
+        goto failed;
+    }
+
+    s = calloc(1, sizeof(sla_session_t));
+    if (s == NULL) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto failed;
+    }
+
+    strcpy(s->id, "main");
+    s->is_main = 1;
+
+    sp.argv = a.conf.cmd;
+    sp.env = a.conf.env;
+    sp.workdir = a.conf.workdir;
+    sp.user = a.conf.user;
+    sp.tty = a.conf.tty;
+    sp.open_stdin = a.conf.open_stdin;
+    sp.pid1 = 1;
+
+    if (sla_spawn(&a, &sp, s, err, sizeof(err)) != 0) {
+        free(s);
+        unlink(a.conf.socket);
+        goto failed;
+    }
+
+    a.sessions = s;
+
+    sla_log("info", "sockerless-agent: main process %d started", s->pid);
+    sla_status(&a, NULL, s->pid);
+
+    return sla_loop(&a);
+
+failed:
+
+    sla_log("error", "sockerless-agent: %s", err);
+    sla_status(&a, err, 0);
+
+    return 1;
+}
+
+
+static int
+sla_usage(void)
+{
+    fprintf(stderr, "usage: sockerless-agent run --config /abs/agent.json "
+            "[--status-fd N]\n");
+    return 2;
+}
+
+
+static void
+sla_status(sla_agent_t *a, const char *err, pid_t pid)
+{
+    char    line[SLA_ERR_LEN * 2 + 32];
+    size_t  n;
+
+    if (a->status_fd < 0) {
+        return;
+    }
+
+    if (err) {
+        n = (size_t) snprintf(line, sizeof(line), "{\"error\":");
+        n += sls_json_quote(line + n, sizeof(line) - n - 3, err,
+                            strlen(err));
+        if (n > sizeof(line) - 3) {
+            n = sizeof(line) - 3;
+        }
+
+        memcpy(line + n, "}\n", 3);
+        n += 2;
+
+    } else {
+        n = (size_t) snprintf(line, sizeof(line), "{\"pid\":%d}\n",
+                              (int) pid);
+    }
+
+    if (write(a->status_fd, line, n) != (ssize_t) n) {
+        sla_log("error", "sockerless-agent: write() of the status failed");
+    }
+
+    close(a->status_fd);
+    a->status_fd = -1;
+}
+
+
+static int
+sla_daemonize(sla_agent_t *a)
+{
+    int     fd;
+    char    path[4096];
+    pid_t   pid;
+
+    pid = fork();
+
+    if (pid == -1) {
+        sla_status(a, "fork() failed", 0);
+        return -1;
+    }
+
+    if (pid > 0) {
+        _exit(0);
+    }
+
+    setsid();
+
+    fd = open("/dev/null", O_RDWR);
+    if (fd != -1) {
+        dup2(fd, 0);
+        if (fd > 2) {
+            close(fd);
+        }
+    }
+
+    snprintf(path, sizeof(path), "%s/agent.log", a->conf.container_dir);
+
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+    if (fd != -1) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2) {
+            close(fd);
+        }
+    }
+
+    if (a->status_fd > 3) {
+        close_range(3, (unsigned) a->status_fd - 1, 0);
+    }
+
+    if (a->status_fd >= 3) {
+        close_range((unsigned) a->status_fd + 1, ~0U, 0);
+
+    } else {
+        close_range(3, ~0U, 0);
+    }
+
+    if (a->status_fd >= 0) {
+        fcntl(a->status_fd, F_SETFD, FD_CLOEXEC);
+    }
+
+    return 0;
+}
+
+
+void
+sla_log(const char *level, const char *fmt, ...)
+{
+    char        buf[1024];
+    time_t      now;
+    size_t      n;
+    va_list     args;
+    struct tm   tm;
+
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+
+    n = strftime(buf, sizeof(buf), "%Y/%m/%d %H:%M:%S ", &tm);
+    n += (size_t) snprintf(buf + n, sizeof(buf) - n, "[%s] %d: ", level,
+                           (int) getpid());
+
+    va_start(args, fmt);
+    if (n < sizeof(buf)) {
+        vsnprintf(buf + n, sizeof(buf) - n, fmt, args);
+    }
+    va_end(args);
+
+    n = strlen(buf);
+    if (n < sizeof(buf) - 1) {
+        buf[n++] = '\n';
+    }
+
+    if (write(2, buf, n) < 0) {
+        return;
+    }
+}
+
+
+int64_t
+sla_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+int
+sla_write_exit_file(sla_agent_t *a, const char *exec_id, int status)
+{
+    int              fd, code, sig;
+    char             tmp[4096], path[4096], when[64], json[1024];
+    size_t           n;
+    struct tm        tm;
+    const char      *name;
+    struct timespec  ts;
+
+    if (WIFSIGNALED(status)) {
+        sig = WTERMSIG(status);
+        code = 128 + sig;
+
+    } else {
+        sig = 0;
+        code = WEXITSTATUS(status);
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
+
+    name = exec_id ? exec_id : a->conf.id;
+
+    n = (size_t) snprintf(json, sizeof(json), "{\"id\":");
+    n += sls_json_quote(json + n, sizeof(json) - n, a->conf.id,
+                        strlen(a->conf.id));
+    n += (size_t) snprintf(json + n, sizeof(json) - n, ",\"exec\":");
+    n += sls_json_quote(json + n, sizeof(json) - n, exec_id ? exec_id : "",
+                        exec_id ? strlen(exec_id) : 0);
+    n += (size_t) snprintf(json + n, sizeof(json) - n,
+                           ",\"exitCode\":%d,\"signal\":%d,"
+                           "\"finishedAt\":\"%s\",\"oomKilled\":false,"
+                           "\"error\":\"\"}\n", code, sig, when);
+
+    if (n >= sizeof(json)) {
+        sla_log("alert", "sockerless-agent: exit file too long");
+        return -1;
+    }
+
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", a->conf.exit_dir, name);
+    snprintf(path, sizeof(path), "%s/%s", a->conf.exit_dir, name);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        sla_log("alert", "sockerless-agent: open(\"%s\") failed: %s", tmp,
+                strerror(errno));
+        return -1;
+    }
+
+    if (write(fd, json, n) != (ssize_t) n || fsync(fd) != 0) {
+        sla_log("alert", "sockerless-agent: write(\"%s\") failed: %s", tmp,
+                strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+
+    close(fd);
+
+    if (rename(tmp, path) != 0) {
+        sla_log("alert", "sockerless-agent: rename(\"%s\") failed: %s", tmp,
+                strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+
+    sla_log("info", "sockerless-agent: %s %s exited with %d",
+            exec_id ? "exec" : "container", name, code);
+
+    return 0;
+}
+
+
+/* agent.json */
+
+static int
+sla_config_str(sls_json_t *root, const char *key, char **out, int required,
+    char *err, size_t err_size)
+{
+    sls_json_t  *j;
+
+    j = sls_json_get(root, key);
+
+    if (j == NULL || j->type == SLS_JSON_NULL) {
+        if (required) {
+            snprintf(err, err_size, "agent.json: \"%s\" is missing", key);
+            return -1;
+        }
+
+        *out = strdup("");
+        return *out ? 0 : -1;
+    }
+
+    if (j->type != SLS_JSON_STRING) {
+        snprintf(err, err_size, "agent.json: \"%s\" must be a string", key);
+        return -1;
+    }
+
+    if (required && j->len == 0) {
+        snprintf(err, err_size, "agent.json: \"%s\" is empty", key);
+        return -1;
+    }
+
+    *out = strdup(j->str);
+
+    return *out ? 0 : -1;
+}
+
+
+static int
+sla_config_strv(sls_json_t *root, const char *key, char ***out, char *err,
+    size_t err_size)
+{
+    size_t       n;
+    char       **v;
+    sls_json_t  *j, *e;
+
+    j = sls_json_get(root, key);
+    n = 0;
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_ARRAY) {
+            goto invalid;
+        }
+
+        for (e = j->child; e; e = e->next) {
+            if (e->type != SLS_JSON_STRING) {
+                goto invalid;
+            }
+
+            n++;
+        }
+    }
+
+    v = calloc(n + 1, sizeof(char *));
+    if (v == NULL) {
+        return -1;
+    }
+
+    *out = v;
+
+    for (e = n ? j->child : NULL; e; e = e->next) {
+        *v = strdup(e->str);
+        if (*v++ == NULL) {
+            return -1;
+        }
+    }
+
+    return 0;
+
+invalid:
+
+    snprintf(err, err_size, "agent.json: \"%s\" must be an array of strings",
+             key);
+    return -1;
+}
+
+
+static int
+sla_config_bool(sls_json_t *root, const char *key, int *out, char *err,
+    size_t err_size)
+{
+    sls_json_t  *j;
+
+    j = sls_json_get(root, key);
+
+    if (j == NULL || j->type == SLS_JSON_NULL) {
+        *out = 0;
+        return 0;
+    }
+
+    if (j->type != SLS_JSON_TRUE && j->type != SLS_JSON_FALSE) {
+        snprintf(err, err_size, "agent.json: \"%s\" must be a boolean", key);
+        return -1;
+    }
+
+    *out = (j->type == SLS_JSON_TRUE);
+
+    return 0;
+}
+
+
+static int
+sla_config_load(sla_config_t *conf, const char *path, char *err,
+    size_t err_size)
+{
+    int          fd, rc;
+    char        *text, jerr[128];
+    ssize_t      n;
+    sls_json_t  *root;
+    struct stat  st;
+
+    err[0] = '\0';
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        snprintf(err, err_size, "open %s: %s", path, strerror(errno));
+        return -1;
+    }
+
+    if (fstat(fd, &st) != 0 || st.st_size > 16 * 1024 * 1024) {
+        snprintf(err, err_size, "%s: bad size", path);
+        close(fd);
+        return -1;
+    }
+
+    text = malloc((size_t) st.st_size + 1);
+    if (text == NULL) {
+        close(fd);
+        return -1;
+    }
+
+    n = read(fd, text, (size_t) st.st_size);
+    close(fd);
+
+    if (n != st.st_size) {
+        snprintf(err, err_size, "read %s: short read", path);
+        free(text);
+        return -1;
+    }
+
+    root = sls_json_parse(text, (size_t) n, jerr, sizeof(jerr));
+    free(text);
+
+    if (root == NULL || root->type != SLS_JSON_OBJECT) {
+        snprintf(err, err_size, "%s: %s", path,
+                 root ? "not a JSON object" : jerr);
+        sls_json_free(root);
+        return -1;
+    }
+
+    rc = -1;
+
+    if (sla_config_str(root, "id", &conf->id, 1, err, err_size) != 0
+        || sla_config_str(root, "image_rootfs", &conf->image_rootfs, 0,
+                          err, err_size) != 0
+        || sla_config_str(root, "container_dir", &conf->container_dir, 1,
+                          err, err_size) != 0
+        || sla_config_str(root, "socket", &conf->socket, 1, err, err_size)
+           != 0
+        || sla_config_str(root, "log", &conf->log, 1, err, err_size) != 0
+        || sla_config_str(root, "exit_dir", &conf->exit_dir, 1,
+                          err, err_size) != 0
+        || sla_config_strv(root, "cmd", &conf->cmd, err, err_size) != 0
+        || sla_config_strv(root, "env", &conf->env, err, err_size) != 0
+        || sla_config_str(root, "workdir", &conf->workdir, 0, err, err_size)
+           != 0
+        || sla_config_str(root, "user", &conf->user, 0, err, err_size) != 0
+        || sla_config_str(root, "hostname", &conf->hostname, 0,
+                          err, err_size) != 0
+        || sla_config_str(root, "hosts", &conf->hosts, 0, err, err_size)
+           != 0
+        || sla_config_bool(root, "tty", &conf->tty, err, err_size) != 0
+        || sla_config_bool(root, "open_stdin", &conf->open_stdin,
+                           err, err_size) != 0
+        || sla_config_bool(root, "stdin_once", &conf->stdin_once,
+                           err, err_size) != 0
+        || sla_config_bool(root, "namespaces", &conf->namespaces,
+                           err, err_size) != 0)
+    {
+        goto done;
+    }
+
+    if (conf->cmd[0] == NULL) {
+        snprintf(err, err_size, "no command specified");
+        goto done;
+    }
+
+    if (conf->workdir[0] == '\0') {
+        free(conf->workdir);
+        conf->workdir = strdup("/");
+        if (conf->workdir == NULL) {
+            goto done;
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    if (rc != 0 && err[0] == '\0') {
+        snprintf(err, err_size, "agent.json: out of memory");
+    }
+
+    sls_json_free(root);
+
+    return rc;
+}

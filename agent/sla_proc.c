@@ -1,0 +1,1039 @@
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * sockerless-agent: namespaces, the overlay rootfs, and starting processes
+ * in it (the fork+exec shape of uv__process_child_init() in libuv).
+ */
+
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sla.h>
+
+
+#define SLA_MAX_GROUPS  64
+
+
+typedef struct {
+    uid_t         uid;
+    gid_t         gid;
+    size_t        ngroups;
+    gid_t         groups[SLA_MAX_GROUPS];
+    char          home[1024];
+} sla_user_t;
+
+
+static int sla_userns(sla_agent_t *a, char *err, size_t err_size);
+static int sla_write_file(const char *path, const char *data, size_t len);
+static int sla_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid);
+static int sla_etc_files(sla_agent_t *a, char *err, size_t err_size);
+static void sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out,
+    int errfd, int report) __attribute__((noreturn));
+static void sla_child_fail(int report, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+static int sla_child_mounts(sla_agent_t *a, char *err, size_t err_size);
+static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
+    size_t err_size);
+static int sla_numeric(const char *s, unsigned long *v);
+static const char *sla_strerror(int err);
+static const char *sla_env_get(char **env, const char *name);
+
+
+int
+sla_container_setup(sla_agent_t *a, char *err, size_t err_size)
+{
+    int          have_rootfs;
+    char         upper[4096], work[4096], rootfs[4096], opts[12800];
+
+    have_rootfs = (a->conf.image_rootfs[0] != '\0');
+
+    if (a->conf.namespaces && geteuid() == 0) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID) != 0) {
+            snprintf(err, err_size, "unshare(CLONE_NEWNS|CLONE_NEWUTS|"
+                     "CLONE_NEWPID) failed: %s", sla_strerror(errno));
+            return -1;
+        }
+
+    } else if (sla_userns(a, err, err_size) != 0) {
+        if (have_rootfs) {
+            return -1;
+        }
+
+        sla_log("warn", "sockerless-agent: %s; running on the host without "
+                "isolation (the container has no image rootfs)", err);
+        err[0] = '\0';
+        return 0;
+    }
+
+    a->isolated = 1;
+
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        snprintf(err, err_size, "making mounts private failed: %s",
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    if (a->conf.hostname[0]
+        && sethostname(a->conf.hostname, strlen(a->conf.hostname)) != 0)
+    {
+        snprintf(err, err_size, "sethostname: %s", sla_strerror(errno));
+        return -1;
+    }
+
+    if (!have_rootfs) {
+        return 0;
+    }
+
+    snprintf(upper, sizeof(upper), "%s/upper", a->conf.container_dir);
+    snprintf(work, sizeof(work), "%s/work", a->conf.container_dir);
+    snprintf(rootfs, sizeof(rootfs), "%s/rootfs", a->conf.container_dir);
+
+    if (sla_mkdir_p(upper, 0755, 0, 0) != 0
+        || sla_mkdir_p(work, 0700, 0, 0) != 0
+        || sla_mkdir_p(rootfs, 0755, 0, 0) != 0)
+    {
+        snprintf(err, err_size, "mkdir in %s: %s", a->conf.container_dir,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+             a->conf.image_rootfs, upper, work);
+
+    if (mount("overlay", rootfs, "overlay", 0, opts) != 0) {
+        snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+                 ",userxattr");
+
+        if (geteuid() == 0 && a->conf.namespaces) {
+            errno = EPERM;
+
+        } else if (mount("overlay", rootfs, "overlay", 0, opts) == 0) {
+            goto mounted;
+        }
+
+        snprintf(err, err_size, "mount overlay on %s: %s", rootfs,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+mounted:
+
+    a->rootfs = strdup(rootfs);
+    if (a->rootfs == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+
+    return sla_etc_files(a, err, err_size);
+}
+
+
+static int
+sla_userns(sla_agent_t *a, char *err, size_t err_size)
+{
+    int    e;
+    char   map[64];
+    uid_t  uid;
+    gid_t  gid;
+
+    (void) a;
+
+    uid = geteuid();
+    gid = getegid();
+
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID)
+        != 0)
+    {
+        e = errno;
+        snprintf(err, err_size, "the memory backend needs root or user "
+                 "namespaces to isolate a container: unshare"
+                 "(CLONE_NEWUSER) failed: %s", sla_strerror(e));
+        return -1;
+    }
+
+    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) uid);
+
+    if (sla_write_file("/proc/self/setgroups", "deny", 4) != 0
+        || sla_write_file("/proc/self/uid_map", map, strlen(map)) != 0)
+    {
+        goto failed;
+    }
+
+    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
+
+    if (sla_write_file("/proc/self/gid_map", map, strlen(map)) != 0) {
+        goto failed;
+    }
+
+    return 0;
+
+failed:
+
+    snprintf(err, err_size, "the memory backend needs root or user "
+             "namespaces to isolate a container: writing the user "
+             "namespace id maps failed: %s", sla_strerror(errno));
+    return -1;
+}
+
+
+static int
+sla_write_file(const char *path, const char *data, size_t len)
+{
+    int      fd, e;
+    ssize_t  n;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0644);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = write(fd, data, len);
+    e = errno;
+    close(fd);
+
+    if (n != (ssize_t) len) {
+        errno = (n < 0) ? e : EIO;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+sla_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+    char   buf[4096], *p;
+    size_t len;
+
+    len = strlen(path);
+    if (len >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+
+    memcpy(buf, path, len + 1);
+
+    for (p = buf + 1; ; p++) {
+        if (*p != '/' && *p != '\0') {
+            continue;
+        }
+
+        if (p[-1] != '/') {
+            *p = '\0';
+
+            if (mkdir(buf, mode) == 0) {
+                if ((uid || gid) && chown(buf, uid, gid) != 0) {
+                    return -1;
+                }
+
+            } else if (errno != EEXIST) {
+                return -1;
+            }
+
+            *p = (p - buf == (ptrdiff_t) len) ? '\0' : '/';
+        }
+
+        if (p - buf >= (ptrdiff_t) len) {
+            break;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+sla_etc_files(sla_agent_t *a, char *err, size_t err_size)
+{
+    int      fd;
+    char     path[4096], buf[8192];
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "%s/etc", a->rootfs);
+
+    if (sla_mkdir_p(path, 0755, 0, 0) != 0) {
+        goto failed;
+    }
+
+    if (a->conf.hosts[0]) {
+        snprintf(path, sizeof(path), "%s/etc/hosts", a->rootfs);
+        unlink(path);
+
+        if (sla_write_file(path, a->conf.hosts, strlen(a->conf.hosts)) != 0)
+        {
+            goto failed;
+        }
+    }
+
+    if (a->conf.hostname[0]) {
+        snprintf(path, sizeof(path), "%s/etc/hostname", a->rootfs);
+        snprintf(buf, sizeof(buf), "%s\n", a->conf.hostname);
+        unlink(path);
+
+        if (sla_write_file(path, buf, strlen(buf)) != 0) {
+            goto failed;
+        }
+    }
+
+    fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+    if (fd != -1) {
+        n = read(fd, buf, sizeof(buf));
+        close(fd);
+
+        if (n >= 0) {
+            snprintf(path, sizeof(path), "%s/etc/resolv.conf", a->rootfs);
+            unlink(path);
+
+            if (sla_write_file(path, buf, (size_t) n) != 0) {
+                goto failed;
+            }
+        }
+    }
+
+    return 0;
+
+failed:
+
+    snprintf(err, err_size, "writing %s: %s", path, sla_strerror(errno));
+    return -1;
+}
+
+
+int
+sla_spawn(sla_agent_t *a, sla_spawn_t *sp, sla_session_t *s, char *err,
+    size_t err_size)
+{
+    int              in[2], out[2], errp[2], rep[2], master, slave, status;
+    int              child_in, child_out, child_err;
+    char             name[128];
+    pid_t            pid;
+    size_t           got;
+    ssize_t          n;
+    struct winsize   ws;
+
+    in[0] = in[1] = out[0] = out[1] = errp[0] = errp[1] = -1;
+    rep[0] = rep[1] = master = slave = child_in = -1;
+
+    if (sp->tty) {
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        if (master == -1 || grantpt(master) != 0 || unlockpt(master) != 0
+            || ptsname_r(master, name, sizeof(name)) != 0)
+        {
+            snprintf(err, err_size, "allocating a pty failed: %s",
+                     sla_strerror(errno));
+            goto failed;
+        }
+
+        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave == -1) {
+            snprintf(err, err_size, "open %s: %s", name, sla_strerror(errno));
+            goto failed;
+        }
+
+        memset(&ws, 0, sizeof(ws));
+        ws.ws_row = 24;
+        ws.ws_col = 80;
+        ioctl(master, TIOCSWINSZ, &ws);
+
+        child_in = child_out = child_err = slave;
+
+    } else {
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+            snprintf(err, err_size, "pipe: %s", sla_strerror(errno));
+            goto failed;
+        }
+
+        if (sp->open_stdin) {
+            if (pipe2(in, O_CLOEXEC) != 0) {
+                snprintf(err, err_size, "pipe: %s", sla_strerror(errno));
+                goto failed;
+            }
+
+            child_in = in[0];
+
+        } else {
+            child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (child_in == -1) {
+                snprintf(err, err_size, "open /dev/null: %s",
+                         sla_strerror(errno));
+                goto failed;
+            }
+
+            in[0] = child_in;
+        }
+
+        child_out = out[1];
+        child_err = errp[1];
+    }
+
+    if (pipe2(rep, O_CLOEXEC) != 0) {
+        snprintf(err, err_size, "pipe: %s", sla_strerror(errno));
+        goto failed;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        if (errno == ENOMEM && a->isolated && !sp->pid1) {
+            snprintf(err, err_size, "cannot start a process: the "
+                     "container's init process has exited");
+
+        } else {
+            snprintf(err, err_size, "fork: %s", sla_strerror(errno));
+        }
+
+        goto failed;
+    }
+
+    if (pid == 0) {
+        sla_child(a, sp, child_in, child_out, child_err, rep[1]);
+    }
+
+    close(rep[1]);
+    rep[1] = -1;
+
+    /* EOF: execve() succeeded; data: the child's error message */
+
+    got = 0;
+
+    for ( ;; ) {
+        n = read(rep[0], err + got, err_size - 1 - got);
+
+        if (n > 0) {
+            got += (size_t) n;
+            if (got < err_size - 1) {
+                continue;
+            }
+
+        } else if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        break;
+    }
+
+    err[got] = '\0';
+    close(rep[0]);
+    rep[0] = -1;
+
+    if (got) {
+        while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+            /* void */
+        }
+
+        goto failed;
+    }
+
+    if (sp->tty) {
+        close(slave);
+        s->fd_out = master;
+        s->fd_in = dup(master);
+        s->fd_err = -1;
+        fcntl(s->fd_in, F_SETFD, FD_CLOEXEC);
+        fcntl(master, F_SETFL, O_NONBLOCK);
+
+    } else {
+        close(out[1]);
+        close(errp[1]);
+        close(in[0]);
+        s->fd_out = out[0];
+        s->fd_err = errp[0];
+        s->fd_in = in[1];
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        fcntl(errp[0], F_SETFL, O_NONBLOCK);
+
+        if (in[1] != -1) {
+            fcntl(in[1], F_SETFL, O_NONBLOCK);
+        }
+    }
+
+    s->tty = sp->tty;
+    s->pid = pid;
+
+    return 0;
+
+failed:
+
+    if (err[0] == '\0') {
+        snprintf(err, err_size, "starting the process failed");
+    }
+
+    if (master != -1) {
+        close(master);
+    }
+
+    if (slave != -1) {
+        close(slave);
+    }
+
+    if (in[0] != -1) {
+        close(in[0]);
+    }
+
+    if (in[1] != -1) {
+        close(in[1]);
+    }
+
+    if (out[0] != -1) {
+        close(out[0]);
+        close(out[1]);
+    }
+
+    if (errp[0] != -1) {
+        close(errp[0]);
+        close(errp[1]);
+    }
+
+    if (rep[0] != -1) {
+        close(rep[0]);
+    }
+
+    if (rep[1] != -1) {
+        close(rep[1]);
+    }
+
+    return -1;
+}
+
+
+static void
+sla_child_fail(int report, const char *fmt, ...)
+{
+    char     buf[SLA_ERR_LEN];
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, args);
+    va_end(args);
+
+    if (write(report, buf, strlen(buf)) < 0) {
+        _exit(127);
+    }
+
+    _exit(127);
+}
+
+
+static void
+sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
+    int report)
+{
+    int          sig;
+    char         err[SLA_ERR_LEN], path[4096], *envp_home, **envp;
+    char       **v, *home[2];
+    size_t       n, plen;
+    sigset_t     set;
+    sla_user_t   u;
+    struct stat  st;
+    const char  *file, *p, *end, *dir;
+
+    sigemptyset(&set);
+    sigprocmask(SIG_SETMASK, &set, NULL);
+
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            signal(sig, SIG_DFL);
+        }
+    }
+
+    setsid();
+
+    if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(errfd, 2) == -1) {
+        sla_child_fail(report, "dup2: %s", sla_strerror(errno));
+    }
+
+    if (sp->tty && ioctl(0, TIOCSCTTY, 0) != 0) {
+        sla_child_fail(report, "setting the controlling terminal failed: %s",
+                       sla_strerror(errno));
+    }
+
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+    if (sp->pid1 && a->isolated
+        && sla_child_mounts(a, err, sizeof(err)) != 0)
+    {
+        sla_child_fail(report, "%s", err);
+    }
+
+    if (a->rootfs) {
+        if (chroot(a->rootfs) != 0 || chdir("/") != 0) {
+            sla_child_fail(report, "chroot to %s: %s", a->rootfs,
+                           sla_strerror(errno));
+        }
+    }
+
+    if (sla_lookup_user(sp->user, &u, err, sizeof(err)) != 0) {
+        sla_child_fail(report, "%s", err);
+    }
+
+    if (sla_mkdir_p(sp->workdir, 0755, u.uid, u.gid) != 0
+        || chdir(sp->workdir) != 0)
+    {
+        sla_child_fail(report, "chdir to cwd (\"%s\") set in config.json "
+                       "failed: %s", sp->workdir, sla_strerror(errno));
+    }
+
+    if (setgroups(u.ngroups, u.groups) != 0 && geteuid() == 0
+        && !(errno == EPERM && u.ngroups == 0))
+    {
+        sla_child_fail(report, "setgroups: %s", sla_strerror(errno));
+    }
+
+    if (setgid(u.gid) != 0) {
+        sla_child_fail(report, "setgid %u: %s", (unsigned) u.gid,
+                       sla_strerror(errno));
+    }
+
+    if (setuid(u.uid) != 0) {
+        sla_child_fail(report, "setuid %u: %s", (unsigned) u.uid,
+                       sla_strerror(errno));
+    }
+
+    /* after setuid(): credential changes clear the parent-death signal */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+    /* HOME from passwd when the environment has none, as runc does */
+
+    envp = sp->env;
+    envp_home = NULL;
+
+    if (sla_env_get(envp, "HOME") == NULL) {
+        n = strlen(u.home) + 6;
+        envp_home = malloc(n);
+        if (envp_home) {
+            snprintf(envp_home, n, "HOME=%s", u.home);
+            home[0] = envp_home;
+            home[1] = NULL;
+            v = sla_env_merge(envp, home);
+            if (v) {
+                envp = v;
+            }
+        }
+    }
+
+    file = sp->argv[0];
+
+    if (strchr(file, '/')) {
+        if (stat(file, &st) != 0) {
+            sla_child_fail(report, "exec: \"%s\": stat %s: %s", file, file,
+                           sla_strerror(errno));
+        }
+
+        execve(file, sp->argv, envp);
+        sla_child_fail(report, "exec: \"%s\": %s", file,
+                       sla_strerror(errno));
+    }
+
+    p = sla_env_get(envp, "PATH");
+    if (p == NULL) {
+        p = SLA_DEFAULT_PATH;
+    }
+
+    for ( ;; ) {
+        end = strchr(p, ':');
+        plen = end ? (size_t) (end - p) : strlen(p);
+        dir = p;
+
+        if (plen == 0) {
+            dir = ".";
+            plen = 1;
+        }
+
+        if ((size_t) snprintf(path, sizeof(path), "%.*s/%s", (int) plen, dir,
+                              file) < sizeof(path)
+            && stat(path, &st) == 0 && S_ISREG(st.st_mode)
+            && (st.st_mode & 0111))
+        {
+            execve(path, sp->argv, envp);
+            sla_child_fail(report, "exec: \"%s\": %s", file,
+                           sla_strerror(errno));
+        }
+
+        if (end == NULL) {
+            break;
+        }
+
+        p = end + 1;
+    }
+
+    sla_child_fail(report, "exec: \"%s\": executable file not found in $PATH",
+                   file);
+}
+
+
+static int
+sla_child_mounts(sla_agent_t *a, char *err, size_t err_size)
+{
+    int          fd;
+    char         path[4096], src[64];
+    size_t       i;
+    const char  *root;
+
+    static const char  *devs[] = {
+        "null", "zero", "full", "random", "urandom", "tty"
+    };
+
+    static const char  *links[][2] = {
+        { "fd", "/proc/self/fd" },
+        { "stdin", "/proc/self/fd/0" },
+        { "stdout", "/proc/self/fd/1" },
+        { "stderr", "/proc/self/fd/2" },
+        { "ptmx", "pts/ptmx" }
+    };
+
+    root = a->rootfs ? a->rootfs : "";
+
+    snprintf(path, sizeof(path), "%s/proc", root);
+    mkdir(path, 0555);
+
+    if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)
+        != 0)
+    {
+        snprintf(err, err_size, "mount proc on %.256s: %s", path,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    if (a->rootfs == NULL) {
+        return 0;
+    }
+
+    snprintf(path, sizeof(path), "%s/dev", root);
+    mkdir(path, 0755);
+
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+              "mode=755,size=65536k") != 0)
+    {
+        snprintf(err, err_size, "mount tmpfs on %.256s: %s", path,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/dev/%s", root, devs[i]);
+        snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd != -1) {
+            close(fd);
+        }
+
+        if (mount(src, path, NULL, MS_BIND, NULL) != 0) {
+            snprintf(err, err_size, "bind mount %s on %.256s: %s", src, path,
+                     sla_strerror(errno));
+            return -1;
+        }
+    }
+
+    snprintf(path, sizeof(path), "%s/dev/pts", root);
+    mkdir(path, 0755);
+
+    if (mount("/dev/pts", path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+        snprintf(err, err_size, "bind mount /dev/pts on %.256s: %s", path,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    snprintf(path, sizeof(path), "%s/dev/shm", root);
+    mkdir(path, 01777);
+
+    if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=1777,size=65536k") != 0)
+    {
+        snprintf(err, err_size, "mount tmpfs on %.256s: %s", path,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][0]);
+
+        if (symlink(links[i][1], path) != 0 && errno != EEXIST) {
+            snprintf(err, err_size, "symlink %.256s: %s", path,
+                     sla_strerror(errno));
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+sla_numeric(const char *s, unsigned long *v)
+{
+    char  *end;
+
+    if (*s < '0' || *s > '9') {
+        return 0;
+    }
+
+    errno = 0;
+    *v = strtoul(s, &end, 10);
+
+    return *end == '\0' && errno == 0 && *v <= 0xfffffffful;
+}
+
+
+/* user "" | name | uid | uid:gid | name:group, from /etc/passwd and group */
+
+static int
+sla_lookup_user(const char *spec, sla_user_t *u, char *err, size_t err_size)
+{
+    int            found, numeric_user, have_group;
+    char           user[256], group[256], line[4096], name[256];
+    char          *f[7], *p, *m;
+    FILE          *fp;
+    size_t         i;
+    unsigned long  n, uid_n;
+
+    memset(u, 0, sizeof(sla_user_t));
+    strcpy(u->home, "/");
+
+    snprintf(user, sizeof(user), "%s", spec[0] ? spec : "0");
+    group[0] = '\0';
+    have_group = 0;
+
+    p = strchr(user, ':');
+    if (p) {
+        *p = '\0';
+        snprintf(group, sizeof(group), "%s", p + 1);
+        have_group = 1;
+    }
+
+    if (user[0] == '\0') {
+        strcpy(user, "0");
+    }
+
+    numeric_user = sla_numeric(user, &uid_n);
+    found = 0;
+    name[0] = '\0';
+
+    fp = fopen("/etc/passwd", "re");
+
+    while (fp && fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = '\0';
+
+        for (i = 0, p = line; i < 7; i++) {
+            f[i] = p;
+            p = p ? strchr(p, ':') : NULL;
+            if (p) {
+                *p++ = '\0';
+            }
+        }
+
+        if (f[2] == NULL || f[3] == NULL) {
+            continue;
+        }
+
+        if (numeric_user ? (sla_numeric(f[2], &n) && n == uid_n)
+                         : strcmp(f[0], user) == 0)
+        {
+            found = 1;
+            u->uid = (uid_t) strtoul(f[2], NULL, 10);
+            u->gid = (gid_t) strtoul(f[3], NULL, 10);
+            snprintf(name, sizeof(name), "%s", f[0]);
+
+            if (f[5] && f[5][0]) {
+                snprintf(u->home, sizeof(u->home), "%s", f[5]);
+            }
+
+            break;
+        }
+    }
+
+    if (fp) {
+        fclose(fp);
+    }
+
+    if (!found) {
+        if (!numeric_user) {
+            snprintf(err, err_size, "unable to find user %s: no matching "
+                     "entries in passwd file", user);
+            return -1;
+        }
+
+        u->uid = (uid_t) uid_n;
+        u->gid = 0;
+    }
+
+    found = !have_group || sla_numeric(group, &n);
+    if (have_group && found) {
+        u->gid = (gid_t) n;
+    }
+
+    fp = fopen("/etc/group", "re");
+
+    while (fp && fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = '\0';
+
+        for (i = 0, p = line; i < 4; i++) {
+            f[i] = p;
+            p = p ? strchr(p, ':') : NULL;
+            if (p) {
+                *p++ = '\0';
+            }
+        }
+
+        if (f[2] == NULL || !sla_numeric(f[2], &n)) {
+            continue;
+        }
+
+        if (have_group && !found && strcmp(f[0], group) == 0) {
+            found = 1;
+            u->gid = (gid_t) n;
+        }
+
+        /* supplementary groups only when no group was given, like runc */
+
+        if (have_group || name[0] == '\0' || f[3] == NULL) {
+            continue;
+        }
+
+        for (m = strtok(f[3], ","); m; m = strtok(NULL, ",")) {
+            if (strcmp(m, name) == 0 && u->ngroups < SLA_MAX_GROUPS) {
+                u->groups[u->ngroups++] = (gid_t) n;
+                break;
+            }
+        }
+    }
+
+    if (fp) {
+        fclose(fp);
+    }
+
+    if (!found) {
+        snprintf(err, err_size, "unable to find group %s: no matching "
+                 "entries in group file", group);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* strerror() in Go's wording: lowercase first letter */
+
+static const char *
+sla_strerror(int err)
+{
+    static char  buf[128];
+
+    snprintf(buf, sizeof(buf), "%s", strerror(err));
+    buf[0] = (char) tolower((unsigned char) buf[0]);
+
+    return buf;
+}
+
+
+static const char *
+sla_env_get(char **env, const char *name)
+{
+    size_t  n;
+
+    n = strlen(name);
+
+    for ( ; env && *env; env++) {
+        if (strncmp(*env, name, n) == 0 && (*env)[n] == '=') {
+            return *env + n + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* base with entries of over replacing those with the same name */
+
+char **
+sla_env_merge(char **base, char **over)
+{
+    char        **v, *eq;
+    size_t        i, j, k, n, len;
+
+    n = 0;
+    for (i = 0; base && base[i]; i++) {
+        n++;
+    }
+
+    for (i = 0; over && over[i]; i++) {
+        n++;
+    }
+
+    v = calloc(n + 1, sizeof(char *));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    k = 0;
+
+    for (i = 0; base && base[i]; i++) {
+        v[k] = strdup(base[i]);
+        if (v[k++] == NULL) {
+            goto failed;
+        }
+    }
+
+    for (i = 0; over && over[i]; i++) {
+        eq = strchr(over[i], '=');
+        len = eq ? (size_t) (eq - over[i]) : strlen(over[i]);
+
+        for (j = 0; j < k; j++) {
+            if (strncmp(v[j], over[i], len) == 0
+                && (v[j][len] == '=' || v[j][len] == '\0'))
+            {
+                break;
+            }
+        }
+
+        if (j < k) {
+            free(v[j]);
+
+        } else {
+            k++;
+        }
+
+        v[j] = strdup(over[i]);
+        if (v[j] == NULL) {
+            goto failed;
+        }
+    }
+
+    return v;
+
+failed:
+
+    sla_strv_free(v);
+    return NULL;
+}
+
+
+void
+sla_strv_free(char **v)
+{
+    char  **p;
+
+    for (p = v; p && *p; p++) {
+        free(*p);
+    }
+
+    free(v);
+}
