@@ -2799,6 +2799,7 @@ ngx_http_sockerless_container_wait(ngx_http_request_t *r,
     }
 
     r->read_event_handler = ngx_http_test_reading;
+    r->connection->idle = 1;
 
     ctx->watch.handler = ngx_http_sockerless_wait_watch;
 
@@ -3245,6 +3246,7 @@ ngx_http_sockerless_container_stats(ngx_http_request_t *r,
     }
 
     r->read_event_handler = ngx_http_test_reading;
+    r->connection->idle = 1;
     ctx->timer.handler = ngx_http_sockerless_stats_timer;
     ngx_add_timer(&ctx->timer, 1000);
 

@@ -154,8 +154,9 @@ ngx_http_sockerless_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_sockerless_module);
 
     rc = ngx_http_sockerless_version_prefix(r, &ctx->args);
-    if (rc != NGX_OK) {
-        ngx_http_discard_request_body(r);
+
+    if (ctx->args.api_minor == 0) {
+        /* the version was refused and the answer sent */
         return rc;
     }
 
@@ -365,6 +366,8 @@ ngx_http_sockerless_version_prefix(ngx_http_request_t *r,
         }
 
         if (major > 1 || (major == 1 && minor > 50)) {
+            args->api_minor = 0;
+            (void) ngx_http_discard_request_body(r);
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
                        "client version %ui.%ui is too new. Maximum "
                        "supported API version is "
@@ -372,6 +375,8 @@ ngx_http_sockerless_version_prefix(ngx_http_request_t *r,
         }
 
         if (major < 1 || minor < 24) {
+            args->api_minor = 0;
+            (void) ngx_http_discard_request_body(r);
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
                        "client version %ui.%ui is too old. Minimum "
                        "supported API version is "

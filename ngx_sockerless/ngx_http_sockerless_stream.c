@@ -275,6 +275,9 @@ ngx_http_sockerless_stream_headers(ngx_http_sockerless_stream_t *s,
     r->keepalive = 0;
     r->headers_out.content_length_n = -1;
 
+    /* a graceful shutdown ends long streams, as it does idle connections */
+    r->connection->idle = 1;
+
     if (s->tty) {
         ngx_str_set(&r->headers_out.content_type,
                     "application/vnd.docker.raw-stream");

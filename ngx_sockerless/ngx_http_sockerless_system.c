@@ -816,6 +816,7 @@ ngx_http_sockerless_events(ngx_http_request_t *r,
     }
 
     r->read_event_handler = ngx_http_test_reading;
+    r->connection->idle = 1;
     r->main->count++;
 
     return NGX_DONE;

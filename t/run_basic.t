@@ -103,18 +103,18 @@ SKIP: {
 }
 
 # name conflict
-($rc, $out) = $t->docker('create', '--name', 'x', 'busybox', 'true');
+($rc, $out) = $t->docker('create', '--name', 'xx', 'busybox', 'true');
 chomp(my $id = $out);
 ok($rc == 0 && $id =~ /^[0-9a-f]{64}$/, 'create --name x');
 
-my $conflict = qq{Conflict. The container name "/x" is already in use by }
+my $conflict = qq{Conflict. The container name "/xx" is already in use by }
     . qq{container "$id". You have to remove (or rename) that container }
     . qq{to be able to reuse that name.};
-($rc, $out, $err) = $t->docker('create', '--name', 'x', 'busybox', 'true');
+($rc, $out, $err) = $t->docker('create', '--name', 'xx', 'busybox', 'true');
 ok($rc != 0 && index($err, $conflict) >= 0, 'name conflict: CLI message')
     or diag($err);
 
-($st, $j) = $t->api_json('POST', '/containers/create?name=x',
+($st, $j) = $t->api_json('POST', '/containers/create?name=xx',
                          { Image => 'busybox', Cmd => ['true'] });
 ok($st == 409 && ($j->{message} // '') eq $conflict, 'name conflict: 409');
 

@@ -175,6 +175,7 @@ events { worker_connections 1024; }
 http {
     access_log $p/access.log;
     client_body_temp_path $p/client_body;
+    client_max_body_size 0;
 $sls$extra
     server {
         listen 127.0.0.1:$self->{port};
@@ -849,6 +850,40 @@ sub prefix_pids {
 }
 
 
+# agent processes of container $id (pids, lowest first)
+sub agent_pids {
+    my ($self, $id) = @_;
+
+    my @pids;
+    for my $pid ($self->prefix_pids) {
+        my $exe = readlink("/proc/$pid/exe") // '';
+        next unless $exe =~ m{/sockerless-agent(?: \(deleted\))?$};
+        my $cmd = '';
+        if (open my $fh, '<', "/proc/$pid/cmdline") {
+            local $/;
+            $cmd = <$fh> // '';
+            close $fh;
+        }
+        my $where = join ' ', $cmd, readlink("/proc/$pid/cwd") // '',
+                              readlink("/proc/$pid/root") // '';
+        push @pids, $pid if index($where, $id) >= 0;
+    }
+    return sort { $a <=> $b } @pids;
+}
+
+
+# the environment of a process, as a hash (empty when unreadable)
+sub proc_environ {
+    my ($self, $pid) = @_;
+
+    open my $fh, '<', "/proc/$pid/environ" or return {};
+    local $/;
+    my $e = <$fh> // '';
+    close $fh;
+    return { map { /^([^=]*)=(.*)$/s ? ($1, $2) : () } split /\0/, $e };
+}
+
+
 sub mounts_under {
     my ($p) = @_;
 
@@ -1079,9 +1114,10 @@ sub wait_screen {
 
     my $deadline = time + ($timeout // 30);
     while (1) {
+        my $dead = defined $self->pane_dead;
         my $s = $self->capture;
         return $s if $s =~ $re;
-        return undef if time > $deadline;
+        return undef if time > $deadline || $dead;
         sleep 0.1;
     }
 }
