@@ -1504,7 +1504,9 @@ ngx_http_sockerless_container_attach(ngx_http_request_t *r,
         keys.len = 0;
     }
 
-    if (s->want_stdin
+    /* like dockerd, detach keys are only looked for on a TTY */
+
+    if (s->want_stdin && s->tty
         && ngx_http_sockerless_detach_keys(s, &keys) != NGX_OK)
     {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1652,7 +1654,7 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
     keys.data = (u_char *) (v ? v : "");
     keys.len = ngx_strlen(keys.data);
 
-    if (s->want_stdin) {
+    if (s->want_stdin && s->tty) {
         (void) ngx_http_sockerless_detach_keys(s, &keys);
     }
 

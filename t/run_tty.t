@@ -44,7 +44,7 @@ SKIP: {
          'tty names a terminal device');
 
     $tm->type_line(q{echo "T=$TERM" ; echo "E""RR" >&2});
-    ok($tm->wait_screen(qr/^T=xterm\s*$.*^ERR\s*$/ms, 30),
+    ok($tm->wait_screen(qr/^T=xterm\s*\n(?:.*\n)*?ERR\s*$/m, 30),
        'TERM=xterm, stderr on the terminal') or diag($tm->capture);
 
     $tm->type_line('exit 7');
