@@ -88,7 +88,7 @@ ngx_http_sockerless_exec_create(ngx_http_request_t *r,
 
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Paused"))) {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
-                                  "container %s is paused, unpause the "
+                                  "Container %s is paused, unpause the "
                                   "container before exec", cid);
     }
 

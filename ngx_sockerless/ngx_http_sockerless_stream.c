@@ -1611,7 +1611,7 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
 
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Paused"))) {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
-                              "container %V is paused, unpause the "
+                              "Container %V is paused, unpause the "
                               "container before exec", &cid);
     }
 
