@@ -2524,7 +2524,8 @@ ngx_http_sockerless_container_rename(ngx_http_request_t *r,
                         "current name");
     }
 
-    key = ngx_pnalloc(r->pool, name.len + 8);
+    key = ngx_pnalloc(r->pool,
+                      ngx_max(name.len, NGX_HTTP_SOCKERLESS_ID_LEN) + 8);
     nname = ngx_pnalloc(r->pool, name.len + 2);
     if (key == NULL || nname == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
