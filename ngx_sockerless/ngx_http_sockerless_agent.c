@@ -764,6 +764,11 @@ static void
 ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a)
 {
     if (a->ws) {
+        if (a->open && !a->failed) {
+            /* what was queued last (a resize, a stdin_close) goes out */
+            (void) wslay_event_send(a->ws);
+        }
+
         wslay_event_context_free(a->ws);
         a->ws = NULL;
     }
