@@ -17,7 +17,7 @@
 #include <ftw.h>
 
 
-#define NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD  64
+#define NGX_HTTP_SOCKERLESS_MAX_LOAD  64
 
 
 typedef struct {
@@ -34,7 +34,7 @@ typedef struct {
     char                          *data_dir;
     char                           error[512];
     ngx_uint_t                     n;
-    ngx_http_sockerless_loaded_t   images[NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD];
+    ngx_http_sockerless_loaded_t   images[NGX_HTTP_SOCKERLESS_MAX_LOAD];
 } ngx_http_sockerless_load_t;
 
 
@@ -643,7 +643,7 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
     cJSON_ArrayForEach(img, m) {
         const char  *cfg;
 
-        if (ld->n == NGX_HTTP_SOCKERLESS_MAX_IMAGES_IN_LOAD) {
+        if (ld->n == NGX_HTTP_SOCKERLESS_MAX_LOAD) {
             break;
         }
 

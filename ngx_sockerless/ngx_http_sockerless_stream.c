@@ -117,7 +117,9 @@ static ngx_int_t ngx_http_sockerless_detach_keys(
 static uint64_t ngx_http_sockerless_parse_ns(ngx_str_t *v);
 
 
-static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_stream_agent = {
+static ngx_http_sockerless_agent_handlers_t
+    ngx_http_sockerless_stream_agent =
+{
     ngx_http_sockerless_agent_opened,
     ngx_http_sockerless_agent_control,
     ngx_http_sockerless_agent_data_in,
@@ -1737,7 +1739,9 @@ ngx_http_sockerless_resize_closed(ngx_http_sockerless_agent_t *a,
 }
 
 
-static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_resize_agent = {
+static ngx_http_sockerless_agent_handlers_t
+    ngx_http_sockerless_resize_agent =
+{
     ngx_http_sockerless_resize_opened,
     NULL,
     NULL,
