@@ -1256,6 +1256,120 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 }
 
 
+/*
+ * UID, PID, C, STIME, TTY and TIME of one process from /proc, as ps -ef
+ * prints them; PPID and CMD are added by the caller
+ */
+
+static void
+ngx_http_sockerless_memory_ps(ngx_pid_t pid, cJSON *row)
+{
+    char           path[64], buf[1024], *p, out[64];
+    ssize_t        n;
+    ngx_fd_t       fd;
+    struct tm      tm;
+    unsigned long  ut, st;
+    unsigned long long  start;
+    int            tty;
+    long           hz, up, cpu, secs;
+    time_t         started;
+    FILE          *f;
+    unsigned       uid;
+    double         uptime;
+
+    hz = sysconf(_SC_CLK_TCK);
+    uid = 0;
+    ut = 0;
+    st = 0;
+    start = 0;
+    tty = 0;
+
+    ngx_sprintf((u_char *) path, "/proc/%P/status%Z", pid);
+
+    f = fopen(path, "r");
+    if (f) {
+        while (fgets(buf, sizeof(buf), f)) {
+            if (sscanf(buf, "Uid: %u", &uid) == 1) {
+                break;
+            }
+        }
+
+        fclose(f);
+    }
+
+    ngx_sprintf((u_char *) path, "/proc/%P/stat%Z", pid);
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd != NGX_INVALID_FILE) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) ngx_close_file(fd);
+
+        if (n > 0) {
+            buf[n] = '\0';
+            p = strrchr(buf, ')');
+
+            if (p) {
+                (void) sscanf(p + 2, "%*c %*d %*d %*d %d %*d %*u %*u %*u "
+                              "%*u %*u %lu %lu %*d %*d %*d %*d %*d %*d "
+                              "%llu", &tty, &ut, &st, &start);
+            }
+        }
+    }
+
+    uptime = 0;
+
+    f = fopen("/proc/uptime", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &uptime) != 1) {
+            uptime = 0;
+        }
+
+        fclose(f);
+    }
+
+    if (uid == 0) {
+        snprintf(out, sizeof(out), "root");
+
+    } else {
+        snprintf(out, sizeof(out), "%u", uid);
+    }
+
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
+    snprintf(out, sizeof(out), "%d", (int) pid);
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
+    /* C: CPU time over lifetime, in percent, as procps computes it */
+    up = (long) (uptime * hz) - (long) start;
+    cpu = (up > 0) ? (long) ((ut + st) * 100 / up) : 0;
+    snprintf(out, sizeof(out), "%ld", cpu);
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
+    started = time(NULL) - (time_t) (up / (hz ? hz : 100));
+    (void) localtime_r(&started, &tm);
+    strftime(out, sizeof(out), "%H:%M", &tm);
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
+    if (tty == 0) {
+        snprintf(out, sizeof(out), "?");
+
+    } else if ((tty >> 8) == 136) {
+        snprintf(out, sizeof(out), "pts/%d",
+                 (tty & 0xff) | ((tty >> 12) & 0xfff00));
+
+    } else {
+        snprintf(out, sizeof(out), "?");
+    }
+
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
+    secs = (long) ((ut + st) / (hz ? hz : 100));
+    snprintf(out, sizeof(out), "%02ld:%02ld:%02ld", secs / 3600,
+             (secs / 60) % 60, secs % 60);
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
 {
@@ -1289,8 +1403,14 @@ ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
     }
 
     titles = cJSON_AddArrayToObject(op->result, "Titles");
+    /* the columns of "ps -ef", which dockerd runs */
+    cJSON_AddItemToArray(titles, cJSON_CreateString("UID"));
     cJSON_AddItemToArray(titles, cJSON_CreateString("PID"));
     cJSON_AddItemToArray(titles, cJSON_CreateString("PPID"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("C"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("STIME"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("TTY"));
+    cJSON_AddItemToArray(titles, cJSON_CreateString("TIME"));
     cJSON_AddItemToArray(titles, cJSON_CreateString("CMD"));
 
     procs = cJSON_AddArrayToObject(op->result, "Processes");
@@ -1342,11 +1462,12 @@ ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
         }
 
         row = cJSON_CreateArray();
-        ngx_sprintf((u_char *) num, "%P%Z", pp);
-        cJSON_AddItemToArray(row, cJSON_CreateString(num));
+
+        ngx_http_sockerless_memory_ps(pp, row);
+
         ngx_sprintf((u_char *) num, "%P%Z",
                     ngx_http_sockerless_memory_ppid(pp));
-        cJSON_AddItemToArray(row, cJSON_CreateString(num));
+        cJSON_InsertItemInArray(row, 2, cJSON_CreateString(num));
         p = buf;
         cJSON_AddItemToArray(row, cJSON_CreateString(p));
         cJSON_AddItemToArray(procs, row);
