@@ -1133,9 +1133,16 @@ sub resize {
 sub pane_dead {
     my ($self) = @_;
 
+    # tmux marks a pane dead when its terminal closes, which may be before
+    # it has reaped the process: until then the status is empty
+
     my $s = $self->cmd('display-message', '-p', '-t', $self->{name},
-                       '#{pane_dead} #{pane_dead_status}');
-    return $s =~ /^1\s+(\d*)/ ? ($1 eq '' ? -1 : $1) : undef;
+                       '#{pane_dead}:#{pane_dead_status}:'
+                       . '#{pane_dead_signal}');
+    return undef unless $s =~ /^1:(\d*):(\d*)/;
+    return $1 if $1 ne '';
+    return 128 + $2 if $2 ne '';
+    return -1;
 }
 
 
@@ -1146,9 +1153,14 @@ sub wait_exit {
     my $deadline = time + ($timeout // 30);
     while (1) {
         my $d = $self->pane_dead;
-        return $d if defined $d;
+        return $d if defined $d && ($d != -1 || time > $deadline);
         return undef if time > $deadline;
         sleep 0.1;
+    }
+}
+
+
+1;
     }
 }
 
