@@ -32,6 +32,7 @@ struct ngx_http_sockerless_agent_s {
     void                                  *data;
     ngx_buf_t                             *hs;        /* handshake I/O */
     u_char                                 accept[32];
+    ngx_str_t                              name;      /* container id */
     unsigned                               open:1;
     unsigned                               paused:1;
     unsigned                               full:1;
@@ -50,6 +51,7 @@ static void ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a,
     ngx_int_t rc, const char *why);
 static void ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a);
+static size_t ngx_http_sockerless_agent_id(const char *path, const char **id);
 static ssize_t ngx_http_sockerless_agent_recv_cb(wslay_event_context_ptr ctx,
     uint8_t *buf, size_t len, int flags, void *user_data);
 static ssize_t ngx_http_sockerless_agent_send_cb(wslay_event_context_ptr ctx,
@@ -90,22 +92,69 @@ ngx_http_sockerless_agent_socket(ngx_pool_t *pool, const char *id)
 }
 
 
+/* the container id in ".../containers/<id>/agent.sock", for the logs */
+
+static size_t
+ngx_http_sockerless_agent_id(const char *path, const char **id)
+{
+    const char  *p, *last;
+
+    last = path + ngx_strlen(path);
+
+    while (last > path && last[-1] != '/') {
+        last--;
+    }
+
+    if (last > path) {
+        last--;
+    }
+
+    p = last;
+
+    while (p > path && p[-1] != '/') {
+        p--;
+    }
+
+    *id = p;
+
+    return last - p;
+}
+
+
 ngx_http_sockerless_agent_t *
 ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     const char *token, ngx_http_sockerless_agent_handlers_t *h, void *data)
 {
     u_char                       *p;
+    size_t                        idlen;
     ngx_int_t                     rc;
     ngx_pool_t                   *pool;
     struct sockaddr_un           *sun;
     ngx_http_sockerless_agent_t  *a;
     u_char                        key[16], b64[32], sha[SHA_DIGEST_LENGTH];
     ngx_str_t                     src, dst;
+    const char                   *id;
+    ngx_file_info_t               fi;
 
     if (ngx_strlen(path) >= sizeof(sun->sun_path)) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "sockerless: agent socket path \"%s\" is too long",
                       path);
+        return NULL;
+    }
+
+    /*
+     * The agent unlinks its socket when it exits; connect() to a missing
+     * path would make nginx log at "crit", so that case is told apart here
+     * (a race with the unlink is left, and logged at "crit" by nginx).
+     */
+
+    idlen = ngx_http_sockerless_agent_id(path, &id);
+
+    if (ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "sockerless: agent of container %*s is gone: "
+                      "no socket \"%s\"", idlen, id, path);
         return NULL;
     }
 
@@ -125,6 +174,8 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     a->log = log;
     a->h = h;
     a->data = data;
+    a->name.len = idlen;
+    a->name.data = (u_char *) id;
 
     sun->sun_family = AF_UNIX;
     ngx_cpystrn((u_char *) sun->sun_path, (u_char *) path,
@@ -190,9 +241,9 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     rc = ngx_event_connect_peer(&a->pc);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_socket_errno,
-                      "sockerless: cannot connect to the agent at \"%s\"",
-                      path);
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sockerless: agent of container %V is gone: "
+                      "cannot connect to \"%s\"", &a->name, path);
 
         if (a->pc.connection) {
             ngx_close_connection(a->pc.connection);
@@ -291,7 +342,7 @@ ngx_http_sockerless_agent_write(ngx_event_t *ev)
             return;
         }
 
-        if (c->read->ready) {
+        if (c->read->ready && !a->sync) {
             ngx_http_sockerless_agent_handshake(a);
         }
     }
@@ -370,7 +421,8 @@ ngx_http_sockerless_agent_handshake(ngx_http_sockerless_agent_t *a)
     {
         p = a->hs->pos + 9;
         ngx_log_error(NGX_LOG_ERR, a->log, 0,
-                      "sockerless: the agent refused the connection: \"%*s\"",
+                      "sockerless: agent of container %V refused the "
+                      "connection: \"%*s\"", &a->name,
                       (size_t) ngx_min(3, a->hs->last - p), p);
         ngx_http_sockerless_agent_fail(a, NGX_ERROR, "refused");
         return;
@@ -581,7 +633,8 @@ ngx_http_sockerless_agent_msg_cb(wslay_event_context_ptr ctx,
 
         if (msg == NULL) {
             ngx_log_error(NGX_LOG_ERR, a->log, 0,
-                          "sockerless: malformed message from the agent");
+                          "sockerless: agent of container %V: malformed "
+                          "message", &a->name);
             return;
         }
 
@@ -602,7 +655,8 @@ ngx_http_sockerless_agent_msg_cb(wslay_event_context_ptr ctx,
 
     if (arg->msg_length < 2 + idlen) {
         ngx_log_error(NGX_LOG_ERR, a->log, 0,
-                      "sockerless: malformed data frame from the agent");
+                      "sockerless: agent of container %V: malformed "
+                          "data frame", &a->name);
         return;
     }
 
@@ -723,11 +777,17 @@ ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a, ngx_int_t rc,
     const char *why)
 {
     if (a->closing) {
+        /* agent_close() or "closed" came first: only the freeing is left */
+        if (!a->busy && !a->sync) {
+            ngx_http_sockerless_agent_free(a);
+        }
+
         return;
     }
 
     if (why && rc == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, a->log, 0, "sockerless: agent: %s", why);
+        ngx_log_error(NGX_LOG_ERR, a->log, 0,
+                      "sockerless: agent of container %V: %s", &a->name, why);
     }
 
     a->failed = 1;

@@ -55,6 +55,10 @@ typedef struct {
 
     ngx_http_sockerless_agent_t   *agent;
     ngx_http_sockerless_watch_t    watch;
+    ngx_event_t                    until_ev;
+
+    ngx_uint_t                     rows;      /* exec ConsoleSize */
+    ngx_uint_t                     cols;
 
     u_char                         detach[8];
     size_t                         detach_len;
@@ -79,6 +83,10 @@ typedef struct {
     unsigned                       done:1;
     unsigned                       detached_exec:1;
     unsigned                       in_pump:1;
+    unsigned                       draining:1;
+    unsigned                       until_passed:1;
+    unsigned                       stdin_closed:1;
+    unsigned                       xstarted:1;
 } ngx_http_sockerless_stream_t;
 
 
@@ -112,6 +120,29 @@ static ngx_int_t ngx_http_sockerless_agent_data_in(
 static void ngx_http_sockerless_agent_drained(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_closed(ngx_http_sockerless_agent_t *a,
     ngx_int_t rc);
+static ngx_http_sockerless_stream_t *ngx_http_sockerless_stream_of(
+    ngx_http_request_t *r);
+static void ngx_http_sockerless_stream_end(ngx_http_sockerless_stream_t *s);
+static ngx_uint_t ngx_http_sockerless_stream_selected(
+    ngx_http_sockerless_stream_t *s, int stream, uint64_t ns);
+static ngx_int_t ngx_http_sockerless_stream_payload(
+    ngx_http_sockerless_stream_t *s, u_char *p, size_t len);
+static ngx_int_t ngx_http_sockerless_stream_parse(
+    ngx_http_sockerless_stream_t *s, u_char *p, size_t len);
+static ngx_int_t ngx_http_sockerless_count_lines(
+    ngx_http_sockerless_stream_t *s);
+static ngx_int_t ngx_http_sockerless_exec_state(void *data, cJSON **value);
+static void ngx_http_sockerless_exec_record(ngx_http_sockerless_stream_t *s,
+    ngx_int_t running, ngx_int_t pid, ngx_int_t code);
+static ngx_int_t ngx_http_sockerless_exec_claim(void *data, cJSON **value);
+static void ngx_http_sockerless_resize_opened(ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_resize_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_sockerless_resize(ngx_http_request_t *r,
+    cJSON *rec, const char *xid);
+static void ngx_http_sockerless_stream_until(ngx_event_t *ev);
+static void ngx_http_sockerless_stream_stdin_close(
+    ngx_http_sockerless_stream_t *s);
 static ngx_int_t ngx_http_sockerless_detach_keys(
     ngx_http_sockerless_stream_t *s, ngx_str_t *keys);
 static uint64_t ngx_http_sockerless_parse_ns(ngx_str_t *v);
@@ -206,6 +237,10 @@ ngx_http_sockerless_stream_cleanup(void *data)
 
     ngx_http_sockerless_store_unwatch(&s->watch);
 
+    if (s->until_ev.timer_set) {
+        ngx_del_timer(&s->until_ev);
+    }
+
     if (s->wd != -1) {
         ngx_http_sockerless_inotify_rm(s->wd, s);
         s->wd = -1;
@@ -217,9 +252,46 @@ ngx_http_sockerless_stream_cleanup(void *data)
     }
 
     if (s->agent) {
+        /*
+         * dockerd closes the process' stdin whenever an attachment that
+         * should (StdinOnce, or an exec) stops reading it, TTY aside
+         */
+        if (!s->tty && (s->stdin_once || s->kind == NGX_HTTP_SOCKERLESS_EXEC))
+        {
+            ngx_http_sockerless_stream_stdin_close(s);
+        }
+
         ngx_http_sockerless_agent_close(s->agent);
         s->agent = NULL;
     }
+}
+
+
+static void
+ngx_http_sockerless_stream_stdin_close(ngx_http_sockerless_stream_t *s)
+{
+    cJSON  *msg;
+
+    if (!s->want_stdin || s->stdin_closed || s->agent == NULL
+        || !s->agent_ready)
+    {
+        return;
+    }
+
+    s->stdin_closed = 1;
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(msg, "type", "stdin_close");
+    cJSON_AddStringToObject(msg, "id",
+                       s->kind == NGX_HTTP_SOCKERLESS_EXEC ? s->xid : "main");
+
+    (void) ngx_http_sockerless_agent_send_control(s->agent, msg);
+
+    cJSON_Delete(msg);
 }
 
 
@@ -530,7 +602,23 @@ ngx_http_sockerless_stream_watch(ngx_http_sockerless_watch_t *w)
 }
 
 
-/* one stretch of one record's payload, with timestamps and tail */
+/* the records "stdout", "stderr", "since" and "until" let through */
+
+static ngx_uint_t
+ngx_http_sockerless_stream_selected(ngx_http_sockerless_stream_t *s,
+    int stream, uint64_t ns)
+{
+    return ((stream == 1 && s->out_stdout) || (stream == 2 && s->out_stderr))
+           && !(s->since && ns < s->since)
+           && !(s->until && ns > s->until);
+}
+
+
+/*
+ * One stretch of one record's payload, with timestamps and tail. As
+ * dockerd's json-file entries, lines end at '\n' or at the end of a
+ * record: "tail" counts both (see stream_parse and count_lines).
+ */
 
 static ngx_int_t
 ngx_http_sockerless_stream_payload(ngx_http_sockerless_stream_t *s,
@@ -542,11 +630,7 @@ ngx_http_sockerless_stream_payload(ngx_http_sockerless_stream_t *s,
     u_char    ts[64];
     struct tm tm;
 
-    if ((s->rstream == 1 && !s->out_stdout)
-        || (s->rstream == 2 && !s->out_stderr)
-        || (s->since && s->rns < s->since)
-        || (s->until && s->rns > s->until))
-    {
+    if (!ngx_http_sockerless_stream_selected(s, s->rstream, s->rns)) {
         return NGX_OK;
     }
 
@@ -642,6 +726,13 @@ ngx_http_sockerless_stream_parse(ngx_http_sockerless_stream_t *s, u_char *p,
         s->left -= n;
         p += n;
         len -= n;
+
+        if (s->left == 0 && s->skip > 0 && p[-1] != '\n'
+            && ngx_http_sockerless_stream_selected(s, s->rstream, s->rns))
+        {
+            /* the unterminated end of a record was a line of the tail */
+            s->skip--;
+        }
     }
 
     return NGX_OK;
@@ -700,7 +791,12 @@ ngx_http_sockerless_stream_pump(ngx_http_sockerless_stream_t *s)
 
         /* at the end of the log: done, or wait for more */
 
-        if (s->kind == NGX_HTTP_SOCKERLESS_LOGS && !s->follow) {
+        if (s->draining || s->until_passed) {
+            break;
+        }
+
+        if (!s->follow) {
+            /* logs without follow, attach without stream: a replay */
             break;
         }
 
@@ -708,7 +804,9 @@ ngx_http_sockerless_stream_pump(ngx_http_sockerless_stream_t *s)
 
         rec = ngx_http_sockerless_store_get(s->request->pool, key);
         if (rec == NULL) {
-            break;
+            /* removed: what the log holds is all there is */
+            s->draining = 1;
+            continue;
         }
 
         state = cJSON_GetObjectItemCaseSensitive(rec, "State");
@@ -731,37 +829,33 @@ ngx_http_sockerless_stream_pump(ngx_http_sockerless_stream_t *s)
             return;
         }
 
+        /*
+         * Not running. The agent writes all output before the exit is
+         * recorded, so one more pass to the end of the log reads all of
+         * it: logs end there, and so does an attachment to a run that
+         * ended (or to a start that failed).
+         */
+
         if (s->kind == NGX_HTTP_SOCKERLESS_LOGS) {
-            break;
-        }
-
-        /* attach: wait for a run that started after the attach */
-
-        if ((ngx_int_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "failures"))
-            != s->failures)
-        {
-            /* that start failed: nothing will come */
-            break;
+            s->draining = 1;
+            continue;
         }
 
         started = ngx_http_sockerless_json_str(state, "StartedAt");
 
         if (s->seen_run
-            || (started && ngx_strcmp(started, s->started) != 0))
+            || (started && ngx_strcmp(started, s->started) != 0)
+            || (ngx_int_t) cJSON_GetNumberValue(
+                   cJSON_GetObjectItemCaseSensitive(
+                       cJSON_GetObjectItemCaseSensitive(rec, "_sls"),
+                       "failures"))
+               != s->failures)
         {
-            if (s->fd == NGX_INVALID_FILE) {
-                break;
-            }
-
-            /* the last bytes may have landed since the read above */
-            n = pread(s->fd, s->rbuf, NGX_HTTP_SOCKERLESS_RBUF, s->off);
-            if (n > 0) {
-                continue;
-            }
-
-            break;
+            s->draining = 1;
+            continue;
         }
+
+        /* attach: wait for a run that starts after the attach */
 
         s->in_pump = 0;
         return;
@@ -770,6 +864,22 @@ ngx_http_sockerless_stream_pump(ngx_http_sockerless_stream_t *s)
     s->in_pump = 0;
 
     ngx_http_sockerless_stream_end(s);
+}
+
+
+static void
+ngx_http_sockerless_stream_until(ngx_event_t *ev)
+{
+    ngx_http_sockerless_stream_t *s = ev->data;
+
+    s->until_passed = 1;
+
+    if (s->in_pump || s->ended || s->done) {
+        return;
+    }
+
+    /* what the log holds up to now goes out, then the stream ends */
+    ngx_http_sockerless_stream_pump(s);
 }
 
 
@@ -858,7 +968,6 @@ ngx_http_sockerless_stream_read(ngx_http_request_t *r)
     size_t                         i;
     ssize_t                        n;
     ngx_buf_t                     *hb;
-    cJSON                         *msg;
     ngx_connection_t              *c;
     ngx_http_sockerless_stream_t  *s;
     u_char                         buf[16384];
@@ -907,21 +1016,27 @@ ngx_http_sockerless_stream_read(ngx_http_request_t *r)
         }
 
         if (n == 0) {
-            /* half-close: the client's stdin ended, output goes on */
             s->client_eof = 1;
 
-            if (s->want_stdin && s->agent
-                && (s->kind == NGX_HTTP_SOCKERLESS_EXEC || s->stdin_once))
-            {
-                msg = cJSON_CreateObject();
-                if (msg) {
-                    cJSON_AddStringToObject(msg, "type", "stdin_close");
-                    cJSON_AddStringToObject(msg, "id", sid);
-                    (void) ngx_http_sockerless_agent_send_control(s->agent,
-                                                                  msg);
-                    cJSON_Delete(msg);
-                }
+            if (!s->want_stdin) {
+                /* dockerd does not read it: its end changes nothing */
+                return;
             }
+
+            if (s->tty
+                || (s->kind != NGX_HTTP_SOCKERLESS_EXEC && !s->stdin_once))
+            {
+                /*
+                 * as dockerd's CopyStreams: unless stdin is to be closed
+                 * (StdinOnce or an exec, without a TTY), the end of the
+                 * client's stdin ends the attachment; the process goes on
+                 */
+                ngx_http_sockerless_stream_end(s);
+                return;
+            }
+
+            /* half-close: the process' stdin ends, its output goes on */
+            ngx_http_sockerless_stream_stdin_close(s);
 
             return;
         }
@@ -963,27 +1078,33 @@ ngx_http_sockerless_stream_read(ngx_http_request_t *r)
 static void
 ngx_http_sockerless_stream_connect(ngx_http_sockerless_stream_t *s)
 {
-    u_char  *path;
+    char        key[80];
+    cJSON      *rec;
+    u_char     *path;
+    size_t      len;
+    const char *v;
 
-    if (s->token == NULL) {
-        char    key[80];
-        cJSON  *rec;
-        const char *v;
+    /* every start has its own token: take the current run's */
 
-        ngx_sprintf((u_char *) key, "c/%s%Z", s->id);
-        rec = ngx_http_sockerless_store_get(s->request->pool, key);
-        v = ngx_http_sockerless_json_str(
-                cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
-        if (v == NULL) {
-            return;
-        }
+    ngx_sprintf((u_char *) key, "c/%s%Z", s->id);
 
-        s->token = ngx_pnalloc(s->request->pool, ngx_strlen(v) + 1);
+    rec = ngx_http_sockerless_store_get(s->request->pool, key);
+    v = ngx_http_sockerless_json_str(
+            cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
+
+    if (v == NULL) {
+        return;
+    }
+
+    len = ngx_strlen(v) + 1;
+
+    if (s->token == NULL || ngx_strcmp(s->token, v) != 0) {
+        s->token = ngx_pnalloc(s->request->pool, len);
         if (s->token == NULL) {
             return;
         }
 
-        ngx_cpystrn((u_char *) s->token, (u_char *) v, ngx_strlen(v) + 1);
+        ngx_memcpy(s->token, v, len);
     }
 
     path = ngx_http_sockerless_agent_socket(s->request->pool, s->id);
@@ -1083,7 +1204,11 @@ ngx_http_sockerless_exec_state(void *data, cJSON **value)
     }
 
     if (xs->running) {
-        sls_set("Running", cJSON_CreateTrue());
+        if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "ExitCode"))) {
+            /* the exit report was quicker than "started" */
+            return NGX_DECLINED;
+        }
+
         sls_set("Pid", cJSON_CreateNumber(xs->pid));
 
     } else {
@@ -1138,6 +1263,8 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
     }
 
     if (ngx_strcmp(type, "started") == 0) {
+        s->xstarted = 1;
+
         ngx_http_sockerless_exec_record(s, 1,
                 (ngx_int_t) cJSON_GetNumberValue(
                                 cJSON_GetObjectItemCaseSensitive(msg, "pid")),
@@ -1155,6 +1282,22 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
         }
 
         s->agent_ready = 1;
+
+        if (s->tty && s->rows && s->cols) {
+            /* ConsoleSize of the start request: the CLI's terminal */
+            cJSON  *rs;
+
+            rs = cJSON_CreateObject();
+            if (rs) {
+                cJSON_AddStringToObject(rs, "type", "resize");
+                cJSON_AddStringToObject(rs, "id", s->xid);
+                cJSON_AddNumberToObject(rs, "height", (double) s->rows);
+                cJSON_AddNumberToObject(rs, "width", (double) s->cols);
+                (void) ngx_http_sockerless_agent_send_control(a, rs);
+                cJSON_Delete(rs);
+            }
+        }
+
         ngx_post_event(s->request->connection->read, &ngx_posted_events);
         return;
     }
@@ -1179,6 +1322,7 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
         code = ngx_strstr(m, "not found") || ngx_strstr(m, "no such file")
                ? 127 : 126;
 
+        s->xstarted = 1;
         ngx_http_sockerless_exec_record(s, 1, 0, 0);
         ngx_http_sockerless_exec_record(s, 0, 0, code);
 
@@ -1200,7 +1344,8 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
                            "start container process: %s: unknown\r\n", m)
               - text;
 
-        (void) ngx_http_sockerless_stream_out(s, 2, text, len);
+        /* dockerd writes the error to the hijacked stdout stream */
+        (void) ngx_http_sockerless_stream_out(s, 1, text, len);
 
         ngx_http_sockerless_stream_end(s);
     }
@@ -1252,6 +1397,13 @@ ngx_http_sockerless_agent_closed(ngx_http_sockerless_agent_t *a, ngx_int_t rc)
                                       NGX_HTTP_CONFLICT,
                                       "container %s is not running", s->id));
             return;
+        }
+
+        if (!s->xstarted) {
+            /* it never ran: dockerd records 126 for a failed start */
+            s->xstarted = 1;
+            ngx_http_sockerless_exec_record(s, 1, 0, 0);
+            ngx_http_sockerless_exec_record(s, 0, 0, 126);
         }
 
         /* the agent went away mid-exec: the monitor records the end */
@@ -1357,8 +1509,7 @@ ngx_http_sockerless_count_lines(ngx_http_sockerless_stream_t *s)
                 }
 
                 left = rlen;
-                selected = (stream == 1 && s->out_stdout)
-                           || (stream == 2 && s->out_stderr);
+                selected = ngx_http_sockerless_stream_selected(s, stream, ns);
                 continue;
             }
 
@@ -1375,6 +1526,12 @@ ngx_http_sockerless_count_lines(ngx_http_sockerless_stream_t *s)
 
                 p++;
                 left--;
+            }
+
+            if (left == 0 && partial) {
+                /* a record's unterminated end is a line */
+                lines++;
+                partial = 0;
             }
         }
     }
@@ -1465,6 +1622,23 @@ ngx_http_sockerless_container_logs(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (s->follow && s->until) {
+        /* following stops when "until" passes */
+        ngx_msec_int_t   ms;
+        ngx_time_t      *tp;
+
+        tp = ngx_timeofday();
+        ms = (ngx_msec_int_t) (s->until / 1000000)
+             - ((ngx_msec_int_t) tp->sec * 1000 + tp->msec);
+
+        s->until_ev.handler = ngx_http_sockerless_stream_until;
+        s->until_ev.data = s;
+        s->until_ev.log = r->connection->log;
+        s->until_ev.cancelable = 1;
+
+        ngx_add_timer(&s->until_ev, ms > 0 ? (ngx_msec_t) ms + 1 : 0);
+    }
+
     r->main->count++;
 
     ngx_http_sockerless_stream_pump(s);
@@ -1530,19 +1704,11 @@ ngx_http_sockerless_container_attach(ngx_http_request_t *r,
 
     r->main->count++;
 
-    if (!s->follow) {
-        ngx_http_sockerless_stream_pump(s);
-        if (!s->done) {
-            ngx_http_sockerless_stream_end(s);
-        }
-
-        return NGX_DONE;
-    }
-
-    if (ngx_http_sockerless_store_watch(&s->watch) != NGX_OK) {
+    if (s->follow && ngx_http_sockerless_store_watch(&s->watch) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    /* without "stream" the pump ends the answer at the end of the log */
     ngx_http_sockerless_stream_pump(s);
 
     return NGX_DONE;
@@ -1565,6 +1731,18 @@ ngx_http_sockerless_exec_claim(void *data, cJSON **value)
     }
 
     cJSON_ReplaceItemInObjectCaseSensitive(sls, "started", cJSON_CreateTrue());
+
+    /*
+     * Running from now on, as dockerd marks it before the process starts:
+     * an exit report that beats the agent's "started" then still applies
+     */
+    if (cJSON_GetObjectItemCaseSensitive(*value, "Running")) {
+        cJSON_ReplaceItemInObjectCaseSensitive(*value, "Running",
+                                               cJSON_CreateTrue());
+
+    } else {
+        cJSON_AddTrueToObject(*value, "Running");
+    }
 
     return NGX_OK;
 }
@@ -1621,9 +1799,19 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
                                           ngx_http_sockerless_exec_claim,
                                           NULL);
     if (rc == NGX_DECLINED) {
+        x = ngx_http_sockerless_store_get(r->pool, key);
+
+        if (x && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x,
+                                                                "ExitCode")))
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                                                "exec command %V has already "
+                                                "run", &args->id);
+        }
+
         return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
-                                              "exec %V is already running",
-                                              &args->id);
+                                              "exec command %V is already "
+                                              "running", &args->id);
     }
 
     if (rc != NGX_OK) {
@@ -1648,8 +1836,24 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
     s->out_stderr = 1;
 
     if (args->body) {
+        cJSON  *cs;
+
         s->detached_exec = cJSON_IsTrue(cJSON_GetObjectItem(args->body,
                                                              "Detach"));
+
+        cs = cJSON_GetObjectItem(args->body, "ConsoleSize");
+
+        if (cJSON_GetArraySize(cs) == 2
+            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 0)) >= 1
+            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 1)) >= 1
+            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 0)) < 65536
+            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 1)) < 65536)
+        {
+            s->rows = (ngx_uint_t) cJSON_GetNumberValue(
+                                               cJSON_GetArrayItem(cs, 0));
+            s->cols = (ngx_uint_t) cJSON_GetNumberValue(
+                                               cJSON_GetArrayItem(cs, 1));
+        }
     }
 
     v = ngx_http_sockerless_json_str(x, "DetachKeys");
