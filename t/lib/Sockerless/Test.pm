@@ -803,7 +803,13 @@ sub tmux {
     my $env = $self->docker_env;
     my @envcmd = ('env', map { "$_=$env->{$_}" }
                          grep { defined $env->{$_} } sort keys %$env);
-    my $shell = join ' ', map { shell_quote($_) } @envcmd, @cmd;
+    # the exit status goes to a file: tmux 3.3 sometimes leaves the
+    # pane's process unreaped, with no #{pane_dead_status} to read
+    $tm->{status} = "$self->{prefix}/tmux-$tm->{name}.status";
+    my $shell = join(' ', map { shell_quote($_) } @envcmd, @cmd)
+        . '; echo $? >' . shell_quote("$tm->{status}.tmp")
+        . ' && mv ' . shell_quote("$tm->{status}.tmp") . ' '
+        . shell_quote($tm->{status});
 
     my ($rc, $out, $err) = $self->command({ timeout => 15 },
         'tmux', '-S', $tm->{sock}, '-f', $conf, 'new-session', '-d',
@@ -1133,16 +1139,9 @@ sub resize {
 sub pane_dead {
     my ($self) = @_;
 
-    # tmux marks a pane dead when its terminal closes, which may be before
-    # it has reaped the process: until then the status is empty
-
-    my $s = $self->cmd('display-message', '-p', '-t', $self->{name},
-                       '#{pane_dead}:#{pane_dead_status}:'
-                       . '#{pane_dead_signal}');
-    return undef unless $s =~ /^1:(\d*):(\d*)/;
-    return $1 if $1 ne '';
-    return 128 + $2 if $2 ne '';
-    return -1;
+    open my $fh, '<', $self->{status} or return undef;
+    my $st = <$fh>;
+    return defined $st && $st =~ /^(\d+)/ ? $1 : -1;
 }
 
 
@@ -1153,7 +1152,7 @@ sub wait_exit {
     my $deadline = time + ($timeout // 30);
     while (1) {
         my $d = $self->pane_dead;
-        return $d if defined $d && ($d != -1 || time > $deadline);
+        return $d if defined $d;
         return undef if time > $deadline;
         sleep 0.1;
     }
