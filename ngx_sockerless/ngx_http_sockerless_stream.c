@@ -1023,13 +1023,22 @@ ngx_http_sockerless_stream_read(ngx_http_request_t *r)
                 return;
             }
 
-            if (s->tty
-                || (s->kind != NGX_HTTP_SOCKERLESS_EXEC && !s->stdin_once))
-            {
+            if (s->tty) {
+                /*
+                 * dockerd ends the output here too, but the docker CLI
+                 * half-closes just before it reports a detach (ctrl-p
+                 * ctrl-q) to itself, and an output that ends first makes
+                 * it wait for the container's exit instead; the output
+                 * goes on until the client closes the connection
+                 */
+                return;
+            }
+
+            if (s->kind != NGX_HTTP_SOCKERLESS_EXEC && !s->stdin_once) {
                 /*
                  * as dockerd's CopyStreams: unless stdin is to be closed
-                 * (StdinOnce or an exec, without a TTY), the end of the
-                 * client's stdin ends the attachment; the process goes on
+                 * (StdinOnce or an exec), the end of the client's stdin
+                 * ends the attachment; the process goes on
                  */
                 ngx_http_sockerless_stream_end(s);
                 return;
