@@ -15,6 +15,7 @@
 #include <ngx_http_sockerless_stream.h>
 #include <sls_id.h>
 #include <openssl/rand.h>
+#include <ftw.h>
 
 
 #define NGX_HTTP_SOCKERLESS_ZERO_TIME  "0001-01-01T00:00:00Z"
@@ -103,6 +104,9 @@ static ngx_int_t ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log,
 static ngx_int_t ngx_http_sockerless_set_state(void *data, cJSON **value);
 static ngx_int_t ngx_http_sockerless_exit_record(void *data, cJSON **value);
 static void ngx_http_sockerless_restart_timer(ngx_event_t *ev);
+static const char *ngx_http_sockerless_id(cJSON *rec);
+static void ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out,
+    cJSON *rec);
 static ngx_int_t ngx_http_sockerless_filters_match(ngx_pool_t *pool,
     cJSON *filters, cJSON *rec, cJSON *before, cJSON *since);
 static void ngx_http_sockerless_human(char *buf, size_t size, time_t d);
@@ -249,6 +253,96 @@ ngx_http_sockerless_signal_parse(ngx_str_t *s)
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * SizeRw and SizeRootFs as dockerd reports them: the bytes of the files
+ * in the container's writable layer (the overlay's upper directory,
+ * hard links counted once) and that plus the image's size
+ */
+
+static off_t  ngx_http_sockerless_du_total;
+static ngx_array_t  *ngx_http_sockerless_du_inodes;
+
+
+static int
+ngx_http_sockerless_du_file(const char *path, const struct stat *sb,
+    int flag, struct FTW *ftw)
+{
+    ngx_uint_t   i;
+    ino_t       *ino;
+
+    if (flag != FTW_F || S_ISDIR(sb->st_mode)) {
+        return 0;
+    }
+
+    if (sb->st_nlink > 1 && ngx_http_sockerless_du_inodes) {
+        ino = ngx_http_sockerless_du_inodes->elts;
+
+        for (i = 0; i < ngx_http_sockerless_du_inodes->nelts; i++) {
+            if (ino[i] == sb->st_ino) {
+                return 0;
+            }
+        }
+
+        ino = ngx_array_push(ngx_http_sockerless_du_inodes);
+        if (ino) {
+            *ino = sb->st_ino;
+        }
+    }
+
+    ngx_http_sockerless_du_total += sb->st_size;
+
+    return 0;
+}
+
+
+static void
+ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
+{
+    u_char      *upper;
+    cJSON       *img;
+    ngx_str_t    ref;
+    const char  *id, *s;
+    double       image_size;
+
+    ngx_http_sockerless_du_total = 0;
+
+    id = ngx_http_sockerless_id(rec);
+    upper = id ? ngx_http_sockerless_container_path(pool, id, "upper")
+               : NULL;
+
+    if (upper) {
+        ngx_http_sockerless_du_inodes = ngx_array_create(pool, 16,
+                                                         sizeof(ino_t));
+        (void) nftw((char *) upper, ngx_http_sockerless_du_file, 16,
+                    FTW_PHYS);
+        ngx_http_sockerless_du_inodes = NULL;
+    }
+
+    image_size = 0;
+    s = ngx_http_sockerless_json_str(rec, "Image");
+
+    if (s) {
+        ref.data = (u_char *) s;
+        ref.len = ngx_strlen(s);
+
+        img = ngx_http_sockerless_image_find(pool, &ref);
+        image_size = cJSON_GetNumberValue(
+                         cJSON_GetObjectItemCaseSensitive(img, "Size"));
+
+        if (image_size != image_size) {
+            /* NaN: no such image any more */
+            image_size = 0;
+        }
+    }
+
+    cJSON_AddNumberToObject(out, "SizeRw",
+                            (double) ngx_http_sockerless_du_total);
+    cJSON_AddNumberToObject(out, "SizeRootFs",
+                            (double) ngx_http_sockerless_du_total
+                            + image_size);
 }
 
 
@@ -1040,8 +1134,7 @@ ngx_http_sockerless_container_inspect(ngx_http_request_t *r,
     cJSON_DeleteItemFromObjectCaseSensitive(rec, "_sls");
 
     if (ngx_http_sockerless_arg_bool(r, "size", 0)) {
-        cJSON_AddNumberToObject(rec, "SizeRw", 0);
-        cJSON_AddNumberToObject(rec, "SizeRootFs", 0);
+        ngx_http_sockerless_add_sizes(r->pool, rec, rec);
     }
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, rec);
@@ -1508,6 +1601,7 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
     time_t        now, t;
     u_char       *p, *cmdline;
     size_t        len;
+    ngx_uint_t    q;
 
     item = cJSON_CreateObject();
     if (item == NULL) {
@@ -1529,7 +1623,7 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
     s = ngx_http_sockerless_json_str(rec, "Image");
     cJSON_AddStringToObject(item, "ImageID", s ? s : "");
 
-    /* Command: Path and Args joined by spaces */
+    /* Command: Path and Args joined by spaces, as dockerd quotes them */
 
     len = 0;
     cmd = cJSON_GetObjectItemCaseSensitive(rec, "Args");
@@ -1538,7 +1632,7 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
 
     cJSON_ArrayForEach(e, cmd) {
         if (cJSON_IsString(e)) {
-            len += ngx_strlen(e->valuestring) + 1;
+            len += ngx_strlen(e->valuestring) + 3;
         }
     }
 
@@ -1553,7 +1647,19 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
     cJSON_ArrayForEach(e, cmd) {
         if (cJSON_IsString(e)) {
             *p++ = ' ';
+
+            /* an argument with a space is put in single quotes */
+            q = (strchr(e->valuestring, ' ') != NULL);
+
+            if (q) {
+                *p++ = '\'';
+            }
+
             p = ngx_cpymem(p, e->valuestring, ngx_strlen(e->valuestring));
+
+            if (q) {
+                *p++ = '\'';
+            }
         }
     }
 
@@ -1569,8 +1675,7 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
     cJSON_AddItemToObject(item, "Ports", cJSON_CreateArray());
 
     if (size) {
-        cJSON_AddNumberToObject(item, "SizeRw", 0);
-        cJSON_AddNumberToObject(item, "SizeRootFs", 0);
+        ngx_http_sockerless_add_sizes(pool, item, rec);
     }
 
     e = cJSON_GetObjectItemCaseSensitive(conf, "Labels");

@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(29);
+my $t = Sockerless::Test->new->write_conf->plan(30);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -90,6 +90,17 @@ is(names('-l'), 'pf-four', 'ps --latest');
 ($rc, $out) = $t->docker('ps', '-a', '-s');
 ok($rc == 0 && $out =~ /\sSIZE$/m && $out =~ /\(virtual [\d.]+k?M?B\)/,
    'ps --size') or diag($out);
+
+# the writable layer's real size: what the container wrote
+$t->docker('run', '--name', 'pf-size', 'busybox', 'sh', '-c',
+           'head -c 70000 /dev/zero > /written');
+my (undef, $sz) = $t->api_json('GET', '/containers/pf-size/json?size=1');
+my (undef, $img) = $t->api_json('GET', '/images/busybox/json');
+ok($sz && $sz->{SizeRw} >= 70000 && $sz->{SizeRw} < 200000
+   && $img && $sz->{SizeRootFs} == $sz->{SizeRw} + $img->{Size},
+   'inspect --size: SizeRw is what the container wrote')
+    or diag(explain([$sz && $sz->{SizeRw}, $sz && $sz->{SizeRootFs}]));
+$t->docker('rm', 'pf-size');
 
 ($rc, $out, my $err) = $t->docker('ps', '--filter', 'status=bogus');
 ok($rc != 0 && $err =~ /invalid filter 'status=bogus'/,
