@@ -752,7 +752,7 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     ngx_int_t                    rc;
     ngx_str_t                    name, image;
     uint32_t                     rnd[2];
-    const char                  *s;
+    const char                  *s, *lc;
     ngx_http_sockerless_name_t   nm;
     char                         id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
     char                         now[64], rname[128];
@@ -786,6 +786,24 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
                         "invalid JSON: the container configuration has "
                         "fields of the wrong type");
+    }
+
+    /*
+     * the log is kept by sockerless and read back with every option of
+     * json-file (dockerd's default) or local; another driver would ship
+     * it elsewhere, which nothing here does
+     */
+
+    lc = ngx_http_sockerless_json_str(ngx_http_sockerless_field(hc,
+                                                                "LogConfig"),
+                                      "Type");
+
+    if (lc && *lc && ngx_strcmp(lc, "json-file") != 0
+        && ngx_strcmp(lc, "local") != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "logging driver \"%s\" is not supported by "
+                        "sockerless: use json-file or local", lc);
     }
 
     img = ngx_http_sockerless_image_find(r->pool, &image);
@@ -1031,10 +1049,17 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         cJSON_AddNumberToObject(item, "MaximumRetryCount", 0);
     }
 
-    if (ngx_http_sockerless_field(hc, "LogConfig") == NULL) {
+    if (ngx_http_sockerless_json_str(ngx_http_sockerless_field(hc,
+                                                               "LogConfig"),
+                                     "Type") == NULL
+        || *ngx_http_sockerless_json_str(ngx_http_sockerless_field(hc,
+                                                               "LogConfig"),
+                                         "Type") == '\0')
+    {
+        /* dockerd's default driver, whose reading clients rely on */
         cJSON_DeleteItemFromObject(hc, "LogConfig");
         item = cJSON_AddObjectToObject(hc, "LogConfig");
-        cJSON_AddStringToObject(item, "Type", "local");
+        cJSON_AddStringToObject(item, "Type", "json-file");
         cJSON_AddObjectToObject(item, "Config");
     }
 

@@ -15,7 +15,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test qw(json_encode);
 
-my $t = Sockerless::Test->new->write_conf->plan(26);
+my $t = Sockerless::Test->new->write_conf->plan(27);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -80,6 +80,12 @@ $t->docker('wait', $sid);
 ok($st == 409 && ($j->{message} // '') eq "container $sid is not running",
    'exec into a stopped container: 409');
 serving('an exec into a stopped container');
+
+# a logging driver that would ship the log elsewhere: refused, not ignored
+my ($rc3, $out3, $err3) = $t->docker('run', '--log-driver', 'syslog',
+                                     'busybox', 'true');
+ok($rc3 != 0 && $err3 =~ /logging driver "syslog" is not supported/,
+   'unsupported logging driver: 400') or diag($err3);
 
 # a killed agent
 SKIP: {
