@@ -14,6 +14,7 @@
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_stream.h>
 #include <sls_id.h>
+#include <sls_filters.h>
 #include <openssl/rand.h>
 #include <ftw.h>
 
@@ -108,7 +109,7 @@ static const char *ngx_http_sockerless_id(cJSON *rec);
 static void ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out,
     cJSON *rec);
 static ngx_int_t ngx_http_sockerless_filters_match(ngx_pool_t *pool,
-    cJSON *filters, cJSON *rec, cJSON *before, cJSON *since);
+    sls_filters_t *filters, cJSON *rec, cJSON *before, cJSON *since);
 static void ngx_http_sockerless_human(char *buf, size_t size, time_t d);
 static time_t ngx_http_sockerless_parse_time(const char *s);
 static cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
@@ -298,14 +299,11 @@ ngx_http_sockerless_du_file(const char *path, const struct stat *sb,
 }
 
 
-static void
-ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
+static off_t
+ngx_http_sockerless_rw_size(ngx_pool_t *pool, cJSON *rec)
 {
     u_char      *upper;
-    cJSON       *img;
-    ngx_str_t    ref;
-    const char  *id, *s;
-    double       image_size;
+    const char  *id;
 
     ngx_http_sockerless_du_total = 0;
 
@@ -320,6 +318,20 @@ ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
                     FTW_PHYS);
         ngx_http_sockerless_du_inodes = NULL;
     }
+
+    return ngx_http_sockerless_du_total;
+}
+
+
+static void
+ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
+{
+    cJSON       *img;
+    ngx_str_t    ref;
+    const char  *s;
+    double       image_size;
+
+    (void) ngx_http_sockerless_rw_size(pool, rec);
 
     image_size = 0;
     s = ngx_http_sockerless_json_str(rec, "Image");
@@ -1171,7 +1183,7 @@ ngx_http_sockerless_container_inspect(ngx_http_request_t *r,
 typedef struct {
     ngx_http_request_t  *request;
     cJSON               *list;
-    cJSON               *filters;
+    sls_filters_t       *filters;
     cJSON               *before;
     cJSON               *since;
     ngx_int_t            all;
@@ -1220,10 +1232,13 @@ static ngx_int_t
 ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    cJSON                       **recs, *out, *item, *f, *v;
+    cJSON                       **recs, *out, *item;
     ngx_int_t                     limit, i, n, j;
+    size_t                        k;
     ngx_str_t                     ref;
     ngx_uint_t                    amb;
+    const char                   *s, *key;
+    char                          err[256];
     ngx_http_sockerless_list_t    ls;
 
     static const char  *known[] = {
@@ -1240,76 +1255,42 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
     limit = ngx_http_sockerless_arg_int(r, "limit", -1);
 
     if (ngx_http_sockerless_arg(r, "filters", &ref) == NGX_OK && ref.len) {
-        ls.filters = ngx_http_sockerless_json_parse(r->pool, ref.data,
-                                                    ref.len);
-        if (ls.filters == NULL || !cJSON_IsObject(ls.filters)) {
+        ls.filters = ngx_http_sockerless_filters(r, &ref, known, err,
+                                                 sizeof(err));
+        if (ls.filters == NULL) {
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter: %V", &ref);
+                                                  "%s", err);
         }
 
-        cJSON_ArrayForEach(f, ls.filters) {
-            for (i = 0; known[i]; i++) {
-                if (ngx_strcmp(f->string, known[i]) == 0) {
-                    break;
-                }
-            }
+        if (sls_filters_validate_status(ls.filters, err, sizeof(err)) != 0) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", err);
+        }
 
-            if (known[i] == NULL) {
-                return ngx_http_sockerless_send_error(r,
-                                   NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter '%s'", f->string);
-            }
+        if (sls_filters_has(ls.filters, "status")
+            || sls_filters_has(ls.filters, "exited"))
+        {
+            ls.all = 1;
+        }
 
-            if (ngx_strcmp(f->string, "status") == 0) {
-                cJSON_ArrayForEach(v, f) {
-                    const char  *s;
+        for (i = 0; i < 2; i++) {
+            key = i ? "since" : "before";
 
-                    s = cJSON_IsString(v) ? v->valuestring : v->string;
+            for (k = 0; (s = sls_filters_value(ls.filters, key, k)); k++) {
+                ref.data = (u_char *) s;
+                ref.len = ngx_strlen(s);
 
-                    if (s == NULL
-                        || (ngx_strcmp(s, "created") && ngx_strcmp(s, "running")
-                            && ngx_strcmp(s, "paused")
-                            && ngx_strcmp(s, "restarting")
-                            && ngx_strcmp(s, "removing")
-                            && ngx_strcmp(s, "exited")
-                            && ngx_strcmp(s, "dead")))
-                    {
-                        return ngx_http_sockerless_send_error(r,
-                                   NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter 'status=%s'",
-                                   s ? s : "");
-                    }
+                item = ngx_http_sockerless_container_lookup(r->pool, &ref,
+                                                            &amb);
+                if (item == NULL) {
+                    return ngx_http_sockerless_not_found(r, &ref, amb);
                 }
 
-                ls.all = 1;
-            }
+                if (i) {
+                    ls.since = item;
 
-            if (ngx_strcmp(f->string, "exited") == 0) {
-                ls.all = 1;
-            }
-
-            if (ngx_strcmp(f->string, "before") == 0
-                || ngx_strcmp(f->string, "since") == 0)
-            {
-                cJSON_ArrayForEach(v, f) {
-                    const char  *s;
-
-                    s = cJSON_IsString(v) ? v->valuestring : v->string;
-                    ref.data = (u_char *) (s ? s : "");
-                    ref.len = ngx_strlen(ref.data);
-
-                    item = ngx_http_sockerless_container_lookup(r->pool,
-                                                                &ref, &amb);
-                    if (item == NULL) {
-                        return ngx_http_sockerless_not_found(r, &ref, amb);
-                    }
-
-                    if (f->string[0] == 'b') {
-                        ls.before = item;
-
-                    } else {
-                        ls.since = item;
-                    }
+                } else {
+                    ls.before = item;
                 }
             }
         }
@@ -1380,76 +1361,19 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_sockerless_filter_values(cJSON *f, const char **vals, ngx_int_t max)
-{
-    cJSON      *v;
-    ngx_int_t   n;
-
-    n = 0;
-
-    cJSON_ArrayForEach(v, f) {
-        if (n == max) {
-            break;
-        }
-
-        if (cJSON_IsString(v)) {
-            vals[n++] = v->valuestring;
-
-        } else if (v->string && cJSON_IsTrue(v)) {
-            vals[n++] = v->string;
-        }
-    }
-
-    return n;
-}
-
-
-static ngx_int_t
-ngx_http_sockerless_label_match(cJSON *labels, const char *expr)
-{
-    size_t       klen;
-    cJSON       *l;
-    const char  *eq;
-    ngx_int_t    neg;
-
-    eq = strchr(expr, '=');
-    neg = 0;
-
-    if (eq == NULL) {
-        return cJSON_GetObjectItemCaseSensitive(labels, expr) != NULL;
-    }
-
-    klen = eq - expr;
-
-    if (klen && expr[klen - 1] == '!') {
-        neg = 1;
-        klen--;
-    }
-
-    cJSON_ArrayForEach(l, labels) {
-        if (ngx_strlen(l->string) == klen
-            && ngx_strncmp(l->string, expr, klen) == 0)
-        {
-            if (!cJSON_IsString(l)) {
-                return neg;
-            }
-
-            return (ngx_strcmp(l->valuestring, eq + 1) == 0) ^ neg;
-        }
-    }
-
-    return neg;
-}
-
-
-static ngx_int_t
-ngx_http_sockerless_filters_match(ngx_pool_t *pool, cJSON *filters,
+ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
     cJSON *rec, cJSON *before, cJSON *since)
 {
-    cJSON        *f, *state, *conf, *img, *refs;
-    ngx_int_t     i, n, ok, code;
-    const char   *vals[64], *id, *name, *status, *s;
+    cJSON        *state, *conf, *img, *refs;
+    size_t        i;
+    ngx_int_t     ok, code;
+    const char   *id, *name, *status, *s, *v;
     ngx_str_t     ref;
+
+    static const char  *unsupported[] = {
+        "volume", "network", "health", "isolation", "publish", "expose",
+        "is-task", NULL
+    };
 
     id = ngx_http_sockerless_id(rec);
     name = ngx_http_sockerless_json_str(rec, "Name");
@@ -1457,100 +1381,69 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, cJSON *filters,
     conf = cJSON_GetObjectItemCaseSensitive(rec, "Config");
     status = ngx_http_sockerless_json_str(state, "Status");
 
-    cJSON_ArrayForEach(f, filters) {
-        n = ngx_http_sockerless_filter_values(f, vals, 64);
-        if (n == 0) {
-            continue;
-        }
+    if (!sls_filters_match_prefix(filters, "id", id ? id : "")
+        || !sls_filters_match_regex(filters, "name", name ? name : "")
+        || !sls_filters_match_label(filters, "label",
+                               cJSON_GetObjectItemCaseSensitive(conf, "Labels"))
+        || !sls_filters_match_exact(filters, "status", status ? status : ""))
+    {
+        return 0;
+    }
 
+    if (sls_filters_count(filters, "exited")) {
+        code = (ngx_int_t) cJSON_GetNumberValue(
+                   cJSON_GetObjectItemCaseSensitive(state, "ExitCode"));
         ok = 0;
 
-        if (ngx_strcmp(f->string, "id") == 0) {
-            for (i = 0; i < n && !ok; i++) {
-                ok = ngx_strncmp(id, vals[i], ngx_strlen(vals[i])) == 0;
-            }
-
-        } else if (ngx_strcmp(f->string, "name") == 0) {
-            for (i = 0; i < n && !ok; i++) {
-                /* dockerd matches names as a regular expression */
-                ngx_regex_compile_t  rc;
-                u_char               errstr[NGX_MAX_CONF_ERRSTR];
-                ngx_str_t            subj;
-
-                ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
-                rc.pattern.data = (u_char *) vals[i];
-                rc.pattern.len = ngx_strlen(vals[i]);
-                rc.pool = pool;
-                rc.err.len = NGX_MAX_CONF_ERRSTR;
-                rc.err.data = errstr;
-
-                subj.data = (u_char *) (name ? name : "");
-                subj.len = ngx_strlen(subj.data);
-
-                if (ngx_regex_compile(&rc) != NGX_OK) {
-                    ok = strstr((char *) subj.data, vals[i]) != NULL;
-
-                } else {
-                    ok = ngx_regex_exec(rc.regex, &subj, NULL, 0) >= 0;
-                }
-            }
-
-        } else if (ngx_strcmp(f->string, "label") == 0) {
-            ok = 1;
-            for (i = 0; i < n && ok; i++) {
-                ok = ngx_http_sockerless_label_match(
-                         cJSON_GetObjectItemCaseSensitive(conf, "Labels"),
-                         vals[i]);
-            }
-
-        } else if (ngx_strcmp(f->string, "status") == 0) {
-            for (i = 0; i < n && !ok; i++) {
-                ok = status && ngx_strcmp(status, vals[i]) == 0;
-            }
-
-        } else if (ngx_strcmp(f->string, "exited") == 0) {
-            code = (ngx_int_t) cJSON_GetNumberValue(
-                       cJSON_GetObjectItemCaseSensitive(state, "ExitCode"));
-
-            for (i = 0; i < n && !ok; i++) {
-                ok = status && ngx_strcmp(status, "exited") == 0
-                     && ngx_atoi((u_char *) vals[i], ngx_strlen(vals[i]))
-                        == code;
-            }
-
-        } else if (ngx_strcmp(f->string, "ancestor") == 0) {
-            for (i = 0; i < n && !ok; i++) {
-                ref.data = (u_char *) vals[i];
-                ref.len = ngx_strlen(vals[i]);
-
-                img = ngx_http_sockerless_image_find(pool, &ref);
-                s = ngx_http_sockerless_json_str(rec, "Image");
-
-                if (img && s) {
-                    ok = ngx_strcmp(ngx_http_sockerless_json_str(img, "Id"),
-                                    s) == 0;
-                }
-
-                if (!ok) {
-                    refs = cJSON_GetObjectItemCaseSensitive(conf, "Image");
-                    ok = cJSON_IsString(refs)
-                         && ngx_strcmp(refs->valuestring, vals[i]) == 0;
-                }
-            }
-
-        } else if (ngx_strcmp(f->string, "before") == 0) {
-            ok = before
-                 && ngx_http_sockerless_created_cmp(&rec, &before) > 0;
-
-        } else if (ngx_strcmp(f->string, "since") == 0) {
-            ok = since && ngx_http_sockerless_created_cmp(&rec, &since) < 0;
-
-        } else {
-            /* volume, network, health, publish...: nothing carries them */
-            ok = 0;
+        for (i = 0; !ok && (v = sls_filters_value(filters, "exited", i));
+             i++)
+        {
+            ok = status && ngx_strcmp(status, "exited") == 0
+                 && ngx_atoi((u_char *) v, ngx_strlen(v)) == code;
         }
 
         if (!ok) {
+            return 0;
+        }
+    }
+
+    if (sls_filters_count(filters, "ancestor")) {
+        ok = 0;
+        s = ngx_http_sockerless_json_str(rec, "Image");
+        refs = cJSON_GetObjectItemCaseSensitive(conf, "Image");
+
+        for (i = 0; !ok && (v = sls_filters_value(filters, "ancestor", i));
+             i++)
+        {
+            ref.data = (u_char *) v;
+            ref.len = ngx_strlen(v);
+
+            img = ngx_http_sockerless_image_find(pool, &ref);
+
+            ok = (img && s
+                  && ngx_strcmp(ngx_http_sockerless_json_str(img, "Id"), s)
+                     == 0)
+                 || (cJSON_IsString(refs)
+                     && ngx_strcmp(refs->valuestring, v) == 0);
+        }
+
+        if (!ok) {
+            return 0;
+        }
+    }
+
+    if (before && ngx_http_sockerless_created_cmp(&rec, &before) <= 0) {
+        return 0;
+    }
+
+    if (since && ngx_http_sockerless_created_cmp(&rec, &since) >= 0) {
+        return 0;
+    }
+
+    /* nothing a container has here carries these: no container matches */
+
+    for (i = 0; unsupported[i]; i++) {
+        if (sls_filters_count(filters, unsupported[i])) {
             return 0;
         }
     }
@@ -3084,8 +2977,8 @@ ngx_http_sockerless_container_delete(ngx_http_request_t *r,
 
 
 typedef struct {
-    cJSON   *list;
-    cJSON   *filters;
+    cJSON          *list;
+    sls_filters_t  *filters;
 } ngx_http_sockerless_prune_t;
 
 
@@ -3106,31 +2999,35 @@ static ngx_int_t
 ngx_http_sockerless_container_prune(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    cJSON                        *out, *del, *rec, *f, *v, *labels;
+    cJSON                        *out, *del, *rec, *labels;
+    off_t                         size, reclaimed;
     ngx_int_t                     ok;
     ngx_str_t                     fs;
     time_t                        until, created;
     const char                   *s;
+    char                          err[256];
     ngx_http_sockerless_prune_t   pr;
+
+    static const char  *allowed[] = { "until", "label", "label!", NULL };
 
     pr.filters = NULL;
     until = 0;
+    reclaimed = 0;
 
     if (ngx_http_sockerless_arg(r, "filters", &fs) == NGX_OK && fs.len) {
-        pr.filters = ngx_http_sockerless_json_parse(r->pool, fs.data, fs.len);
+        pr.filters = ngx_http_sockerless_filters(r, &fs, allowed, err,
+                                                 sizeof(err));
         if (pr.filters == NULL) {
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid filter: %V", &fs);
+                                                  "%s", err);
         }
 
-        cJSON_ArrayForEach(f, pr.filters) {
-            if (ngx_strcmp(f->string, "until")
-                && ngx_strcmp(f->string, "label")
-                && ngx_strcmp(f->string, "label!"))
-            {
-                return ngx_http_sockerless_send_error(r,
-                                   NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter '%s'", f->string);
+        s = sls_filters_value(pr.filters, "until", 0);
+
+        if (s) {
+            until = ngx_atotm((u_char *) s, ngx_strlen(s));
+            if (until == NGX_ERROR) {
+                until = ngx_http_sockerless_parse_time(s);
             }
         }
     }
@@ -3151,50 +3048,37 @@ ngx_http_sockerless_container_prune(ngx_http_request_t *r,
     del = cJSON_AddArrayToObject(out, "ContainersDeleted");
 
     cJSON_ArrayForEach(rec, pr.list) {
-        ok = 1;
+        labels = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(rec, "Config"),
+                     "Labels");
 
-        cJSON_ArrayForEach(f, pr.filters) {
-            cJSON_ArrayForEach(v, f) {
-                s = cJSON_IsString(v) ? v->valuestring : v->string;
-                if (s == NULL) {
-                    continue;
-                }
+        created = ngx_http_sockerless_parse_time(
+                      ngx_http_sockerless_json_str(rec, "Created"));
 
-                if (ngx_strcmp(f->string, "until") == 0) {
-                    until = ngx_atotm((u_char *) s, ngx_strlen(s));
-                    if (until == NGX_ERROR) {
-                        until = ngx_http_sockerless_parse_time(s);
-                    }
+        /* dockerd's prune: "label" must hold, "label!" must not */
 
-                    created = ngx_http_sockerless_parse_time(
-                                  ngx_http_sockerless_json_str(rec,
-                                                               "Created"));
-                    ok = ok && created < until;
-
-                } else {
-                    labels = cJSON_GetObjectItemCaseSensitive(
-                                 cJSON_GetObjectItemCaseSensitive(rec,
-                                                                  "Config"),
-                                 "Labels");
-                    ok = ok && (ngx_http_sockerless_label_match(labels, s)
-                                ^ (f->string[5] == '!'));
-                }
-            }
-        }
+        ok = sls_filters_match_label(pr.filters, "label", labels)
+             && !(sls_filters_count(pr.filters, "label!")
+                  && sls_filters_match_label(pr.filters, "label!", labels))
+             && (until == 0 || created < until);
 
         if (!ok) {
             continue;
         }
+
+        size = ngx_http_sockerless_rw_size(r->pool, rec);
 
         if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)
             == NGX_OK)
         {
             cJSON_AddItemToArray(del,
                     cJSON_CreateString(ngx_http_sockerless_id(rec)));
+            reclaimed += size;
         }
     }
 
-    cJSON_AddNumberToObject(out, "SpaceReclaimed", 0);
+    /* the writable layers removed, as dockerd counts them */
+    cJSON_AddNumberToObject(out, "SpaceReclaimed", (double) reclaimed);
 
     (void) ngx_http_sockerless_event("container", "prune", "", NULL);
 

@@ -10,6 +10,7 @@
 
 #include <ngx_http_sockerless_module.h>
 #include <ngx_http_sockerless_images.h>
+#include <sls_filters.h>
 #include <ngx_thread_pool.h>
 #include <archive.h>
 #include <archive_entry.h>
@@ -1160,8 +1161,26 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
 typedef struct {
     ngx_http_request_t  *request;
     cJSON               *list;
-    cJSON               *filters;
+    sls_filters_t       *filters;
+    time_t               before;     /* created before, 0: no filter */
+    time_t               since;      /* created after */
+    time_t               until;      /* created before, from a timestamp */
+    ngx_int_t            dangling;   /* -1: no filter */
 } ngx_http_sockerless_ilist_t;
+
+
+static time_t
+ngx_http_sockerless_image_created(cJSON *rec)
+{
+    struct tm    tm;
+    const char  *s;
+
+    ngx_memzero(&tm, sizeof(struct tm));
+    s = ngx_http_sockerless_json_str(rec, "Created");
+    (void) strptime(s ? s : "", "%Y-%m-%dT%H:%M:%S", &tm);
+
+    return timegm(&tm);
+}
 
 
 static ngx_int_t
@@ -1169,8 +1188,9 @@ ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
 {
     ngx_http_sockerless_ilist_t *il = data;
 
-    cJSON       *item, *tags, *labels, *f, *v;
-    struct tm    tm;
+    cJSON       *item, *tags, *labels, *t;
+    size_t       i;
+    time_t       created;
     const char  *s;
     ngx_uint_t   ok;
 
@@ -1178,57 +1198,38 @@ ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
     labels = cJSON_GetObjectItemCaseSensitive(
                  cJSON_GetObjectItemCaseSensitive(rec, "Config"), "Labels");
 
-    cJSON_ArrayForEach(f, il->filters) {
-        ok = 0;
+    created = ngx_http_sockerless_image_created(rec);
 
-        cJSON_ArrayForEach(v, f) {
-            s = cJSON_IsString(v) ? v->valuestring : v->string;
-            if (s == NULL) {
-                continue;
-            }
+    if (!sls_filters_match_label(il->filters, "label", labels)
+        || (il->dangling != -1
+            && il->dangling != (cJSON_GetArraySize(tags) == 0))
+        || (il->before && created >= il->before)
+        || (il->since && created <= il->since)
+        || (il->until && created >= il->until))
+    {
+        return NGX_OK;
+    }
 
-            if (ngx_strcmp(f->string, "reference") == 0) {
-                cJSON  *t;
+    /* reference: a repository, or repository:tag */
 
-                cJSON_ArrayForEach(t, tags) {
-                    if (cJSON_IsString(t)
-                        && (ngx_strcmp(t->valuestring, s) == 0
-                            || (ngx_strncmp(t->valuestring, s,
-                                            ngx_strlen(s)) == 0
-                                && t->valuestring[ngx_strlen(s)] == ':')))
-                    {
-                        ok = 1;
-                    }
-                }
+    ok = !sls_filters_count(il->filters, "reference");
 
-            } else if (ngx_strcmp(f->string, "dangling") == 0) {
-                ok |= (ngx_strcmp(s, "true") == 0)
-                      == (cJSON_GetArraySize(tags) == 0);
-
-            } else if (ngx_strcmp(f->string, "label") == 0) {
-                const char  *eq = strchr(s, '=');
-                cJSON       *l;
-
-                if (eq == NULL) {
-                    ok |= cJSON_GetObjectItemCaseSensitive(labels, s) != NULL;
-
-                } else {
-                    cJSON_ArrayForEach(l, labels) {
-                        ok |= ngx_strlen(l->string) == (size_t) (eq - s)
-                              && ngx_strncmp(l->string, s, eq - s) == 0
-                              && cJSON_IsString(l)
-                              && ngx_strcmp(l->valuestring, eq + 1) == 0;
-                    }
-                }
-
-            } else {
+    for (i = 0; !ok && (s = sls_filters_value(il->filters, "reference", i));
+         i++)
+    {
+        cJSON_ArrayForEach(t, tags) {
+            if (cJSON_IsString(t)
+                && (ngx_strcmp(t->valuestring, s) == 0
+                    || (ngx_strncmp(t->valuestring, s, ngx_strlen(s)) == 0
+                        && t->valuestring[ngx_strlen(s)] == ':')))
+            {
                 ok = 1;
             }
         }
+    }
 
-        if (!ok) {
-            return NGX_OK;
-        }
+    if (!ok) {
+        return NGX_OK;
     }
 
     item = cJSON_CreateObject();
@@ -1243,10 +1244,7 @@ ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
                                                  : cJSON_CreateArray());
     cJSON_AddItemToObject(item, "RepoDigests", cJSON_CreateArray());
 
-    ngx_memzero(&tm, sizeof(struct tm));
-    s = ngx_http_sockerless_json_str(rec, "Created");
-    (void) strptime(s ? s : "", "%Y-%m-%dT%H:%M:%S", &tm);
-    cJSON_AddNumberToObject(item, "Created", (double) timegm(&tm));
+    cJSON_AddNumberToObject(item, "Created", (double) created);
 
     cJSON_AddNumberToObject(item, "Size", cJSON_GetNumberValue(
                             cJSON_GetObjectItemCaseSensitive(rec, "Size")));
@@ -1265,31 +1263,77 @@ static ngx_int_t
 ngx_http_sockerless_image_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    cJSON                        *f;
-    ngx_str_t                     s;
+    cJSON                        *img;
+    ngx_str_t                     s, ref;
+    ngx_uint_t                    i;
+    int                           dangling;
+    const char                   *key, *v;
+    char                          err[256];
     ngx_http_sockerless_ilist_t   il;
 
+    static const char  *allowed[] = {
+        "reference", "dangling", "label", "before", "since", "until", NULL
+    };
+
+    ngx_memzero(&il, sizeof(ngx_http_sockerless_ilist_t));
     il.request = r;
-    il.filters = NULL;
+    il.dangling = -1;
 
     if (ngx_http_sockerless_arg(r, "filters", &s) == NGX_OK && s.len) {
-        il.filters = ngx_http_sockerless_json_parse(r->pool, s.data, s.len);
+        il.filters = ngx_http_sockerless_filters(r, &s, allowed, err,
+                                                 sizeof(err));
         if (il.filters == NULL) {
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid filter: %V", &s);
+                                                  "%s", err);
         }
 
-        cJSON_ArrayForEach(f, il.filters) {
-            if (ngx_strcmp(f->string, "reference")
-                && ngx_strcmp(f->string, "dangling")
-                && ngx_strcmp(f->string, "label")
-                && ngx_strcmp(f->string, "before")
-                && ngx_strcmp(f->string, "since")
-                && ngx_strcmp(f->string, "until"))
+        if (sls_filters_has(il.filters, "dangling")) {
+            if (sls_filters_bool(il.filters, "dangling", 0, &dangling, err,
+                                 sizeof(err))
+                != 0)
             {
                 return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST, "%s", err);
+            }
+
+            il.dangling = dangling;
+        }
+
+        for (i = 0; i < 2; i++) {
+            key = i ? "since" : "before";
+            v = sls_filters_value(il.filters, key, 0);
+
+            if (v == NULL) {
+                continue;
+            }
+
+            ref.data = (u_char *) v;
+            ref.len = ngx_strlen(v);
+
+            img = ngx_http_sockerless_image_find(r->pool, &ref);
+            if (img == NULL) {
+                return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                                   "No such image: %s", v);
+            }
+
+            if (i) {
+                il.since = ngx_http_sockerless_image_created(img);
+
+            } else {
+                il.before = ngx_http_sockerless_image_created(img);
+            }
+        }
+
+        v = sls_filters_value(il.filters, "until", 0);
+
+        if (v) {
+            il.until = ngx_atotm((u_char *) v, ngx_strlen(v));
+
+            if (il.until == NGX_ERROR || il.until == 0) {
+                return ngx_http_sockerless_send_error(r,
                                    NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter '%s'", f->string);
+                                   "invalid filter 'until=%s': a Unix "
+                                   "timestamp is expected", v);
             }
         }
     }

@@ -8,6 +8,7 @@
 
 
 #include <ngx_http_sockerless_module.h>
+#include <sls_filters.h>
 
 
 static void ngx_http_sockerless_json_cleanup(void *data);
@@ -377,4 +378,46 @@ ngx_http_sockerless_json_str(cJSON *obj, const char *name)
     }
 
     return NULL;
+}
+
+
+static void
+ngx_http_sockerless_filters_cleanup(void *data)
+{
+    sls_filters_free(data);
+}
+
+
+/*
+ * The "filters" query parameter, parsed and checked against the keys the
+ * endpoint accepts; freed with the request's pool. NULL with dockerd's
+ * message in err (a 400) when it is not valid.
+ */
+
+sls_filters_t *
+ngx_http_sockerless_filters(ngx_http_request_t *r, ngx_str_t *text,
+    const char *const *allowed, char *err, size_t size)
+{
+    sls_filters_t       *f;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_cpystrn((u_char *) err, (u_char *) "out of memory", size);
+        return NULL;
+    }
+
+    f = sls_filters_parse((char *) text->data, text->len, err, size);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_sockerless_filters_cleanup;
+    cln->data = f;
+
+    if (allowed && sls_filters_validate(f, allowed, err, size) != 0) {
+        return NULL;
+    }
+
+    return f;
 }

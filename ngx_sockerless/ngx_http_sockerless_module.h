@@ -107,6 +107,8 @@ ngx_int_t ngx_http_sockerless_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_sockerless_send_empty(ngx_http_request_t *r,
     ngx_uint_t status);
 cJSON *ngx_http_sockerless_json_bind(ngx_pool_t *pool, cJSON *json);
+struct sls_filters_s *ngx_http_sockerless_filters(ngx_http_request_t *r,
+    ngx_str_t *text, const char *const *allowed, char *err, size_t size);
 cJSON *ngx_http_sockerless_json_parse(ngx_pool_t *pool, u_char *p,
     size_t len);
 u_char *ngx_http_sockerless_json_print(ngx_pool_t *pool, cJSON *json,

@@ -7,6 +7,7 @@
 
 
 #include <ngx_http_sockerless_module.h>
+#include <sls_filters.h>
 #include <sys/utsname.h>
 #include <sys/sysinfo.h>
 
@@ -15,7 +16,7 @@ typedef struct {
     ngx_http_request_t           *request;
     ngx_http_sockerless_watch_t   watch;
     ngx_event_t                   timer;
-    cJSON                        *filters;
+    sls_filters_t                *filters;
     double                        since;
     double                        until;
     uint64_t                      last;
@@ -449,11 +450,17 @@ rfc3339:
 
 
 static ngx_int_t
-ngx_http_sockerless_events_match(cJSON *filters, cJSON *ev)
+ngx_http_sockerless_events_match(sls_filters_t *filters, cJSON *ev)
 {
-    cJSON       *f, *v, *actor, *attrs;
+    cJSON       *actor, *attrs;
+    size_t       i;
     ngx_uint_t   ok;
-    const char  *val, *type, *action, *id, *name, *image;
+    const char  *v, *type, *action, *id, *name, *image;
+
+    static const char  *none[] = {
+        "daemon", "network", "volume", "node", "plugin", "service",
+        "secret", "config", NULL
+    };
 
     type = ngx_http_sockerless_json_str(ev, "Type");
     action = ngx_http_sockerless_json_str(ev, "Action");
@@ -463,67 +470,56 @@ ngx_http_sockerless_events_match(cJSON *filters, cJSON *ev)
     name = ngx_http_sockerless_json_str(attrs, "name");
     image = ngx_http_sockerless_json_str(attrs, "image");
 
-    cJSON_ArrayForEach(f, filters) {
-        ok = 0;
+    type = type ? type : "";
+    action = action ? action : "";
+    id = id ? id : "";
 
-        cJSON_ArrayForEach(v, f) {
-            val = cJSON_IsString(v) ? v->valuestring : v->string;
-            if (val == NULL) {
-                continue;
-            }
+    if (!sls_filters_match_exact(filters, "type", type)
+        || !sls_filters_match_label(filters, "label", attrs)
+        || (sls_filters_count(filters, "scope")
+            && !sls_filters_match_exact(filters, "scope", "local")))
+    {
+        return 0;
+    }
 
-            if (ngx_strcmp(f->string, "type") == 0) {
-                ok |= type && ngx_strcmp(type, val) == 0;
+    /* "exec_start: sh" is an exec_start event */
 
-            } else if (ngx_strcmp(f->string, "event") == 0) {
-                ok |= action && (ngx_strcmp(action, val) == 0
-                                 || (ngx_strncmp(action, val,
-                                                 ngx_strlen(val)) == 0
-                                     && action[ngx_strlen(val)] == ':'));
+    ok = !sls_filters_count(filters, "event");
 
-            } else if (ngx_strcmp(f->string, "container") == 0) {
-                ok |= type && ngx_strcmp(type, "container") == 0
-                      && ((id && ngx_strncmp(id, val, ngx_strlen(val)) == 0)
-                          || (name && ngx_strcmp(name, val) == 0));
+    for (i = 0; !ok && (v = sls_filters_value(filters, "event", i)); i++) {
+        ok = ngx_strcmp(action, v) == 0
+             || (ngx_strncmp(action, v, ngx_strlen(v)) == 0
+                 && action[ngx_strlen(v)] == ':');
+    }
 
-            } else if (ngx_strcmp(f->string, "image") == 0) {
-                ok |= (image && ngx_strcmp(image, val) == 0)
-                      || (type && ngx_strcmp(type, "image") == 0
-                          && ((id && ngx_strcmp(id, val) == 0)
-                              || (name && ngx_strcmp(name, val) == 0)));
+    if (!ok) {
+        return 0;
+    }
 
-            } else if (ngx_strcmp(f->string, "label") == 0) {
-                const char  *eq;
-                cJSON       *l;
+    if (sls_filters_count(filters, "container")
+        && !(ngx_strcmp(type, "container") == 0
+             && (sls_filters_match_prefix(filters, "container", id)
+                 || (name
+                     && sls_filters_match_exact(filters, "container", name)))))
+    {
+        return 0;
+    }
 
-                eq = strchr(val, '=');
+    if (sls_filters_count(filters, "image")
+        && !((image && sls_filters_match_exact(filters, "image", image))
+             || (ngx_strcmp(type, "image") == 0
+                 && (sls_filters_match_exact(filters, "image", id)
+                     || (name
+                         && sls_filters_match_exact(filters, "image",
+                                                    name))))))
+    {
+        return 0;
+    }
 
-                if (eq == NULL) {
-                    ok |= cJSON_GetObjectItemCaseSensitive(attrs, val)
-                          != NULL;
-                    continue;
-                }
+    /* sockerless makes none of these events yet */
 
-                cJSON_ArrayForEach(l, attrs) {
-                    if (ngx_strlen(l->string) == (size_t) (eq - val)
-                        && ngx_strncmp(l->string, val, eq - val) == 0
-                        && cJSON_IsString(l)
-                        && ngx_strcmp(l->valuestring, eq + 1) == 0)
-                    {
-                        ok = 1;
-                    }
-                }
-
-            } else if (ngx_strcmp(f->string, "scope") == 0) {
-                ok |= ngx_strcmp(val, "local") == 0;
-
-            } else {
-                /* daemon, network, volume, node...: no such events */
-                ok |= 0;
-            }
-        }
-
-        if (!ok) {
+    for (i = 0; none[i]; i++) {
+        if (sls_filters_count(filters, none[i])) {
             return 0;
         }
     }
@@ -707,20 +703,18 @@ ngx_int_t
 ngx_http_sockerless_events(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    cJSON                         *f;
     double                         now;
     ngx_int_t                      rc;
     ngx_str_t                      s;
     ngx_pool_cleanup_t            *cln;
     ngx_http_sockerless_events_t  *es;
+    char                           err[256];
 
     static const char  *known[] = {
         "type", "event", "container", "image", "label", "scope", "daemon",
         "network", "volume", "plugin", "node", "service", "secret",
         "config", NULL
     };
-
-    ngx_uint_t  i;
 
     es = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_events_t));
     if (es == NULL) {
@@ -730,25 +724,11 @@ ngx_http_sockerless_events(ngx_http_request_t *r,
     es->request = r;
 
     if (ngx_http_sockerless_arg(r, "filters", &s) == NGX_OK && s.len) {
-        es->filters = ngx_http_sockerless_json_parse(r->pool, s.data, s.len);
-
-        if (es->filters == NULL || !cJSON_IsObject(es->filters)) {
+        es->filters = ngx_http_sockerless_filters(r, &s, known, err,
+                                                  sizeof(err));
+        if (es->filters == NULL) {
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid filter: %V", &s);
-        }
-
-        cJSON_ArrayForEach(f, es->filters) {
-            for (i = 0; known[i]; i++) {
-                if (ngx_strcmp(f->string, known[i]) == 0) {
-                    break;
-                }
-            }
-
-            if (known[i] == NULL) {
-                return ngx_http_sockerless_send_error(r,
-                                   NGX_HTTP_BAD_REQUEST,
-                                   "invalid filter '%s'", f->string);
-            }
+                                                  "%s", err);
         }
     }
 

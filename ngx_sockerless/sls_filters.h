@@ -32,7 +32,7 @@ typedef struct {
  * returned by the accessors point into it. Every function takes NULL as
  * "no filters".
  */
-typedef struct {
+typedef struct sls_filters_s {
     sls_filter_t  *keys;
     size_t         nkeys;
 } sls_filters_t;

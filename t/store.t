@@ -24,11 +24,16 @@ $t->run;
 ok($t->load_busybox, 'busybox loaded');
 
 # which worker served a request: the access log line that names it
+# (nginx logs a request after it has answered it: wait for the line)
 sub served_by {
     my ($tag) = @_;
-    my ($line) = grep { index($_, $tag) >= 0 }
-                 split /\n/, $t->read_file($wlog);
-    return $line && $line =~ /^(\d+) / ? $1 : undef;
+    for (1 .. 100) {
+        my ($line) = grep { index($_, $tag) >= 0 }
+                     split /\n/, $t->read_file($wlog);
+        return $1 if $line && $line =~ /^(\d+) /;
+        select(undef, undef, undef, 0.02);
+    }
+    return undef;
 }
 
 # create through one worker, read through the other: new connections are
@@ -61,7 +66,8 @@ for my $n (1 .. 40) {
 }
 my @counts = map { keys %$_ } values %lists;
 ok(keys %lists == 2 && keys %{{ map { $_ => 1 } @counts }} == 1
-   && $counts[0] > 0, 'both workers list the same containers');
+   && $counts[0] > 0, 'both workers list the same containers')
+    or diag(explain(\%lists));
 
 # objects to keep: a running container, an attachable one, an exited one
 # with logs, an exec record, the image
