@@ -387,6 +387,123 @@ ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
 }
 
 
+/*
+ * Actor.Attributes of a container's events, as dockerd fills them: the
+ * container's labels, then "image" and "name"; bound to the pool
+ */
+
+cJSON *
+ngx_http_sockerless_container_attrs(ngx_pool_t *pool, cJSON *rec)
+{
+    cJSON       *attrs, *l;
+    const char  *s;
+
+    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    if (attrs == NULL) {
+        return NULL;
+    }
+
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(rec, "Config"),
+                              "Labels"))
+    {
+        if (cJSON_IsString(l)) {
+            cJSON_AddStringToObject(attrs, l->string, l->valuestring);
+        }
+    }
+
+    s = ngx_http_sockerless_json_str(
+            cJSON_GetObjectItemCaseSensitive(rec, "Config"), "Image");
+    cJSON_DeleteItemFromObjectCaseSensitive(attrs, "image");
+    cJSON_AddStringToObject(attrs, "image", s ? s : "");
+
+    s = ngx_http_sockerless_json_str(rec, "Name");
+    cJSON_DeleteItemFromObjectCaseSensitive(attrs, "name");
+    cJSON_AddStringToObject(attrs, "name", s && *s == '/' ? s + 1 : "");
+
+    return attrs;
+}
+
+/*
+ * dockerd's exec events: "exec_create: <cmd>", "exec_start: <cmd>" and
+ * "exec_die", with the container's attributes, execID and, for exec_die,
+ * exitCode (code >= 0)
+ */
+
+void
+ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
+    const char *action, ngx_int_t code)
+{
+    char         key[80], num[32];
+    cJSON       *x, *rec, *attrs, *a;
+    size_t       len;
+    u_char      *text, *p;
+    const char  *cid;
+
+    if (ngx_strlen(xid) > 64) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "x/%s%Z", xid);
+    x = ngx_http_sockerless_store_get(pool, key);
+    cid = ngx_http_sockerless_json_str(x, "ContainerID");
+
+    if (cid == NULL || ngx_strlen(cid) > 64) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", cid);
+    rec = ngx_http_sockerless_store_get(pool, key);
+
+    attrs = ngx_http_sockerless_container_attrs(pool, rec);
+    if (attrs == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(attrs, "execID", xid);
+
+    if (code >= 0) {
+        ngx_sprintf((u_char *) num, "%i%Z", code);
+        cJSON_AddStringToObject(attrs, "exitCode", num);
+        (void) ngx_http_sockerless_event("container", action, cid, attrs);
+        return;
+    }
+
+    /* the command after the action, its words joined by spaces */
+
+    len = ngx_strlen(action) + 2;
+
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(x, "_sls"),
+                              "cmd"))
+    {
+        if (cJSON_IsString(a)) {
+            len += ngx_strlen(a->valuestring) + 1;
+        }
+    }
+
+    text = ngx_pnalloc(pool, len + 1);
+    if (text == NULL) {
+        return;
+    }
+
+    p = ngx_sprintf(text, "%s:", action);
+
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(x, "_sls"),
+                              "cmd"))
+    {
+        if (cJSON_IsString(a)) {
+            *p++ = ' ';
+            p = ngx_cpymem(p, a->valuestring, ngx_strlen(a->valuestring));
+        }
+    }
+
+    *p = '\0';
+
+    (void) ngx_http_sockerless_event("container", (char *) text, cid, attrs);
+}
+
 typedef struct {
     ngx_pool_t   *pool;
     const char   *ref;
@@ -1131,10 +1248,8 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         goto failed;
     }
 
-    item = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    item = ngx_http_sockerless_container_attrs(r->pool, rec);
     if (item) {
-        cJSON_AddStringToObject(item, "image", (char *) image.data);
-        cJSON_AddStringToObject(item, "name", iname);
         (void) ngx_http_sockerless_event("container", "create", id, item);
     }
 
@@ -1848,7 +1963,6 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
 
     char        key[80];
     cJSON      *attrs;
-    const char *s;
 
     if (rc == NGX_OK) {
         ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
@@ -1857,16 +1971,9 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
                                               ngx_http_sockerless_run_record,
                                               ctx);
         if (rc == NGX_OK) {
-            attrs = ngx_http_sockerless_json_bind(ctx->pool,
-                                                  cJSON_CreateObject());
+            attrs = ngx_http_sockerless_container_attrs(ctx->pool,
+                                                        op->container);
             if (attrs) {
-                s = ngx_http_sockerless_json_str(
-                        cJSON_GetObjectItemCaseSensitive(op->container,
-                                                         "Config"),
-                        "Image");
-                cJSON_AddStringToObject(attrs, "image", s ? s : "");
-                s = ngx_http_sockerless_json_str(op->container, "Name");
-                cJSON_AddStringToObject(attrs, "name", s ? s + 1 : "");
                 (void) ngx_http_sockerless_event("container", "start",
                                                  ctx->id, attrs);
             }
@@ -2093,12 +2200,10 @@ ngx_http_sockerless_container_kill(ngx_http_request_t *r,
                         "%V", &ctx->op.message);
     }
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    attrs = ngx_http_sockerless_container_attrs(r->pool, rec);
     if (attrs) {
         ngx_sprintf((u_char *) num, "%i%Z", sig);
         cJSON_AddStringToObject(attrs, "signal", num);
-        cJSON_AddStringToObject(attrs, "name",
-                            ngx_http_sockerless_json_str(rec, "Name") + 1);
         (void) ngx_http_sockerless_event("container", "kill",
                                          ngx_http_sockerless_id(rec), attrs);
     }
@@ -2318,11 +2423,8 @@ ngx_http_sockerless_stop_watch(ngx_http_sockerless_watch_t *w)
     if (rec) {
         cJSON  *attrs;
 
-        attrs = ngx_http_sockerless_json_bind(ctx->pool,
-                                              cJSON_CreateObject());
+        attrs = ngx_http_sockerless_container_attrs(ctx->pool, rec);
         if (attrs) {
-            cJSON_AddStringToObject(attrs, "name",
-                            ngx_http_sockerless_json_str(rec, "Name") + 1);
             (void) ngx_http_sockerless_event("container", "stop", ctx->id,
                                              attrs);
         }
@@ -2458,10 +2560,8 @@ ngx_http_sockerless_pause_common(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    attrs = ngx_http_sockerless_container_attrs(r->pool, rec);
     if (attrs) {
-        cJSON_AddStringToObject(attrs, "name",
-                            ngx_http_sockerless_json_str(rec, "Name") + 1);
         (void) ngx_http_sockerless_event("container",
                                          pause ? "pause" : "unpause",
                                          ctx->id, attrs);
@@ -2591,8 +2691,9 @@ ngx_http_sockerless_container_rename(ngx_http_request_t *r,
         (void) ngx_http_sockerless_name_release(old, nm.id);
     }
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    attrs = ngx_http_sockerless_container_attrs(r->pool, rec);
     if (attrs) {
+        cJSON_DeleteItemFromObjectCaseSensitive(attrs, "name");
         cJSON_AddStringToObject(attrs, "name", nname + 1);
         cJSON_AddStringToObject(attrs, "oldName", old ? old : "");
         (void) ngx_http_sockerless_event("container", "rename", nm.id,
@@ -2912,13 +3013,8 @@ ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec)
         (void) ngx_http_sockerless_name_release(name, id);
     }
 
-    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    attrs = ngx_http_sockerless_container_attrs(pool, rec);
     if (attrs) {
-        cJSON_AddStringToObject(attrs, "name", name ? name + 1 : "");
-        cJSON_AddStringToObject(attrs, "image",
-                ngx_http_sockerless_json_str(
-                    cJSON_GetObjectItemCaseSensitive(rec, "Config"), "Image")
-                ? : "");
         (void) ngx_http_sockerless_event("container", "destroy", id, attrs);
     }
 
@@ -3419,16 +3515,10 @@ ngx_http_sockerless_container_exited(ngx_log_t *log, const char *id,
         return (rc == NGX_ERROR) ? NGX_ERROR : NGX_DECLINED;
     }
 
-    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    attrs = ngx_http_sockerless_container_attrs(pool, ex.rec);
     if (attrs) {
         ngx_sprintf((u_char *) num, "%i%Z", code);
         cJSON_AddStringToObject(attrs, "exitCode", num);
-        cJSON_AddStringToObject(attrs, "name",
-                        ngx_http_sockerless_json_str(ex.rec, "Name") + 1);
-        cJSON_AddStringToObject(attrs, "image",
-                ngx_http_sockerless_json_str(
-                    cJSON_GetObjectItemCaseSensitive(ex.rec, "Config"),
-                    "Image") ? : "");
         (void) ngx_http_sockerless_event("container", "die", id, attrs);
     }
 
@@ -3496,6 +3586,10 @@ ngx_http_sockerless_exec_exited(ngx_log_t *log, const char *id,
     rc = ngx_http_sockerless_store_update(pool, key,
                                           ngx_http_sockerless_exec_exit_record,
                                           &xe);
+    if (rc == NGX_OK) {
+        ngx_http_sockerless_exec_event(pool, id, "exec_die", code);
+    }
+
     ngx_destroy_pool(pool);
 
     return rc;

@@ -38,6 +38,9 @@ ngx_int_t ngx_http_sockerless_exec_exited(ngx_log_t *log, const char *id,
     ngx_int_t code);
 
 /* <data>/containers/<id>/<file>, NUL-terminated, from pool */
+cJSON *ngx_http_sockerless_container_attrs(ngx_pool_t *pool, cJSON *rec);
+void ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
+    const char *action, ngx_int_t code);
 u_char *ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
     const char *file);
 

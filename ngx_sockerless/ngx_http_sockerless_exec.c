@@ -190,6 +190,8 @@ ngx_http_sockerless_exec_create(ngx_http_request_t *r,
                                             ngx_http_sockerless_exec_add,
                                             xid);
 
+    ngx_http_sockerless_exec_event(r->pool, xid, "exec_create", -1);
+
     out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
     if (out == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 #include <ftw.h>
+#include <fnmatch.h>
 
 
 #define NGX_HTTP_SOCKERLESS_MAX_LOAD  64
@@ -1183,16 +1184,47 @@ ngx_http_sockerless_image_created(cJSON *rec)
 }
 
 
+/*
+ * the "reference" filter: a pattern (shell glob, as dockerd's path.Match)
+ * on repository:tag or on the repository alone
+ */
+
+static ngx_uint_t
+ngx_http_sockerless_reference_match(sls_filters_t *filters, const char *tag)
+{
+    char        repo[256], *colon;
+    size_t      i;
+    const char  *s;
+
+    colon = strrchr(tag, ':');
+
+    if (colon && (strchr(colon, '/') || (size_t) (colon - tag) >= 256)) {
+        colon = NULL;
+    }
+
+    if (colon) {
+        ngx_cpystrn((u_char *) repo, (u_char *) tag, colon - tag + 1);
+    }
+
+    for (i = 0; (s = sls_filters_value(filters, "reference", i)); i++) {
+        if (fnmatch(s, tag, FNM_PATHNAME) == 0
+            || (colon && fnmatch(s, repo, FNM_PATHNAME) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
 {
     ngx_http_sockerless_ilist_t *il = data;
 
-    cJSON       *item, *tags, *labels, *t;
-    size_t       i;
+    cJSON       *item, *tags, *labels, *t, *shown;
     time_t       created;
-    const char  *s;
-    ngx_uint_t   ok;
 
     tags = cJSON_GetObjectItemCaseSensitive(rec, "RepoTags");
     labels = cJSON_GetObjectItemCaseSensitive(
@@ -1210,26 +1242,32 @@ ngx_http_sockerless_ilist_scan(void *data, const char *key, cJSON *rec)
         return NGX_OK;
     }
 
-    /* reference: a repository, or repository:tag */
+    /* with "reference", RepoTags has only the tags that match, as dockerd */
 
-    ok = !sls_filters_count(il->filters, "reference");
+    shown = NULL;
 
-    for (i = 0; !ok && (s = sls_filters_value(il->filters, "reference", i));
-         i++)
-    {
+    if (sls_filters_count(il->filters, "reference")) {
+        shown = ngx_http_sockerless_json_bind(il->request->pool,
+                                              cJSON_CreateArray());
+        if (shown == NULL) {
+            return NGX_ERROR;
+        }
+
         cJSON_ArrayForEach(t, tags) {
             if (cJSON_IsString(t)
-                && (ngx_strcmp(t->valuestring, s) == 0
-                    || (ngx_strncmp(t->valuestring, s, ngx_strlen(s)) == 0
-                        && t->valuestring[ngx_strlen(s)] == ':')))
+                && ngx_http_sockerless_reference_match(il->filters,
+                                                       t->valuestring))
             {
-                ok = 1;
+                cJSON_AddItemToArray(shown,
+                                     cJSON_CreateString(t->valuestring));
             }
         }
-    }
 
-    if (!ok) {
-        return NGX_OK;
+        if (cJSON_GetArraySize(shown) == 0) {
+            return NGX_OK;
+        }
+
+        tags = shown;
     }
 
     item = cJSON_CreateObject();
@@ -1470,6 +1508,8 @@ ngx_http_sockerless_image_rm_thread(void *data, ngx_log_t *log)
 static void
 ngx_http_sockerless_image_rm_done(ngx_event_t *ev)
 {
+    /* the task lived in its own pool: the request may be long gone */
+    ngx_destroy_pool(ev->data);
 }
 
 
@@ -1482,6 +1522,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
     ngx_str_t                    norm, name;
     ngx_uint_t                   by_tag, force, ntags;
     const char                  *id;
+    ngx_pool_t                  *pool;
     ngx_thread_task_t           *task;
     ngx_thread_pool_t           *tp;
     ngx_http_sockerless_iuse_t   iu;
@@ -1594,7 +1635,9 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
     /* the unpacked tree goes in a thread */
 
     path = ngx_pnalloc(r->pool, smcf->data_dir.len + 100);
-    task = ngx_thread_task_alloc(r->pool, smcf->data_dir.len + 200);
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    task = pool ? ngx_thread_task_alloc(pool, smcf->data_dir.len + 200)
+                : NULL;
 
     if (path && task) {
         ngx_sprintf((u_char *) path, "%V/images/%s%Z", &smcf->data_dir,
@@ -1604,17 +1647,24 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
         if (rename(path, task->ctx) == 0) {
             task->handler = ngx_http_sockerless_image_rm_thread;
             task->event.handler = ngx_http_sockerless_image_rm_done;
-            task->event.data = NULL;
+            task->event.data = pool;
 
             ngx_str_set(&name, "default");
             tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
 
-            if (tp == NULL || ngx_thread_task_post(tp, task) != NGX_OK) {
+            if (tp && ngx_thread_task_post(tp, task) == NGX_OK) {
+                pool = NULL;
+
+            } else {
                 ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                               "sockerless: image files left in \"%s\"",
                               (char *) task->ctx);
             }
         }
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
     }
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);

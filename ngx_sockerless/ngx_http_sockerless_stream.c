@@ -1250,9 +1250,13 @@ ngx_http_sockerless_exec_record(ngx_http_sockerless_stream_t *s,
 
     ngx_sprintf((u_char *) key, "x/%s%Z", s->xid);
 
-    (void) ngx_http_sockerless_store_update(s->request->pool, key,
-                                            ngx_http_sockerless_exec_state,
-                                            &xs);
+    if (ngx_http_sockerless_store_update(s->request->pool, key,
+                                         ngx_http_sockerless_exec_state, &xs)
+        == NGX_OK && !running)
+    {
+        ngx_http_sockerless_exec_event(s->request->pool, s->xid, "exec_die",
+                                       code);
+    }
 }
 
 
@@ -1660,7 +1664,7 @@ ngx_int_t
 ngx_http_sockerless_container_attach(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    cJSON                         *rec, *conf;
+    cJSON                         *rec, *conf, *attrs;
     ngx_str_t                      keys;
     ngx_http_sockerless_stream_t  *s;
 
@@ -1715,6 +1719,14 @@ ngx_http_sockerless_container_attach(ngx_http_request_t *r,
 
     if (s->follow && ngx_http_sockerless_store_watch(&s->watch) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (s->follow) {
+        attrs = ngx_http_sockerless_container_attrs(r->pool, rec);
+        if (attrs) {
+            (void) ngx_http_sockerless_event("container", "attach",
+                                             s->id, attrs);
+        }
     }
 
     /* without "stream" the pump ends the answer at the end of the log */
@@ -1836,6 +1848,8 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
 
     ngx_cpystrn((u_char *) s->xid, args->id.data,
                 ngx_min(args->id.len + 1, sizeof(s->xid)));
+
+    ngx_http_sockerless_exec_event(r->pool, s->xid, "exec_start", -1);
 
     sls = cJSON_GetObjectItemCaseSensitive(x, "_sls");
     s->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls, "tty"));

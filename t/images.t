@@ -1,0 +1,77 @@
+#!/usr/bin/perl
+
+# Copyright (C) sockerless contributors
+#
+# The images docker run needs: load, list with filters, inspect, tag,
+# remove (untag, in use, unknown), and no fake pull.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Sockerless::Test;
+
+my $t = Sockerless::Test->new->write_conf->plan(15);
+$t->run;
+
+ok($t->load_busybox, 'busybox loaded');
+
+my ($rc, $out, $err, $st, $j);
+
+sub images {
+    my ($rc, $out, $err) = $t->docker('images', '--format',
+                                      '{{.Repository}}:{{.Tag}}', @_);
+    return $rc == 0 ? join(',', sort split /\n/, $out) : "error: $err";
+}
+
+my ($s2, $img) = $t->api_json('GET', '/images/busybox/json');
+ok($s2 == 200 && $img->{Id} =~ /^sha256:[0-9a-f]{64}$/ && $img->{Size} > 0
+   && grep({ $_ eq 'busybox:latest' } @{ $img->{RepoTags} // [] })
+   && $img->{Os} eq 'linux' && ref $img->{Config} eq 'HASH',
+   'image inspect: id, size, tags, config');
+
+($rc) = $t->docker('tag', 'busybox', 'img/one:1');
+is($rc, 0, 'docker tag');
+($rc) = $t->docker('tag', 'busybox', 'img/two:2');
+like(images(), qr/^busybox:latest,img\/one:1,img\/two:2,/,
+     'docker images lists every tag');
+is(images('--filter', 'reference=img/*'), 'img/one:1,img/two:2',
+   'reference filter with a pattern');
+is(images('--filter', 'reference=img/one'), 'img/one:1',
+   'reference filter on a repository');
+is(images('--filter', 'dangling=true'), '', 'dangling=true: none');
+is(images('img/two'), 'img/two:2', 'docker images REPOSITORY');
+
+($st, $j) = $t->api_json('GET', '/images/json?filters='
+                         . '%7B%22dangling%22%3A%5B%22maybe%22%5D%7D');
+is($st, 400, 'dangling with a non-boolean: 400');
+($st, $j) = $t->api_json('GET', '/images/json?filters='
+                         . '%7B%22before%22%3A%5B%22nosuch%3A1%22%5D%7D');
+ok($st == 404 && ($j->{message} // '') =~ /No such image: nosuch:1/,
+   'before an unknown image: 404');
+
+($rc, $out) = $t->docker('rmi', 'img/one:1');
+ok($rc == 0 && $out =~ /^Untagged: img\/one:1$/m, 'rmi of one tag untags')
+    or diag($out);
+
+$t->docker('create', '--name', 'im-user', 'img/two:2', 'true');
+($rc, $out, $err) = $t->docker('rmi', 'busybox');
+ok($rc == 0 && $out =~ /^Untagged: busybox:latest$/m,
+   'rmi of a tag when other tags remain') or diag("$out$err");
+($rc, $out, $err) = $t->docker('rmi', '-f', $img->{Id});
+($st, $j) = $t->api_json('DELETE', "/images/$img->{Id}");
+ok($st == 409 || $st == 404, 'an image in use is not removed without force')
+    or diag("$st");
+
+($st, $j) = $t->api_json('DELETE', '/images/nosuch:1');
+ok($st == 404 && ($j->{message} // '') =~ /No such image: nosuch:1/,
+   'rmi of an unknown image: 404');
+
+($rc, $out, $err) = $t->docker('run', '--rm', 'nosuch/image:1', 'true');
+ok($rc != 0 && $err =~ /Unable to find image 'nosuch\/image:1' locally/
+   && $err !~ /Downloaded newer image/, 'no fake pull') or diag($err);
+
+$t->done;
