@@ -457,6 +457,16 @@ ngx_http_sockerless_stream_out(ngx_http_sockerless_stream_t *s,
         len -= n;
     }
 
+    if (ngx_http_sockerless_stream_blocked(s)) {
+        /*
+         * the client is slower: with epoll's edge-triggered events nginx
+         * only hears that it can write again if the event is armed
+         */
+        if (ngx_handle_write_event(r->connection->write, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 

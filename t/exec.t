@@ -16,7 +16,7 @@ use Digest::SHA qw(sha256_hex);
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(32);
+my $t = Sockerless::Test->new->write_conf->plan(33);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -66,6 +66,20 @@ my $in = $t->write_file('in.bin', $data);
 ($rc, $out) = $t->docker_in($in, 'exec', '-i', 'ex', 'cat');
 ok($rc == 0 && sha256_hex($out) eq sha256_hex($data), 'exec -i cat: 1 MiB '
    . 'round trip');
+
+# a client that stops reading for a while: nginx must hear when it can
+# write again, or both directions stall for good
+my $slow = $t->write_file('slow.sh',
+    'head -c 33554432 /dev/urandom > "$1/slow.in"; '
+    . 'docker exec -i ex cat < "$1/slow.in" '
+    . '| { sleep 2; sha256sum; } > "$1/slow.out"; '
+    . 'sha256sum < "$1/slow.in" > "$1/slow.want"');
+($rc, $out, $err) = $t->command({ env => $t->docker_env, timeout => 120 },
+                                'sh', $slow, $t->{prefix});
+ok($rc == 0 && $t->read_file("$t->{prefix}/slow.out") ne ''
+   && $t->read_file("$t->{prefix}/slow.out")
+      eq $t->read_file("$t->{prefix}/slow.want"),
+   'exec -i cat: 32 MiB to a client that pauses reading') or diag($err);
 
 # detached exec
 ($rc) = $t->docker('exec', '-d', 'ex', 'sh', '-c', 'echo x > /tmp/flag');
