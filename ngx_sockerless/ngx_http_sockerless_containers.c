@@ -1343,13 +1343,110 @@ ngx_http_sockerless_created_cmp(const void *a, const void *b)
 }
 
 
+/*
+ * The last list this worker answered. Every change to the store moves its
+ * version on, and the answer's statuses ("Up 5 seconds") move on with the
+ * clock's second, so the same question with the same version in the same
+ * second has the same answer. Sizes are read from disk: never cached.
+ */
+
+static struct {
+    u_char     *key;
+    size_t      key_len;
+    uint64_t    version;
+    time_t      sec;
+    u_char     *text;
+    size_t      len;
+} ngx_http_sockerless_list_cache;
+
+
+static ngx_int_t
+ngx_http_sockerless_list_cached(ngx_http_request_t *r, uint64_t version)
+{
+    u_char  *text;
+
+    if (ngx_http_sockerless_list_cache.text == NULL
+        || ngx_http_sockerless_list_cache.version != version
+        || ngx_http_sockerless_list_cache.sec != ngx_time()
+        || ngx_http_sockerless_list_cache.key_len
+           != r->uri.len + 1 + r->args.len
+        || ngx_memcmp(ngx_http_sockerless_list_cache.key, r->uri.data,
+                      r->uri.len) != 0
+        || ngx_memcmp(ngx_http_sockerless_list_cache.key + r->uri.len + 1,
+                      r->args.data, r->args.len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* a copy: the cache may change while this answer is still going out */
+
+    text = ngx_pnalloc(r->pool, ngx_http_sockerless_list_cache.len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, ngx_http_sockerless_list_cache.text,
+               ngx_http_sockerless_list_cache.len);
+
+    return ngx_http_sockerless_send_text(r, NGX_HTTP_OK, text,
+                                         ngx_http_sockerless_list_cache.len);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_list_answer(ngx_http_request_t *r, cJSON *out,
+    uint64_t version, ngx_uint_t cache)
+{
+    size_t   len;
+    u_char  *p, *text, *key;
+
+    p = ngx_http_sockerless_json_print(r->pool, out, &len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    text = ngx_pnalloc(r->pool, len + 1);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, p, len);
+    text[len++] = '\n';
+
+    if (cache) {
+        key = ngx_alloc(r->uri.len + 1 + r->args.len + len, r->connection->log);
+
+        if (key) {
+            ngx_free(ngx_http_sockerless_list_cache.key);
+
+            ngx_memcpy(key, r->uri.data, r->uri.len);
+            key[r->uri.len] = '?';
+            ngx_memcpy(key + r->uri.len + 1, r->args.data, r->args.len);
+
+            ngx_http_sockerless_list_cache.key = key;
+            ngx_http_sockerless_list_cache.key_len = r->uri.len + 1
+                                                     + r->args.len;
+            ngx_http_sockerless_list_cache.text =
+                                 key + ngx_http_sockerless_list_cache.key_len;
+            ngx_memcpy(ngx_http_sockerless_list_cache.text, text, len);
+            ngx_http_sockerless_list_cache.len = len;
+            ngx_http_sockerless_list_cache.version = version;
+            ngx_http_sockerless_list_cache.sec = ngx_time();
+        }
+    }
+
+    return ngx_http_sockerless_send_text(r, NGX_HTTP_OK, text, len);
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
     cJSON                       **recs, *out, *item;
-    ngx_int_t                     limit, i, n, j;
+    ngx_int_t                     limit, i, n, j, rc;
     size_t                        k;
+    uint64_t                      version;
     ngx_str_t                     ref;
     ngx_uint_t                    amb;
     const char                   *s, *key;
@@ -1368,6 +1465,15 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ls.all = ngx_http_sockerless_arg_bool(r, "all", 0);
     ls.size = ngx_http_sockerless_arg_bool(r, "size", 0);
     limit = ngx_http_sockerless_arg_int(r, "limit", -1);
+
+    version = ngx_http_sockerless_store_version();
+
+    if (!ls.size && version) {
+        rc = ngx_http_sockerless_list_cached(r, version);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     if (ngx_http_sockerless_arg(r, "filters", &ref) == NGX_OK && ref.len) {
         ls.filters = ngx_http_sockerless_filters(r, &ref, known, err,
@@ -1471,7 +1577,8 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
         j++;
     }
 
-    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+    return ngx_http_sockerless_list_answer(r, out, version,
+                                           !ls.size && version);
 }
 
 

@@ -140,39 +140,53 @@ ngx_int_t
 ngx_http_sockerless_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *json)
 {
-    size_t       len;
-    u_char      *p;
-    ngx_buf_t   *b;
-    ngx_int_t    rc;
-    ngx_chain_t  out;
+    size_t   len;
+    u_char  *p, *text;
 
     p = ngx_http_sockerless_json_print(r->pool, json, &len);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* dockerd ends every JSON answer with a newline */
+
+    text = ngx_pnalloc(r->pool, len + 1);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, p, len);
+    text[len] = '\n';
+
+    return ngx_http_sockerless_send_text(r, status, text, len + 1);
+}
+
+
+/* a JSON text that is ready, newline included; it must outlive the send */
+
+ngx_int_t
+ngx_http_sockerless_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *text, size_t len)
+{
+    ngx_buf_t    *b;
+    ngx_int_t     rc;
+    ngx_chain_t   out;
+
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* dockerd ends every JSON answer with a newline */
-
-    b->start = ngx_pnalloc(r->pool, len + 1);
-    if (b->start == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = b->start;
-    b->last = ngx_cpymem(b->start, p, len);
-    *b->last++ = '\n';
+    b->start = text;
+    b->pos = text;
+    b->last = text + len;
     b->end = b->last;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = len;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 

@@ -102,6 +102,8 @@ extern ngx_module_t  ngx_http_sockerless_module;
 /* json.c */
 ngx_int_t ngx_http_sockerless_send_json(ngx_http_request_t *r,
     ngx_uint_t status, cJSON *json);
+ngx_int_t ngx_http_sockerless_send_text(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *text, size_t len);
 ngx_int_t ngx_http_sockerless_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
 ngx_int_t ngx_http_sockerless_send_empty(ngx_http_request_t *r,
@@ -153,6 +155,7 @@ ngx_int_t ngx_http_sockerless_store_update(ngx_pool_t *pool, const char *key,
 ngx_int_t ngx_http_sockerless_store_watch(ngx_http_sockerless_watch_t *w);
 void ngx_http_sockerless_store_unwatch(ngx_http_sockerless_watch_t *w);
 void ngx_http_sockerless_store_changed(void);
+uint64_t ngx_http_sockerless_store_version(void);
 ngx_int_t ngx_http_sockerless_event(const char *type, const char *action,
     const char *id, cJSON *attributes);
 

@@ -421,6 +421,21 @@ ngx_http_sockerless_store_changed(void)
 }
 
 
+/* the last committed transaction: it moves on with every change */
+
+uint64_t
+ngx_http_sockerless_store_version(void)
+{
+    MDB_envinfo  info;
+
+    if (mdb_env_info(ngx_http_sockerless_store->env, &info) != 0) {
+        return 0;
+    }
+
+    return (uint64_t) info.me_last_txnid;
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_store_commit(MDB_txn *txn)
 {
