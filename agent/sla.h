@@ -27,6 +27,14 @@
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+/* a host path bound into the container (HostConfig.Binds) */
+typedef struct {
+    char              *source;
+    char              *target;
+    int                readonly;
+} sla_bind_t;
+
+
 typedef struct {
     char              *id;
     char              *image_rootfs;
@@ -44,6 +52,8 @@ typedef struct {
     int                open_stdin;
     int                stdin_once;
     int                namespaces;
+    sla_bind_t        *binds;
+    size_t             nbinds;
 } sla_config_t;
 
 

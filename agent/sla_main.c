@@ -21,6 +21,8 @@
 #include <sla.h>
 
 
+static int sla_config_binds(sls_json_t *root, sla_config_t *conf,
+    char *err, size_t err_size);
 static int sla_config_load(sla_config_t *conf, const char *path, char *err,
     size_t err_size);
 static int sla_config_str(sls_json_t *root, const char *key, char **out,
@@ -425,6 +427,73 @@ sla_config_str(sls_json_t *root, const char *key, char **out, int required,
 }
 
 
+/* "mounts": [{"source": "/host", "target": "/ctr", "readonly": false}] */
+
+static int
+sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
+    size_t err_size)
+{
+    size_t       n;
+    sls_json_t  *j, *e, *src, *dst, *ro;
+
+    j = sls_json_get(root, "mounts");
+    n = 0;
+
+    if (j == NULL || j->type == SLS_JSON_NULL) {
+        return 0;
+    }
+
+    if (j->type != SLS_JSON_ARRAY) {
+        goto invalid;
+    }
+
+    for (e = j->child; e; e = e->next) {
+        n++;
+    }
+
+    conf->binds = calloc(n + 1, sizeof(sla_bind_t));
+    if (conf->binds == NULL) {
+        return -1;
+    }
+
+    for (e = j->child; e; e = e->next) {
+        src = sls_json_get(e, "source");
+        dst = sls_json_get(e, "target");
+        ro = sls_json_get(e, "readonly");
+
+        if (e->type != SLS_JSON_OBJECT
+            || src == NULL || src->type != SLS_JSON_STRING
+            || src->str[0] != '/'
+            || dst == NULL || dst->type != SLS_JSON_STRING
+            || dst->str[0] != '/')
+        {
+            goto invalid;
+        }
+
+        conf->binds[conf->nbinds].source = strdup(src->str);
+        conf->binds[conf->nbinds].target = strdup(dst->str);
+        conf->binds[conf->nbinds].readonly = (ro && ro->type
+                                                    == SLS_JSON_TRUE);
+
+        if (conf->binds[conf->nbinds].source == NULL
+            || conf->binds[conf->nbinds].target == NULL)
+        {
+            return -1;
+        }
+
+        conf->nbinds++;
+    }
+
+    return 0;
+
+invalid:
+
+    snprintf(err, err_size, "agent.json: \"mounts\" must be an array of "
+             "{\"source\", \"target\"} with absolute paths");
+    return -1;
+}
+
+
 static int
 sla_config_strv(sls_json_t *root, const char *key, char ***out, char *err,
     size_t err_size)
@@ -574,7 +643,8 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
         || sla_config_bool(root, "stdin_once", &conf->stdin_once,
                            err, err_size) != 0
         || sla_config_bool(root, "namespaces", &conf->namespaces,
-                           err, err_size) != 0)
+                           err, err_size) != 0
+        || sla_config_binds(root, conf, err, err_size) != 0)
     {
         goto done;
     }

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +50,8 @@ static void sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out,
 static void sla_child_fail(int report, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 static int sla_child_mounts(sla_agent_t *a, char *err, size_t err_size);
+static int sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err,
+    size_t err_size);
 static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
     size_t err_size);
 static int sla_numeric(const char *s, unsigned long *v);
@@ -573,6 +578,12 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
         sla_child_fail(report, "%s", err);
     }
 
+    if (sp->pid1 && a->conf.nbinds && !(a->isolated && a->rootfs)) {
+        sla_child_fail(report, "bind mounts need a mount namespace and an "
+                       "image root: run sockerless as root with "
+                       "sockerless_memory_namespaces on");
+    }
+
     if (a->rootfs) {
         if (chroot(a->rootfs) != 0 || chdir("/") != 0) {
             sla_child_fail(report, "chroot to %s: %s", a->rootfs,
@@ -772,6 +783,173 @@ sla_child_mounts(sla_agent_t *a, char *err, size_t err_size)
             return -1;
         }
     }
+
+    for (i = 0; i < a->conf.nbinds; i++) {
+        if (sla_child_bind(a, &a->conf.binds[i], err, err_size) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* resolves path inside the directory rootfd as if it were "/" */
+
+static int
+sla_open_in_root(int rootfd, const char *path, int flags)
+{
+    struct open_how  how;
+
+    memset(&how, 0, sizeof(how));
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+    return (int) syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+
+/*
+ * One of HostConfig.Binds: the host path is made if missing, as dockerd
+ * does for Binds; the target is made in the container's root, every
+ * component resolved inside that root (openat2 RESOLVE_IN_ROOT), so
+ * neither ".." nor a symbolic link in the image can lead outside it
+ */
+
+static int
+sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
+{
+    int          rootfd, dirfd, fd, isdir;
+    char         part[4096], real[64], *p, *name;
+    struct stat  st;
+
+    if (stat(b->source, &st) != 0) {
+        if (errno != ENOENT || sla_mkdir_p(b->source, 0755, 0, 0) != 0
+            || stat(b->source, &st) != 0)
+        {
+            snprintf(err, err_size, "bind source %.256s: %s", b->source,
+                     sla_strerror(errno));
+            return -1;
+        }
+    }
+
+    isdir = S_ISDIR(st.st_mode);
+
+    if (strlen(b->target) >= sizeof(part)) {
+        snprintf(err, err_size, "bind target too long");
+        return -1;
+    }
+
+    rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd == -1) {
+        snprintf(err, err_size, "open %.256s: %s", a->rootfs,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    /* each component in turn: opened if there, made if not */
+
+    strcpy(part, b->target);
+    fd = -1;
+
+    for (p = part + 1; ; p++) {
+        if (*p != '/' && *p != '\0') {
+            continue;
+        }
+
+        name = NULL;
+
+        if (*p == '/') {
+            *p = '\0';
+            name = p;
+        }
+
+        fd = sla_open_in_root(rootfd, part, O_PATH);
+
+        if (fd == -1 && errno == ENOENT) {
+            /* the parent is there (made in the step before) */
+            char  *slash = strrchr(part, '/');
+
+            *slash = '\0';
+            dirfd = sla_open_in_root(rootfd, part[0] ? part : "/",
+                                     O_PATH | O_DIRECTORY);
+            *slash = '/';
+
+            if (dirfd != -1) {
+                if (name || isdir) {
+                    (void) mkdirat(dirfd, slash + 1, 0755);
+
+                } else {
+                    fd = openat(dirfd, slash + 1,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                | O_CLOEXEC, 0644);
+                    if (fd != -1) {
+                        close(fd);
+                    }
+                }
+
+                close(dirfd);
+            }
+
+            fd = sla_open_in_root(rootfd, part, O_PATH);
+        }
+
+        if (fd == -1) {
+            snprintf(err, err_size, "bind target %.256s: %s", b->target,
+                     sla_strerror(errno));
+            close(rootfd);
+            return -1;
+        }
+
+        if (name == NULL) {
+            break;
+        }
+
+        close(fd);
+        *name = '/';
+    }
+
+    /* the target as resolved, whatever its path says */
+    snprintf(real, sizeof(real), "/proc/self/fd/%d", fd);
+
+    if (mount(b->source, real, NULL, MS_BIND | MS_REC, NULL) != 0) {
+        snprintf(err, err_size, "bind mount %.150s on %.150s: %s",
+                 b->source, b->target, sla_strerror(errno));
+        close(fd);
+        close(rootfd);
+        return -1;
+    }
+
+    close(fd);
+
+    if (b->readonly) {
+        /* the new mount, opened again, is what is made read-only */
+
+        fd = sla_open_in_root(rootfd, b->target, O_PATH);
+
+        if (fd != -1) {
+            snprintf(real, sizeof(real), "/proc/self/fd/%d", fd);
+        }
+
+        if (fd == -1
+            || mount(NULL, real, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
+                     NULL)
+               != 0)
+        {
+            snprintf(err, err_size, "read-only bind mount %.256s: %s",
+                     b->target, sla_strerror(errno));
+            if (fd != -1) {
+                close(fd);
+            }
+
+            close(rootfd);
+            return -1;
+        }
+
+        close(fd);
+    }
+
+    close(rootfd);
 
     return 0;
 }
