@@ -17,6 +17,7 @@
 #include <ngx_http_sockerless_agent.h>
 #include <ngx_http_sockerless_stream.h>
 #include <sls_logfmt.h>
+#include <sls_stdcopy.h>
 
 
 #define NGX_HTTP_SOCKERLESS_CHUNK   32768
@@ -432,14 +433,9 @@ ngx_http_sockerless_stream_out(ngx_http_sockerless_stream_t *s,
         b->flush = 1;
 
         if (!s->tty) {
-            *b->last++ = (u_char) stream;
-            *b->last++ = 0;
-            *b->last++ = 0;
-            *b->last++ = 0;
-            *b->last++ = (u_char) (n >> 24);
-            *b->last++ = (u_char) (n >> 16);
-            *b->last++ = (u_char) (n >> 8);
-            *b->last++ = (u_char) n;
+            /* the multiplexed stream's frame header */
+            sls_stdcopy_header(b->last, stream, (uint32_t) n);
+            b->last += SLS_STDCOPY_HEADER_SIZE;
         }
 
         b->last = ngx_cpymem(b->last, p, n);
