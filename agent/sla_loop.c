@@ -94,19 +94,44 @@ static int sla_token_ok(sla_agent_t *a, const char *auth, size_t len);
 int
 sla_listen(sla_agent_t *a, char *err, size_t err_size)
 {
-    int                 fd;
+    int                 fd, dirfd;
+    char               *slash;
     mode_t              mask;
     struct sockaddr_un  sa;
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
 
-    if (strlen(a->conf.socket) >= sizeof(sa.sun_path)) {
-        snprintf(err, err_size, "socket path %s is too long", a->conf.socket);
-        return -1;
+    dirfd = -1;
+
+    if (strlen(a->conf.socket) < sizeof(sa.sun_path)) {
+        strcpy(sa.sun_path, a->conf.socket);
+
+    } else {
+        /* too long for sun_path: bound through its directory's descriptor */
+        slash = strrchr(a->conf.socket, '/');
+
+        if (slash == NULL || strlen(slash) > 64) {
+            snprintf(err, err_size, "socket path %s is too long",
+                     a->conf.socket);
+            return -1;
+        }
+
+        *slash = '\0';
+        dirfd = open(a->conf.socket[0] ? a->conf.socket : "/",
+                     O_PATH | O_DIRECTORY | O_CLOEXEC);
+        *slash = '/';
+
+        if (dirfd == -1) {
+            snprintf(err, err_size, "open the directory of %s: %s",
+                     a->conf.socket, strerror(errno));
+            return -1;
+        }
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d%s",
+                 dirfd, slash);
     }
 
-    strcpy(sa.sun_path, a->conf.socket);
     unlink(a->conf.socket);
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -122,10 +147,20 @@ sla_listen(sla_agent_t *a, char *err, size_t err_size)
         snprintf(err, err_size, "bind %s: %s", a->conf.socket,
                  strerror(errno));
         close(fd);
+
+        if (dirfd != -1) {
+            close(dirfd);
+        }
+
         return -1;
     }
 
     umask(mask);
+
+    if (dirfd != -1) {
+        close(dirfd);
+    }
+
     chmod(a->conf.socket, 0600);
 
     if (listen(fd, 64) != 0) {

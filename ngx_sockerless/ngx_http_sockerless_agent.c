@@ -52,6 +52,8 @@ static void ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a,
     ngx_int_t rc, const char *why);
 static void ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a);
 static size_t ngx_http_sockerless_agent_id(const char *path, const char **id);
+static int ngx_http_sockerless_agent_dirfd(const char *path,
+    struct sockaddr_un *sun);
 static ssize_t ngx_http_sockerless_agent_recv_cb(wslay_event_context_ptr ctx,
     uint8_t *buf, size_t len, int flags, void *user_data);
 static ssize_t ngx_http_sockerless_agent_send_cb(wslay_event_context_ptr ctx,
@@ -121,6 +123,38 @@ ngx_http_sockerless_agent_id(const char *path, const char **id)
 }
 
 
+/* "/proc/self/fd/<dir>/<name>" into sun for a path too long for it */
+
+static int
+ngx_http_sockerless_agent_dirfd(const char *path, struct sockaddr_un *sun)
+{
+    int          fd;
+    char         dir[NGX_MAX_PATH];
+    const char  *slash;
+
+    slash = strrchr(path, '/');
+
+    if (slash == NULL || (size_t) (slash - path) >= sizeof(dir)
+        || ngx_strlen(slash) > 64)
+    {
+        ngx_set_errno(NGX_ENAMETOOLONG);
+        return -1;
+    }
+
+    ngx_cpystrn((u_char *) dir, (u_char *) path, slash - path + 1);
+
+    fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    ngx_snprintf((u_char *) sun->sun_path, sizeof(sun->sun_path) - 1,
+                 "/proc/self/fd/%d%s%Z", fd, slash);
+
+    return fd;
+}
+
+
 ngx_http_sockerless_agent_t *
 ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     const char *token, ngx_http_sockerless_agent_handlers_t *h, void *data)
@@ -135,13 +169,7 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     ngx_str_t                     src, dst;
     const char                   *id;
     ngx_file_info_t               fi;
-
-    if (ngx_strlen(path) >= sizeof(sun->sun_path)) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "sockerless: agent socket path \"%s\" is too long",
-                      path);
-        return NULL;
-    }
+    int                           dirfd;
 
     /*
      * The agent unlinks its socket when it exits; connect() to a missing
@@ -178,8 +206,27 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     a->name.data = (u_char *) id;
 
     sun->sun_family = AF_UNIX;
-    ngx_cpystrn((u_char *) sun->sun_path, (u_char *) path,
-                sizeof(sun->sun_path));
+    dirfd = -1;
+
+    if (ngx_strlen(path) < sizeof(sun->sun_path)) {
+        ngx_cpystrn((u_char *) sun->sun_path, (u_char *) path,
+                    sizeof(sun->sun_path));
+
+    } else {
+        /*
+         * a deep data directory: sun_path holds 108 bytes, so the socket
+         * is reached through an open descriptor of its directory
+         */
+        dirfd = ngx_http_sockerless_agent_dirfd(path, sun);
+
+        if (dirfd == -1) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "sockerless: agent of container %*s is gone: "
+                          "no directory for \"%s\"", idlen, id, path);
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+    }
 
     a->pc.sockaddr = (struct sockaddr *) sun;
     a->pc.socklen = sizeof(struct sockaddr_un);
@@ -239,6 +286,11 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
                                b64, token);
 
     rc = ngx_event_connect_peer(&a->pc);
+
+    if (dirfd != -1) {
+        /* connect() to a unix socket has looked the path up already */
+        (void) close(dirfd);
+    }
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_ERR, log, 0,

@@ -58,9 +58,9 @@ sub new {
     Test::More::plan(skip_all => "no nginx at $self->{nginx}")
         unless -x $self->{nginx};
 
-    # short: agent sockets live at <prefix>/data/containers/<64 hex>/...
     $self->{prefix} = tempdir('slsXXXXXX', DIR => '/tmp');
     $self->{port} = free_port();
+    $self->{data} = "$self->{prefix}/data";
 
     for my $d (qw(client_body data docker-config run)) {
         make_path("$self->{prefix}/$d");
@@ -142,6 +142,16 @@ sub read_file {
 }
 
 
+# a data directory elsewhere (before write_conf), made if missing
+sub data_dir {
+    my ($self, $dir) = @_;
+
+    make_path($dir);
+    $self->{data} = $dir;
+    return $self;
+}
+
+
 sub write_conf {
     my ($self, $extra) = @_;
 
@@ -155,7 +165,7 @@ sub write_conf {
     unless ($self->{no_module}) {
         $conf .= "load_module $self->{module};\n";
         $sls = <<"EOF";
-    sockerless_data_dir $p/data;
+    sockerless_data_dir $self->{data};
     sockerless_agent $self->{agent};
     sockerless_backend memory;
 EOF
@@ -915,7 +925,7 @@ sub check_error_log {
     } split /\n/, $self->read_file('error.log');
 
     # sanitizer reports of the agent go to the container's agent.log
-    for my $log (glob "$self->{prefix}/data/containers/*/agent.log") {
+    for my $log (glob "$self->{data}/containers/*/agent.log") {
         push @bad, map { "$log: $_" }
             grep { /AddressSanitizer|LeakSanitizer|runtime error:/ }
             split /\n/, $self->read_file($log);
