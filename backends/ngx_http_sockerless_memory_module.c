@@ -1257,12 +1257,12 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 
 
 /*
- * UID, PID, C, STIME, TTY and TIME of one process from /proc, as ps -ef
- * prints them; PPID and CMD are added by the caller
+ * UID, PID, PPID, C, STIME, TTY and TIME of one process from /proc, as
+ * ps -ef prints them; CMD is added by the caller
  */
 
 static void
-ngx_http_sockerless_memory_ps(ngx_pid_t pid, cJSON *row)
+ngx_http_sockerless_memory_ps(ngx_pid_t pid, ngx_pid_t ppid, cJSON *row)
 {
     char           path[64], buf[1024], *p, out[64];
     ssize_t        n;
@@ -1339,6 +1339,9 @@ ngx_http_sockerless_memory_ps(ngx_pid_t pid, cJSON *row)
     snprintf(out, sizeof(out), "%d", (int) pid);
     cJSON_AddItemToArray(row, cJSON_CreateString(out));
 
+    snprintf(out, sizeof(out), "%d", (int) ppid);
+    cJSON_AddItemToArray(row, cJSON_CreateString(out));
+
     /* C: CPU time over lifetime, in percent, as procps computes it */
     up = (long) (uptime * hz) - (long) start;
     cpu = (up > 0) ? (long) ((ut + st) * 100 / up) : 0;
@@ -1380,7 +1383,6 @@ ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
     ngx_fd_t        fd;
     ngx_pid_t       pid, pp;
     struct dirent  *de;
-    char            num[32];
 
     pid = (ngx_pid_t) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
               cJSON_GetObjectItemCaseSensitive(op->container, "State"),
@@ -1463,11 +1465,13 @@ ngx_http_sockerless_memory_top(ngx_http_sockerless_op_t *op)
 
         row = cJSON_CreateArray();
 
-        ngx_http_sockerless_memory_ps(pp, row);
-
-        ngx_sprintf((u_char *) num, "%P%Z",
-                    ngx_http_sockerless_memory_ppid(pp));
-        cJSON_InsertItemInArray(row, 2, cJSON_CreateString(num));
+        /*
+         * built in order: Debian's cJSON 1.7.15 drops an item given to
+         * cJSON_InsertItemInArray()
+         */
+        ngx_http_sockerless_memory_ps(pp,
+                                      ngx_http_sockerless_memory_ppid(pp),
+                                      row);
         p = buf;
         cJSON_AddItemToArray(row, cJSON_CreateString(p));
         cJSON_AddItemToArray(procs, row);

@@ -3133,6 +3133,7 @@ static ngx_int_t
 ngx_http_sockerless_container_delete(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
+    char                         key[80];
     cJSON                       *rec;
     ngx_int_t                    rc;
     ngx_http_sockerless_cctx_t  *ctx;
@@ -3163,7 +3164,29 @@ ngx_http_sockerless_container_delete(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_sockerless_signal(ctx, rec, SIGKILL);
+        /* no restart policy brings it back */
+
+        ngx_sprintf((u_char *) key, "c/%s%Z", ngx_http_sockerless_id(rec));
+        (void) ngx_http_sockerless_store_update(r->pool, key,
+                                            ngx_http_sockerless_mark_stopping,
+                                            NULL);
+
+        if (ngx_http_sockerless_signal(ctx, rec, SIGKILL) == NGX_OK) {
+            /*
+             * As dockerd, the container dies before it goes: the die
+             * event, and waiters told 137, what SIGKILL makes of any
+             * process; the agent's own report then finds no container.
+             */
+            (void) ngx_http_sockerless_container_exited(r->connection->log,
+                                           ngx_http_sockerless_id(rec), 137,
+                                           NULL, NULL);
+
+            rec = ngx_http_sockerless_store_get(r->pool, key);
+            if (rec == NULL) {
+                /* AutoRemove took it already */
+                return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+            }
+        }
     }
 
     if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)

@@ -13,8 +13,9 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Sockerless::Test;
+use IO::Socket::INET;
 
-my $t = Sockerless::Test->new->write_conf->plan(39);
+my $t = Sockerless::Test->new->write_conf->plan(43);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -131,6 +132,12 @@ ok($rc == 0 && $out eq "s2\n", 'docker start of a running container');
 ($rc, $out) = $t->docker('top', 's2');
 ok($rc == 0 && $out =~ /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD/
    && $out =~ /sleep|sh -c/, 'docker top') or diag($out);
+my ($tst, $top) = $t->api_json('GET', '/containers/s2/top');
+ok($tst == 200 && @{ $top->{Processes} // [] }
+   && !grep({ @$_ != @{ $top->{Titles} } } @{ $top->{Processes} })
+   && !grep({ $_->[7] !~ /sleep|sh/ } @{ $top->{Processes} }),
+   'top: every row has a value per title, CMD last')
+    or diag(explain($top));
 ($rc, $out, $err) = $t->docker('stats', '--no-stream', 's2');
 ok($rc == 0 && $out =~ /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT/
    && $out =~ /^\Q${\ substr($s2, 0, 12)}\E\s+s2\s+\d/m, 'docker stats '
@@ -175,6 +182,31 @@ my %left = map { $_ => 1 } split /\n/, $out;
 ok($rc == 0 && $pr =~ /^[0-9a-f]{64}$/
    && !$left{pr} && !$left{kk} && !$left{ww}, 'stopped containers pruned');
 ok($left{pz2}, 'running container kept by prune');
+
+# rm -f of a running container: it dies (137) before it goes
+my $t0 = time - 1;
+$t->docker('run', '-d', '--name', 'rmf', 'busybox', 'sleep', '300');
+my $ws = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port)
+    or die "connect: $!\n";
+print $ws "POST /containers/rmf/wait?condition=removed HTTP/1.1\r\n"
+    . "Host: x\r\nContent-Length: 0\r\n\r\n";
+# dockerd sends the headers at once: then the wait is registered
+my $head = '';
+while ($head !~ /\r\n\r\n/) {
+    sysread($ws, $head, 4096, length $head) or last;
+}
+($rc) = $t->docker('rm', '-f', 'rmf');
+is($rc, 0, 'rm -f of a running container');
+my $body = '';
+while (sysread($ws, $body, 4096, length $body)) {
+    last if $body =~ /StatusCode/;
+}
+like($body, qr/"StatusCode":137/, 'a waiter of the removed container gets 137');
+my ($erc, $ev) = $t->docker('events', '--since', $t0, '--until', time + 1,
+                            '--filter', 'container=rmf', '--filter',
+                            'event=die', '--format',
+                            '{{.Actor.Attributes.exitCode}}');
+is($ev, "137\n", 'the die event says 137');
 
 # stop of a stopped container is fine, as with dockerd (304)
 ($rc) = $t->docker('stop', 'pz2');
