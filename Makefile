@@ -60,12 +60,13 @@ $(AGENT): $(wildcard agent/*.[ch] ngx_sockerless/sls_*.[ch])
 
 include t/unit/Makefile.inc
 
+# nginx starts in run/, where the relative "listen unix:docker.sock" lands
 run: deps all
 	mkdir -p $(RUN)/data $(RUN)/client_body
 	@echo "sockerless: DOCKER_HOST=tcp://127.0.0.1:2375" \
 	      "or unix://$(RUN)/docker.sock"
-	$(NGINX) -p $(RUN)/ -c $(CURDIR)/conf/sockerless.conf -e stderr \
-	    -g "daemon off; load_module $(MODULE);" 
+	cd $(RUN) && $(NGINX) -p $(RUN)/ -c $(CURDIR)/conf/sockerless.conf \
+	    -e stderr -g "daemon off; load_module $(MODULE);"
 
 test: deps all unit e2e
 
