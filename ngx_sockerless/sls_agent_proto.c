@@ -6,6 +6,7 @@
  */
 
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,8 +626,9 @@ sls_json_put_str(sls_json_writer_t *w, const char *key, const char *s)
 
     n = sls_json_quote(NULL, 0, s, strlen(s));
 
-    if (w->len + n < w->size) {
-        sls_json_quote(w->buf + w->len, n + 1, s, strlen(s));
+    /* what fits, so that a short buffer holds the start of the text */
+    if (w->len < w->size) {
+        sls_json_quote(w->buf + w->len, w->size - w->len, s, strlen(s));
     }
 
     w->len += n;
@@ -672,8 +674,9 @@ sls_json_put_strv(sls_json_writer_t *w, const char *key, char **v)
 
         n = sls_json_quote(NULL, 0, v[i], strlen(v[i]));
 
-        if (w->len + n < w->size) {
-            sls_json_quote(w->buf + w->len, n + 1, v[i], strlen(v[i]));
+        if (w->len < w->size) {
+            sls_json_quote(w->buf + w->len, w->size - w->len, v[i],
+                           strlen(v[i]));
         }
 
         w->len += n;
@@ -929,7 +932,9 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
 
     case SLS_AGENT_MSG_STARTED:
         j = sls_json_get(root, "pid");
-        if (j == NULL || j->type != SLS_JSON_NUMBER || j->num < 1) {
+        if (j == NULL || j->type != SLS_JSON_NUMBER || j->num < 1
+            || j->num >= (double) LONG_MAX)
+        {
             snprintf(err, err_size, "\"pid\" must be a positive integer");
             goto failed;
         }

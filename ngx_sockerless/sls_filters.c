@@ -17,6 +17,10 @@
 #define SLS_FILTERS_MAP     1
 #define SLS_FILTERS_LEGACY  2
 
+/* patterns larger than this, in the size estimate below, are skipped */
+#define SLS_FILTERS_REGEX_MAX    20000
+#define SLS_FILTERS_REGEX_DEPTH  64
+
 
 static int sls_filters_form(const cJSON *root);
 static int sls_filters_add_key(sls_filters_t *f, const char *key);
@@ -24,6 +28,7 @@ static int sls_filters_add_value(sls_filter_t *fl, const char *value,
     size_t *total);
 static void sls_filters_clear(sls_filter_t *fl);
 static int sls_filters_label(const char *cond, const cJSON *labels);
+static int sls_filters_regex_large(const char *re);
 static void sls_filters_set_err(char *err, size_t size, const char *msg);
 
 
@@ -506,6 +511,155 @@ sls_filters_match_prefix(const sls_filters_t *f, const char *key,
 }
 
 
+/*
+ * glibc's regcomp() copies a repeated expression for "+" and "{n,m}", so
+ * nested repetitions take exponential memory: "((((a+)+)+)...)" of 20
+ * levels, 61 bytes, takes 1.6 GB. This estimates the size the pattern
+ * compiles to (an atom 1, X+ 2X + 1, X{n,m} X * (max(n, m) + 1) + 1) and
+ * returns 1 when it is over SLS_FILTERS_REGEX_MAX. Go refuses such
+ * patterns too ("expression too large", "invalid repeat count").
+ */
+static int
+sls_filters_regex_large(const char *re)
+{
+    int            depth, repeat;
+    unsigned long  total[SLS_FILTERS_REGEX_DEPTH], last, n, m, size;
+    const char    *p, *q;
+
+    depth = 0;
+    total[0] = 0;
+    last = 0;
+
+    for (p = re; *p; p++) {
+
+        size = 1;
+        repeat = 0;
+
+        switch (*p) {
+
+        case '(':
+            if (++depth == SLS_FILTERS_REGEX_DEPTH) {
+                return 1;
+            }
+
+            total[depth] = 0;
+            last = 0;
+            continue;
+
+        case ')':
+            if (depth == 0) {
+                break;
+            }
+
+            size = total[depth--] + 1;
+            break;
+
+        case '|':
+            total[depth]++;
+            last = 0;
+            continue;
+
+        case '*':
+        case '?':
+            size = last + 1;
+            repeat = 1;
+            break;
+
+        case '+':
+            size = 2 * last + 1;
+            repeat = 1;
+            break;
+
+        case '{':
+            n = 0;
+            for (q = p + 1; *q >= '0' && *q <= '9' && n < 100000; q++) {
+                n = n * 10 + (unsigned long) (*q - '0');
+            }
+
+            m = n;
+
+            if (*q == ',') {
+                m = 0;
+                for (q++; *q >= '0' && *q <= '9' && m < 100000; q++) {
+                    m = m * 10 + (unsigned long) (*q - '0');
+                }
+
+                m = m > n ? m : n;
+            }
+
+            if (q == p + 1 || *q != '}') {
+                /* not an interval: a literal "{" */
+                break;
+            }
+
+            if (n > 1000 || m > 1000) {
+                return 1;
+            }
+
+            p = q;
+            size = last * (m + 1) + 1;
+            repeat = 1;
+            break;
+
+        case '[':
+            /* a bracket expression: "]" first is literal, [:x:] etc. */
+            q = p + 1;
+            q += (*q == '^');
+            q += (*q == ']');
+
+            while (*q && *q != ']') {
+                if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.'))
+                {
+                    q = strchr(q + 2, q[1]);
+                    if (q == NULL || q[1] != ']') {
+                        return 1;
+                    }
+
+                    q++;
+                }
+
+                q++;
+            }
+
+            if (*q == '\0') {
+                return 1;
+            }
+
+            p = q;
+            break;
+
+        case '\\':
+            if (p[1]) {
+                p++;
+            }
+
+            break;
+
+        default:
+            break;
+        }
+
+        if (repeat) {
+            /* a repetition replaces what it repeats */
+            total[depth] += size - last;
+
+        } else {
+            total[depth] += size;
+        }
+
+        last = size;
+
+        if (last > SLS_FILTERS_REGEX_MAX
+            || total[depth] > SLS_FILTERS_REGEX_MAX)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 sls_filters_match_regex(const sls_filters_t *f, const char *key,
     const char *s)
@@ -522,7 +676,9 @@ sls_filters_match_regex(const sls_filters_t *f, const char *key,
     fl = sls_filters_get(f, key);
 
     for (i = 0; i < fl->nvalues; i++) {
-        if (regcomp(&re, fl->values[i], REG_EXTENDED | REG_NOSUB) != 0) {
+        if (sls_filters_regex_large(fl->values[i])
+            || regcomp(&re, fl->values[i], REG_EXTENDED | REG_NOSUB) != 0)
+        {
             continue;
         }
 

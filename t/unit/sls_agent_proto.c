@@ -124,6 +124,10 @@ static const sls_proto_bad_t  bad[] = {
       "{\"type\":\"resize\",\"id\":\"main\",\"height\":1.5,\"width\":1}" },
     { "signal 0", "{\"type\":\"signal\",\"id\":\"main\",\"signal\":0}" },
     { "signal 65", "{\"type\":\"signal\",\"id\":\"main\",\"signal\":65}" },
+    { "started, pid past a long (UB of the cast)",
+      "{\"type\":\"started\",\"id\":\"e1\",\"pid\":1e300}" },
+    { "started, pid of 2^63",
+      "{\"type\":\"started\",\"id\":\"e1\",\"pid\":9223372036854775808}" },
     { "bad escape", "{\"type\":\"ping\",\"x\":\"\\q\"}" },
     { "short \\u", "{\"type\":\"ping\",\"x\":\"\\u12\"}" },
     { "lone high surrogate", "{\"type\":\"ping\",\"x\":\"\\ud83d\"}" },
@@ -142,6 +146,7 @@ sls_proto_test_messages(void)
 {
     int              rc;
     char             name[160], err[128], buf[1024];
+    char            *cmd[] = { "sh", "-c", "echo hi", NULL };
     size_t           i, len;
     sls_agent_msg_t  m, m2;
 
@@ -208,6 +213,30 @@ sls_proto_test_messages(void)
 
     len = sls_agent_msg_encode(&m, NULL, 0);
     ASSERT("encode size query", len == 40);
+
+    /* found by fuzzing: a string that did not fit left a gap of garbage */
+
+    memset(&m, 0, sizeof(m));
+    m.type = SLS_AGENT_MSG_STARTED;
+    strcpy(m.id, "0123456789abcdef");
+    m.pid = 1;
+
+    memset(buf, 'X', sizeof(buf));
+    len = sls_agent_msg_encode(&m, buf, 30);
+    ASSERT("encode into a short buffer: the start of the text",
+           len == strlen("{\"type\":\"started\",\"id\":"
+                         "\"0123456789abcdef\",\"pid\":1}")
+           && strcmp(buf, "{\"type\":\"started\",\"id\":\"01234") == 0);
+
+    m.type = SLS_AGENT_MSG_EXEC;
+    m.cmd = cmd;
+
+    memset(buf, 'X', sizeof(buf));
+    len = sls_agent_msg_encode(&m, buf, 60);
+    ASSERT("encode into a short buffer: the start of an array",
+           len == 125
+           && strcmp(buf, "{\"type\":\"exec\",\"id\":\"0123456789abcdef\","
+                          "\"cmd\":[\"sh\",\"-c\",\"ec") == 0);
 }
 
 

@@ -146,6 +146,20 @@ static const sls_match_vector_t  matches[] = {
       "{\"name\":[\"(\"]}", "name", "/web", 0 },
     { "regex: an exact value that is a bad pattern", SLS_T_REGEX,
       "{\"name\":[\"a(\"]}", "name", "a(", 1 },
+    /* found by fuzzing: glibc's regcomp() took 1.6 GB on this one */
+    { "regex: nested repetitions too large are skipped", SLS_T_REGEX,
+      "{\"name\":[\"((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)"
+      "+)+)+\",\"we\"]}", "name", "/web", 1 },
+    { "regex: chained repetitions too large are skipped", SLS_T_REGEX,
+      "{\"name\":[\"w+++++++++++++++++++++++++++++\"]}", "name", "/web",
+      0 },
+    { "regex: repeat count over 1000 is skipped", SLS_T_REGEX,
+      "{\"name\":[\"(w{1001}){1001}\"]}", "name", "/web", 0 },
+    { "regex: nested repetitions within the limit", SLS_T_REGEX,
+      "{\"name\":[\"^/((w+)+e+)+[[:alpha:]]{1,3}$\"]}", "name", "/web",
+      1 },
+    { "regex: brackets and escapes", SLS_T_REGEX,
+      "{\"name\":[\"^/[]a-z[.-.]]+\\\\.?$\"]}", "name", "/web", 1 },
 };
 
 
