@@ -10,7 +10,8 @@ use Test::More;
 
 my $top = "$FindBin::Bin/..";
 my @files = grep { -f } map { glob("$top/$_") }
-    qw(ngx_sockerless/*.[ch] backends/*.[ch] agent/*.[ch] t/unit/*.[ch]);
+    qw(ngx_sockerless/*.[ch] backends/*.[ch] agent/*.[ch] t/unit/*.[ch]
+       t/fuzz/*.[ch]);
 
 plan tests => 1;
 
