@@ -2828,7 +2828,8 @@ ngx_http_sockerless_wait_send(ngx_http_sockerless_cctx_t *ctx)
         return NGX_ERROR;
     }
 
-    len = ngx_sprintf(b->last, "{\"Error\":null,\"StatusCode\":%i}\n",
+    /* dockerd leaves "Error" out when there is none (omitempty) */
+    len = ngx_sprintf(b->last, "{\"StatusCode\":%i}\n",
                       ctx->exit_code)
           - b->last;
 
