@@ -1398,20 +1398,12 @@ ngx_http_sockerless_list_answer(ngx_http_request_t *r, cJSON *out,
     uint64_t version, ngx_uint_t cache)
 {
     size_t   len;
-    u_char  *p, *text, *key;
+    u_char  *text, *key;
 
-    p = ngx_http_sockerless_json_print(r->pool, out, &len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    text = ngx_pnalloc(r->pool, len + 1);
+    text = ngx_http_sockerless_json_text(r->pool, out, &len);
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_memcpy(text, p, len);
-    text[len++] = '\n';
 
     if (cache) {
         key = ngx_alloc(r->uri.len + 1 + r->args.len + len, r->connection->log);

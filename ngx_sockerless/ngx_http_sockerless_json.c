@@ -136,29 +136,43 @@ ngx_http_sockerless_common_headers(ngx_http_request_t *r)
 }
 
 
+/* the text of an answer: dockerd ends every JSON answer with a newline */
+
+u_char *
+ngx_http_sockerless_json_text(ngx_pool_t *pool, cJSON *json, size_t *len)
+{
+    u_char  *p, *text;
+
+    p = ngx_http_sockerless_json_print(pool, json, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    text = ngx_pnalloc(pool, *len + 1);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(text, p, *len);
+    text[(*len)++] = '\n';
+
+    return text;
+}
+
+
 ngx_int_t
 ngx_http_sockerless_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *json)
 {
     size_t   len;
-    u_char  *p, *text;
+    u_char  *text;
 
-    p = ngx_http_sockerless_json_print(r->pool, json, &len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* dockerd ends every JSON answer with a newline */
-
-    text = ngx_pnalloc(r->pool, len + 1);
+    text = ngx_http_sockerless_json_text(r->pool, json, &len);
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(text, p, len);
-    text[len] = '\n';
-
-    return ngx_http_sockerless_send_text(r, status, text, len + 1);
+    return ngx_http_sockerless_send_text(r, status, text, len);
 }
 
 

@@ -115,6 +115,8 @@ cJSON *ngx_http_sockerless_json_parse(ngx_pool_t *pool, u_char *p,
     size_t len);
 u_char *ngx_http_sockerless_json_print(ngx_pool_t *pool, cJSON *json,
     size_t *len);
+u_char *ngx_http_sockerless_json_text(ngx_pool_t *pool, cJSON *json,
+    size_t *len);
 ngx_int_t ngx_http_sockerless_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_int_t ngx_http_sockerless_arg_bool(ngx_http_request_t *r,

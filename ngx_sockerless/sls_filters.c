@@ -29,6 +29,8 @@ static int sls_filters_add_value(sls_filter_t *fl, const char *value,
 static void sls_filters_clear(sls_filter_t *fl);
 static int sls_filters_label(const char *cond, const cJSON *labels);
 static int sls_filters_regex_large(const char *re);
+static int sls_filters_match_any(const sls_filters_t *f, const char *key,
+    const char *s, int prefix);
 static void sls_filters_set_err(char *err, size_t size, const char *msg);
 
 
@@ -465,9 +467,11 @@ sls_filters_match_label(const sls_filters_t *f, const char *key,
 }
 
 
-int
-sls_filters_match_exact(const sls_filters_t *f, const char *key,
-    const char *s)
+/* 1 when key is absent or has no values, or when one value matches s */
+
+static int
+sls_filters_match_any(const sls_filters_t *f, const char *key,
+    const char *s, int prefix)
 {
     size_t               i;
     const sls_filter_t  *fl;
@@ -479,7 +483,9 @@ sls_filters_match_exact(const sls_filters_t *f, const char *key,
     }
 
     for (i = 0; i < fl->nvalues; i++) {
-        if (strcmp(fl->values[i], s) == 0) {
+        if (prefix ? strncmp(s, fl->values[i], strlen(fl->values[i])) == 0
+                   : strcmp(fl->values[i], s) == 0)
+        {
             return 1;
         }
     }
@@ -489,25 +495,18 @@ sls_filters_match_exact(const sls_filters_t *f, const char *key,
 
 
 int
+sls_filters_match_exact(const sls_filters_t *f, const char *key,
+    const char *s)
+{
+    return sls_filters_match_any(f, key, s, 0);
+}
+
+
+int
 sls_filters_match_prefix(const sls_filters_t *f, const char *key,
     const char *s)
 {
-    size_t               i;
-    const sls_filter_t  *fl;
-
-    fl = sls_filters_get(f, key);
-
-    if (fl == NULL || fl->nvalues == 0) {
-        return 1;
-    }
-
-    for (i = 0; i < fl->nvalues; i++) {
-        if (strncmp(s, fl->values[i], strlen(fl->values[i])) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
+    return sls_filters_match_any(f, key, s, 1);
 }
 
 

@@ -12,14 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sls_filters.h>
-
-
-#define sls_fuzz_check(cond)                                                  \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#include "fuzz.h"
 
 
 static void sls_fuzz_set(const sls_filters_t *f);

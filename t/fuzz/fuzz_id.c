@@ -14,14 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sls_id.h>
-
-
-#define sls_fuzz_check(cond)                                                  \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#include "fuzz.h"
 
 
 #define SLS_FUZZ_MAX_FIELDS  64

@@ -11,14 +11,7 @@
 #include <string.h>
 #include <openssl/sha.h>
 #include <sls_sha1.h>
-
-
-#define sls_fuzz_check(cond)                                                  \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#include "fuzz.h"
 
 
 int

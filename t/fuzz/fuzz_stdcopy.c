@@ -15,14 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sls_stdcopy.h>
-
-
-#define sls_fuzz_check(cond)                                                  \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#include "fuzz.h"
 
 
 typedef struct {

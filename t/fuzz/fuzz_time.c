@@ -14,14 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sls_time.h>
-
-
-#define sls_fuzz_check(cond)                                                  \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            __builtin_trap();                                                 \
-        }                                                                     \
-    } while (0)
+#include "fuzz.h"
 
 
 static void sls_fuzz_format(int64_t sec, long nsec, size_t size);
