@@ -13,11 +13,11 @@ RUN        := $(CURDIR)/run
 DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
               libarchive-dev \
               libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
-              busybox-static tmux wrk gcc clang make perl python3
+              busybox-static tmux wrk gcc make perl python3
 
 MOD_SRCS   := config $(wildcard ngx_sockerless/*.[ch] backends/*.[ch])
 
-.PHONY: all deps module agent run test unit fuzz e2e bench clean
+.PHONY: all deps deps-fuzz module agent run test unit fuzz e2e bench clean
 
 all: module agent
 
@@ -61,7 +61,11 @@ $(AGENT): $(wildcard agent/*.[ch] ngx_sockerless/sls_*.[ch])
 include t/unit/Makefile.inc
 include t/fuzz/Makefile.inc
 
-fuzz: deps
+# clang (libFuzzer) only for make fuzz: make test does without it
+deps-fuzz:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) clang"
+
+fuzz: deps-fuzz
 
 # nginx starts in run/, where the relative "listen unix:docker.sock" lands
 run: deps all
