@@ -61,9 +61,11 @@ $(AGENT): $(wildcard agent/*.[ch] ngx_sockerless/sls_*.[ch])
 include t/unit/Makefile.inc
 include t/fuzz/Makefile.inc
 
-# clang (libFuzzer) only for make fuzz: make test does without it
+# clang and its libFuzzer runtime (only recommended by clang, and deps
+# installs without recommends) for make fuzz only: make test needs neither
 deps-fuzz:
-	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) clang"
+	@$(MAKE) --no-print-directory deps \
+	    DEB_PKGS="$(DEB_PKGS) clang libclang-rt-14-dev"
 
 fuzz: deps-fuzz
 
