@@ -1441,6 +1441,7 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
     uint64_t                      version;
     ngx_str_t                     ref;
     ngx_uint_t                    amb;
+    int                           task;
     const char                   *s, *key;
     char                          err[256];
     ngx_http_sockerless_list_t    ls;
@@ -1475,9 +1476,24 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
                                                   "%s", err);
         }
 
-        if (sls_filters_validate_status(ls.filters, err, sizeof(err)) != 0) {
+        if (sls_filters_validate_status(ls.filters, err, sizeof(err)) != 0
+            || sls_filters_bool(ls.filters, "is-task", 0, &task, err,
+                                sizeof(err))
+               != 0)
+        {
             return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
                                                   "%s", err);
+        }
+
+        for (k = 0; (s = sls_filters_value(ls.filters, "health", k)); k++) {
+            if (ngx_strcmp(s, "starting") && ngx_strcmp(s, "healthy")
+                && ngx_strcmp(s, "unhealthy") && ngx_strcmp(s, "none"))
+            {
+                return ngx_http_sockerless_send_error(r,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "Unrecognised filter value for health: %s",
+                                   s);
+            }
         }
 
         if (sls_filters_has(ls.filters, "status")
@@ -1584,9 +1600,10 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
     const char   *id, *name, *status, *s, *v;
     ngx_str_t     ref;
 
+    int                 task;
+
     static const char  *unsupported[] = {
-        "volume", "network", "health", "isolation", "publish", "expose",
-        "is-task", NULL
+        "volume", "network", "isolation", "publish", "expose", NULL
     };
 
     id = ngx_http_sockerless_id(rec);
@@ -1599,7 +1616,18 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
         || !sls_filters_match_regex(filters, "name", name ? name : "")
         || !sls_filters_match_label(filters, "label",
                                cJSON_GetObjectItemCaseSensitive(conf, "Labels"))
-        || !sls_filters_match_exact(filters, "status", status ? status : ""))
+        || !sls_filters_match_exact(filters, "status", status ? status : "")
+
+        /* no health checks yet: every container's health is "none" */
+        || !sls_filters_match_exact(filters, "health", "none"))
+    {
+        return 0;
+    }
+
+    /* no swarm: no container is a task (the value was checked before) */
+
+    if (sls_filters_bool(filters, "is-task", 0, &task, NULL, 0) == 0
+        && task)
     {
         return 0;
     }

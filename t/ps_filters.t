@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(30);
+my $t = Sockerless::Test->new->write_conf->plan(36);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -86,6 +86,18 @@ is(names('-a', '--filter', 'since=pf-two'), 'pf-four,pf-three',
    'filter since');
 is(names('-n', '1'), 'pf-four', 'ps -n 1: the last created');
 is(names('-l'), 'pf-four', 'ps --latest');
+
+# no health checks and no swarm yet: what dockerd says of such containers
+is(names('-a', '--filter', 'health=none'), 'pf-four,pf-one,pf-three,pf-two',
+   'filter health=none: every container without a health check');
+is(names('-a', '--filter', 'health=healthy'), '', 'filter health=healthy');
+like(names('--filter', 'health=fine'),
+     qr/Unrecognised filter value for health: fine/, 'bad health value');
+is(names('-a', '--filter', 'is-task=false'), 'pf-four,pf-one,pf-three,pf-two',
+   'filter is-task=false');
+is(names('-a', '--filter', 'is-task=true'), '', 'filter is-task=true');
+like(names('--filter', 'is-task=maybe'), qr/invalid filter 'is-task=\[maybe\]'/,
+     'bad is-task value');
 
 ($rc, $out) = $t->docker('ps', '-a', '-s');
 ok($rc == 0 && $out =~ /\sSIZE$/m && $out =~ /\(virtual [\d.]+k?M?B\)/,
