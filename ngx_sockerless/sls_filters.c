@@ -515,8 +515,9 @@ sls_filters_match_prefix(const sls_filters_t *f, const char *key,
  * nested repetitions take exponential memory: "((((a+)+)+)...)" of 20
  * levels, 61 bytes, takes 1.6 GB. This estimates the size the pattern
  * compiles to (an atom 1, X+ 2X + 1, X{n,m} X * (max(n, m) + 1) + 1) and
- * returns 1 when it is over SLS_FILTERS_REGEX_MAX. Go refuses such
- * patterns too ("expression too large", "invalid repeat count").
+ * returns 1 when it is over SLS_FILTERS_REGEX_MAX, or when it has a
+ * back-reference. Go refuses such patterns too ("expression too large",
+ * "invalid repeat count", "invalid escape sequence").
  */
 static int
 sls_filters_regex_large(const char *re)
@@ -628,6 +629,14 @@ sls_filters_regex_large(const char *re)
             break;
 
         case '\\':
+            if (p[1] >= '1' && p[1] <= '9') {
+                /*
+                 * a back-reference: Go's regexp (dockerd's) has none, and
+                 * glibc may take exponential time matching one
+                 */
+                return 1;
+            }
+
             if (p[1]) {
                 p++;
             }

@@ -160,6 +160,10 @@ static const sls_match_vector_t  matches[] = {
       1 },
     { "regex: brackets and escapes", SLS_T_REGEX,
       "{\"name\":[\"^/[]a-z[.-.]]+\\\\.?$\"]}", "name", "/web", 1 },
+    { "regex: a back-reference is skipped, as dockerd has none",
+      SLS_T_REGEX, "{\"name\":[\"^/(w)\\\\1\"]}", "name", "/ww", 0 },
+    { "regex: an escaped character is not a back-reference",
+      SLS_T_REGEX, "{\"name\":[\"^/w\\\\.\"]}", "name", "/w.", 1 },
 };
 
 
