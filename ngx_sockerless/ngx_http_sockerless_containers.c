@@ -15,6 +15,7 @@
 #include <ngx_http_sockerless_stream.h>
 #include <sls_id.h>
 #include <sls_filters.h>
+#include <sls_time.h>
 #include <openssl/rand.h>
 #include <ftw.h>
 
@@ -111,7 +112,6 @@ static void ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out,
 static ngx_int_t ngx_http_sockerless_filters_match(ngx_pool_t *pool,
     sls_filters_t *filters, cJSON *rec, cJSON *before, cJSON *since);
 static void ngx_http_sockerless_human(char *buf, size_t size, time_t d);
-static time_t ngx_http_sockerless_parse_time(const char *s);
 static cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
     ngx_uint_t size);
 
@@ -326,12 +326,13 @@ ngx_http_sockerless_rw_size(ngx_pool_t *pool, cJSON *rec)
 static void
 ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
 {
+    off_t        rw;
     cJSON       *img;
     ngx_str_t    ref;
     const char  *s;
     double       image_size;
 
-    (void) ngx_http_sockerless_rw_size(pool, rec);
+    rw = ngx_http_sockerless_rw_size(pool, rec);
 
     image_size = 0;
     s = ngx_http_sockerless_json_str(rec, "Image");
@@ -350,11 +351,8 @@ ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
         }
     }
 
-    cJSON_AddNumberToObject(out, "SizeRw",
-                            (double) ngx_http_sockerless_du_total);
-    cJSON_AddNumberToObject(out, "SizeRootFs",
-                            (double) ngx_http_sockerless_du_total
-                            + image_size);
+    cJSON_AddNumberToObject(out, "SizeRw", (double) rw);
+    cJSON_AddNumberToObject(out, "SizeRootFs", (double) rw + image_size);
 }
 
 
@@ -1178,13 +1176,7 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         cJSON_AddNumberToObject(item, "MaximumRetryCount", 0);
     }
 
-    if (ngx_http_sockerless_json_str(ngx_http_sockerless_field(hc,
-                                                               "LogConfig"),
-                                     "Type") == NULL
-        || *ngx_http_sockerless_json_str(ngx_http_sockerless_field(hc,
-                                                               "LogConfig"),
-                                         "Type") == '\0')
-    {
+    if (lc == NULL || *lc == '\0') {
         /* dockerd's default driver, whose reading clients rely on */
         cJSON_DeleteItemFromObject(hc, "LogConfig");
         item = cJSON_AddObjectToObject(hc, "LogConfig");
@@ -1734,21 +1726,6 @@ ngx_http_sockerless_human(char *buf, size_t size, time_t d)
     } else {
         snprintf(buf, size, "%d years", (int) (h / 24 / 365));
     }
-}
-
-
-static time_t
-ngx_http_sockerless_parse_time(const char *s)
-{
-    struct tm  tm;
-
-    ngx_memzero(&tm, sizeof(struct tm));
-
-    if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
-        return 0;
-    }
-
-    return timegm(&tm);
 }
 
 
@@ -3242,6 +3219,72 @@ ngx_http_sockerless_prune_scan(void *data, const char *key, cJSON *rec)
 }
 
 
+/*
+ * prune's "until", as dockerd's GetTimestamp reads it: a Go duration back
+ * from now ("24h", "1h30m", "90s"), or a time as since/until take it
+ */
+
+static ngx_int_t
+ngx_http_sockerless_prune_until(const char *s, time_t *until, char *err,
+    size_t size)
+{
+    long         nsec;
+    char        *end;
+    double       n, total;
+    int64_t      sec;
+    const char  *p;
+
+    total = 0;
+
+    for (p = s; *p; ) {
+        n = strtod(p, &end);
+
+        if (end == p || n < 0) {
+            break;
+        }
+
+        p = end;
+
+        if (*p == 'h') {
+            total += n * 3600;
+            p++;
+
+        } else if (p[0] == 'm' && p[1] == 's') {
+            total += n / 1000;
+            p += 2;
+
+        } else if (*p == 'm') {
+            total += n * 60;
+            p++;
+
+        } else if (*p == 's') {
+            total += n;
+            p++;
+
+        } else {
+            /* a number without a unit: not a duration */
+            break;
+        }
+    }
+
+    if (p != s && *p == '\0') {
+        *until = ngx_time() - (time_t) total;
+        return NGX_OK;
+    }
+
+    if (sls_time_parse_timestamp(s, ngx_strlen(s), 0, &sec, &nsec, err,
+                                 size)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    *until = (time_t) sec;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_container_prune(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
@@ -3271,11 +3314,11 @@ ngx_http_sockerless_container_prune(ngx_http_request_t *r,
 
         s = sls_filters_value(pr.filters, "until", 0);
 
-        if (s) {
-            until = ngx_atotm((u_char *) s, ngx_strlen(s));
-            if (until == NGX_ERROR) {
-                until = ngx_http_sockerless_parse_time(s);
-            }
+        if (s && ngx_http_sockerless_prune_until(s, &until, err, sizeof(err))
+                 != NGX_OK)
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", err);
         }
     }
 

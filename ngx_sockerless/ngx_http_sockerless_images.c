@@ -1173,14 +1173,8 @@ typedef struct {
 static time_t
 ngx_http_sockerless_image_created(cJSON *rec)
 {
-    struct tm    tm;
-    const char  *s;
-
-    ngx_memzero(&tm, sizeof(struct tm));
-    s = ngx_http_sockerless_json_str(rec, "Created");
-    (void) strptime(s ? s : "", "%Y-%m-%dT%H:%M:%S", &tm);
-
-    return timegm(&tm);
+    return ngx_http_sockerless_parse_time(
+                               ngx_http_sockerless_json_str(rec, "Created"));
 }
 
 

@@ -9,6 +9,7 @@
 
 #include <ngx_http_sockerless_module.h>
 #include <sls_filters.h>
+#include <sls_time.h>
 
 
 static void ngx_http_sockerless_json_cleanup(void *data);
@@ -448,4 +449,54 @@ ngx_http_sockerless_filters(ngx_http_request_t *r, ngx_str_t *text,
     }
 
     return f;
+}
+
+
+/*
+ * A since/until argument as dockerd reads it (Unix seconds with a
+ * fraction, or RFC 3339), in nanoseconds since the epoch, times before it
+ * as 0. NGX_DECLINED when absent or empty; NGX_ERROR with dockerd's text
+ * in err (a 400) when it is not a time.
+ */
+
+ngx_int_t
+ngx_http_sockerless_arg_time(ngx_http_request_t *r, const char *name,
+    uint64_t *ns, char *err, size_t size)
+{
+    long       nsec;
+    int64_t    sec;
+    ngx_str_t  v;
+
+    if (ngx_http_sockerless_arg(r, name, &v) != NGX_OK || v.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (sls_time_parse_timestamp((char *) v.data, v.len, 0, &sec, &nsec,
+                                 err, size)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    *ns = (sec < 0) ? 0 : (uint64_t) sec * 1000000000 + (uint64_t) nsec;
+
+    return NGX_OK;
+}
+
+
+/* a time the module stored (RFC 3339), in Unix seconds; 0 if it is not */
+
+time_t
+ngx_http_sockerless_parse_time(const char *s)
+{
+    long     nsec;
+    int64_t  sec;
+
+    if (s == NULL
+        || sls_time_parse_rfc3339(s, ngx_strlen(s), &sec, &nsec) != 0)
+    {
+        return 0;
+    }
+
+    return (time_t) sec;
 }

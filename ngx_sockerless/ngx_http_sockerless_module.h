@@ -121,6 +121,9 @@ ngx_int_t ngx_http_sockerless_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_int_t ngx_http_sockerless_arg_bool(ngx_http_request_t *r,
     const char *name, ngx_flag_t dflt);
+ngx_int_t ngx_http_sockerless_arg_time(ngx_http_request_t *r,
+    const char *name, uint64_t *ns, char *err, size_t size);
+time_t ngx_http_sockerless_parse_time(const char *s);
 ngx_int_t ngx_http_sockerless_arg_int(ngx_http_request_t *r,
     const char *name, ngx_int_t dflt);
 cJSON *ngx_http_sockerless_arg_json(ngx_http_request_t *r, const char *name);

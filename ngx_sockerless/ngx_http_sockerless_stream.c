@@ -58,8 +58,8 @@ typedef struct {
     ngx_http_sockerless_watch_t    watch;
     ngx_event_t                    until_ev;
 
-    ngx_uint_t                     rows;      /* exec ConsoleSize */
-    ngx_uint_t                     cols;
+    ngx_uint_t                     rows;      /* terminal size: resize, */
+    ngx_uint_t                     cols;      /* exec's ConsoleSize */
 
     u_char                         detach[8];
     size_t                         detach_len;
@@ -144,9 +144,10 @@ static ngx_int_t ngx_http_sockerless_resize(ngx_http_request_t *r,
 static void ngx_http_sockerless_stream_until(ngx_event_t *ev);
 static void ngx_http_sockerless_stream_stdin_close(
     ngx_http_sockerless_stream_t *s);
+static void ngx_http_sockerless_send_resize(ngx_http_sockerless_agent_t *a,
+    ngx_http_sockerless_stream_t *s);
 static ngx_int_t ngx_http_sockerless_detach_keys(
     ngx_http_sockerless_stream_t *s, ngx_str_t *keys);
-static uint64_t ngx_http_sockerless_parse_ns(ngx_str_t *v);
 
 
 static ngx_http_sockerless_agent_handlers_t
@@ -1304,17 +1305,7 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
 
         if (s->tty && s->rows && s->cols) {
             /* ConsoleSize of the start request: the CLI's terminal */
-            cJSON  *rs;
-
-            rs = cJSON_CreateObject();
-            if (rs) {
-                cJSON_AddStringToObject(rs, "type", "resize");
-                cJSON_AddStringToObject(rs, "id", s->xid);
-                cJSON_AddNumberToObject(rs, "height", (double) s->rows);
-                cJSON_AddNumberToObject(rs, "width", (double) s->cols);
-                (void) ngx_http_sockerless_agent_send_control(a, rs);
-                cJSON_Delete(rs);
-            }
+            ngx_http_sockerless_send_resize(a, s);
         }
 
         ngx_post_event(s->request->connection->read, &ngx_posted_events);
@@ -1435,48 +1426,6 @@ ngx_http_sockerless_agent_closed(ngx_http_sockerless_agent_t *a, ngx_int_t rc)
 
 /* handlers */
 
-static uint64_t
-ngx_http_sockerless_parse_ns(ngx_str_t *v)
-{
-    u_char    *p, *last;
-    uint64_t   sec, frac, scale;
-    struct tm  tm;
-
-    p = v->data;
-    last = p + v->len;
-    sec = 0;
-
-    while (p < last && *p >= '0' && *p <= '9') {
-        sec = sec * 10 + (*p++ - '0');
-    }
-
-    if (p < last && *p != '.') {
-        /* RFC 3339 */
-        ngx_memzero(&tm, sizeof(struct tm));
-
-        if (strptime((char *) v->data, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
-            return 0;
-        }
-
-        return (uint64_t) timegm(&tm) * 1000000000;
-    }
-
-    frac = 0;
-    scale = 1000000000;
-
-    if (p < last && *p == '.') {
-        p++;
-
-        while (p < last && *p >= '0' && *p <= '9' && scale > 1) {
-            scale /= 10;
-            frac += (*p++ - '0') * scale;
-        }
-    }
-
-    return sec * 1000000000 + frac;
-}
-
-
 static ngx_int_t
 ngx_http_sockerless_count_lines(ngx_http_sockerless_stream_t *s)
 {
@@ -1563,6 +1512,7 @@ ngx_int_t
 ngx_http_sockerless_container_logs(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
+    char                           err[256];
     cJSON                         *rec;
     ngx_int_t                      tail, rc;
     ngx_str_t                      v;
@@ -1592,12 +1542,15 @@ ngx_http_sockerless_container_logs(ngx_http_request_t *r,
     s->follow = ngx_http_sockerless_arg_bool(r, "follow", 0);
     s->timestamps = ngx_http_sockerless_arg_bool(r, "timestamps", 0);
 
-    if (ngx_http_sockerless_arg(r, "since", &v) == NGX_OK && v.len) {
-        s->since = ngx_http_sockerless_parse_ns(&v);
-    }
-
-    if (ngx_http_sockerless_arg(r, "until", &v) == NGX_OK && v.len) {
-        s->until = ngx_http_sockerless_parse_ns(&v);
+    if (ngx_http_sockerless_arg_time(r, "since", &s->since, err,
+                                     sizeof(err))
+        == NGX_ERROR
+        || ngx_http_sockerless_arg_time(r, "until", &s->until, err,
+                                        sizeof(err))
+           == NGX_ERROR)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "%s", err);
     }
 
     tail = -1;
@@ -1723,11 +1676,11 @@ ngx_http_sockerless_container_attach(ngx_http_request_t *r,
 
     r->main->count++;
 
-    if (s->follow && ngx_http_sockerless_store_watch(&s->watch) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
     if (s->follow) {
+        if (ngx_http_sockerless_store_watch(&s->watch) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         attrs = ngx_http_sockerless_container_attrs(r->pool, rec);
         if (attrs) {
             (void) ngx_http_sockerless_event("container", "attach",
@@ -1763,13 +1716,8 @@ ngx_http_sockerless_exec_claim(void *data, cJSON **value)
      * Running from now on, as dockerd marks it before the process starts:
      * an exit report that beats the agent's "started" then still applies
      */
-    if (cJSON_GetObjectItemCaseSensitive(*value, "Running")) {
-        cJSON_ReplaceItemInObjectCaseSensitive(*value, "Running",
-                                               cJSON_CreateTrue());
-
-    } else {
-        cJSON_AddTrueToObject(*value, "Running");
-    }
+    cJSON_DeleteItemFromObjectCaseSensitive(*value, "Running");
+    cJSON_AddTrueToObject(*value, "Running");
 
     return NGX_OK;
 }
@@ -1865,23 +1813,21 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
     s->out_stderr = 1;
 
     if (args->body) {
-        cJSON  *cs;
+        cJSON   *cs;
+        double   h, w;
 
         s->detached_exec = cJSON_IsTrue(cJSON_GetObjectItem(args->body,
                                                              "Detach"));
 
-        cs = cJSON_GetObjectItem(args->body, "ConsoleSize");
+        /* ConsoleSize: [height, width] (NaN when absent fails the test) */
 
-        if (cJSON_GetArraySize(cs) == 2
-            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 0)) >= 1
-            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 1)) >= 1
-            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 0)) < 65536
-            && cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 1)) < 65536)
-        {
-            s->rows = (ngx_uint_t) cJSON_GetNumberValue(
-                                               cJSON_GetArrayItem(cs, 0));
-            s->cols = (ngx_uint_t) cJSON_GetNumberValue(
-                                               cJSON_GetArrayItem(cs, 1));
+        cs = cJSON_GetObjectItem(args->body, "ConsoleSize");
+        h = cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 0));
+        w = cJSON_GetNumberValue(cJSON_GetArrayItem(cs, 1));
+
+        if (h >= 1 && h < 65536 && w >= 1 && w < 65536) {
+            s->rows = (ngx_uint_t) h;
+            s->cols = (ngx_uint_t) w;
         }
     }
 
@@ -1922,6 +1868,28 @@ ngx_http_sockerless_exec_start(ngx_http_request_t *r,
 }
 
 
+/* the terminal size of the stream's process (main or exec) to the agent */
+
+static void
+ngx_http_sockerless_send_resize(ngx_http_sockerless_agent_t *a,
+    ngx_http_sockerless_stream_t *s)
+{
+    cJSON  *msg;
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(msg, "type", "resize");
+    cJSON_AddStringToObject(msg, "id", s->xid[0] ? s->xid : "main");
+    cJSON_AddNumberToObject(msg, "height", (double) s->rows);
+    cJSON_AddNumberToObject(msg, "width", (double) s->cols);
+    (void) ngx_http_sockerless_agent_send_control(a, msg);
+    cJSON_Delete(msg);
+}
+
+
 /* resize: one message to the agent */
 
 static void
@@ -1929,22 +1897,12 @@ ngx_http_sockerless_resize_opened(ngx_http_sockerless_agent_t *a)
 {
     ngx_http_sockerless_stream_t *s = ngx_http_sockerless_agent_data(a);
 
-    cJSON               *msg;
     ngx_int_t            rc;
     ngx_http_request_t  *r;
 
     r = s->request;
 
-    msg = cJSON_CreateObject();
-    if (msg) {
-        cJSON_AddStringToObject(msg, "type", "resize");
-        cJSON_AddStringToObject(msg, "id",
-                                s->xid[0] ? s->xid : "main");
-        cJSON_AddNumberToObject(msg, "height", (double) s->since);
-        cJSON_AddNumberToObject(msg, "width", (double) s->until);
-        (void) ngx_http_sockerless_agent_send_control(a, msg);
-        cJSON_Delete(msg);
-    }
+    ngx_http_sockerless_send_resize(a, s);
 
     s->done = 1;
     rc = ngx_http_sockerless_send_empty(r, NGX_HTTP_OK);
@@ -2008,9 +1966,8 @@ ngx_http_sockerless_resize(ngx_http_request_t *r, cJSON *rec,
         ngx_cpystrn((u_char *) s->xid, (u_char *) xid, sizeof(s->xid));
     }
 
-    /* height and width ride in since and until */
-    s->since = ngx_http_sockerless_arg_int(r, "h", 0);
-    s->until = ngx_http_sockerless_arg_int(r, "w", 0);
+    s->rows = ngx_http_sockerless_arg_int(r, "h", 0);
+    s->cols = ngx_http_sockerless_arg_int(r, "w", 0);
 
     path = ngx_http_sockerless_agent_socket(r->pool, s->id);
     if (path == NULL) {

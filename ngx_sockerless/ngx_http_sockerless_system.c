@@ -32,7 +32,6 @@ static ngx_int_t ngx_http_sockerless_events_send(
 static void ngx_http_sockerless_events_watch(ngx_http_sockerless_watch_t *w);
 static void ngx_http_sockerless_events_timer(ngx_event_t *ev);
 static void ngx_http_sockerless_events_cleanup(void *data);
-static double ngx_http_sockerless_events_time(ngx_str_t *s);
 
 
 static ngx_int_t
@@ -398,57 +397,6 @@ ngx_http_sockerless_info(ngx_http_request_t *r,
 
 /* GET /events */
 
-static double
-ngx_http_sockerless_events_time(ngx_str_t *s)
-{
-    u_char     *p, *dot;
-    double      v, f;
-    struct tm   tm;
-
-    if (s->len == 0) {
-        return 0;
-    }
-
-    /* Unix seconds with an optional fraction, as the docker CLI sends */
-
-    dot = ngx_strlchr(s->data, s->data + s->len, '.');
-    v = 0;
-
-    for (p = s->data; p < (dot ? dot : s->data + s->len); p++) {
-        if (*p < '0' || *p > '9') {
-            goto rfc3339;
-        }
-
-        v = v * 10 + (*p - '0');
-    }
-
-    if (dot) {
-        f = 0.1;
-
-        for (p = dot + 1; p < s->data + s->len; p++) {
-            if (*p < '0' || *p > '9') {
-                goto rfc3339;
-            }
-
-            v += f * (*p - '0');
-            f /= 10;
-        }
-    }
-
-    return v;
-
-rfc3339:
-
-    ngx_memzero(&tm, sizeof(struct tm));
-
-    if (strptime((char *) s->data, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
-        return -1;
-    }
-
-    return (double) timegm(&tm);
-}
-
-
 static ngx_int_t
 ngx_http_sockerless_events_match(sls_filters_t *filters, cJSON *ev)
 {
@@ -704,6 +652,7 @@ ngx_http_sockerless_events(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
     double                         now;
+    uint64_t                       ns;
     ngx_int_t                      rc;
     ngx_str_t                      s;
     ngx_pool_cleanup_t            *cln;
@@ -735,20 +684,23 @@ ngx_http_sockerless_events(ngx_http_request_t *r,
     now = (double) ngx_time();
     es->since = now;
 
-    if (ngx_http_sockerless_arg(r, "since", &s) == NGX_OK && s.len) {
-        es->since = ngx_http_sockerless_events_time(&s);
-        if (es->since < 0) {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid since: %V", &s);
+    rc = ngx_http_sockerless_arg_time(r, "since", &ns, err, sizeof(err));
+
+    if (rc == NGX_OK) {
+        es->since = ns / 1e9;
+    }
+
+    if (rc != NGX_ERROR) {
+        rc = ngx_http_sockerless_arg_time(r, "until", &ns, err, sizeof(err));
+
+        if (rc == NGX_OK) {
+            es->until = ns / 1e9;
         }
     }
 
-    if (ngx_http_sockerless_arg(r, "until", &s) == NGX_OK && s.len) {
-        es->until = ngx_http_sockerless_events_time(&s);
-        if (es->until < 0) {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid until: %V", &s);
-        }
+    if (rc == NGX_ERROR) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "%s", err);
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);

@@ -15,7 +15,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test qw(json_encode);
 
-my $t = Sockerless::Test->new->write_conf->plan(29);
+my $t = Sockerless::Test->new->write_conf->plan(31);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -86,6 +86,14 @@ my $re = ('(' x 20) . 'a+' . (')+' x 19) . ')+';
 my ($rc4, $out4, $err4) = $t->docker('ps', '-a', '--filter', "name=$re");
 is($rc4, 0, 'pathological name regex: answered') or diag($err4);
 serving('a pathological name regex');
+
+# since/until that are not times: 400 with Go's words, not ignored
+($st, $j) = $t->api_json('GET', "/containers/$sid/logs?stdout=1&since=abc");
+ok($st == 400 && ($j->{message} // '') =~ /invalid syntax/,
+   'logs since=abc: 400') or diag("$st");
+($st, $j) = $t->api_json('GET', '/events?since=1&until=abc');
+ok($st == 400 && ($j->{message} // '') =~ /invalid syntax/,
+   'events until=abc: 400') or diag("$st");
 
 # a logging driver that would ship the log elsewhere: refused, not ignored
 my ($rc3, $out3, $err3) = $t->docker('run', '--log-driver', 'syslog',

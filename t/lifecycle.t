@@ -15,7 +15,7 @@ use Test::More;
 use Sockerless::Test;
 use IO::Socket::INET;
 
-my $t = Sockerless::Test->new->write_conf->plan(43);
+my $t = Sockerless::Test->new->write_conf->plan(45);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -173,6 +173,16 @@ ok($g2 =~ /^[0-9a-f]{64}$/
 # prune
 ($rc, $out) = $t->docker('create', '--name', 'pr', 'busybox', 'true');
 chomp(my $pr = $out);
+# until as a Go duration: only what was created more than an hour ago
+($rc, $out, $err) = $t->docker('container', 'prune', '-f', '--filter',
+                               'until=1h');
+ok($rc == 0 && $out !~ /[0-9a-f]{64}/, 'prune until=1h keeps recent ones')
+    or diag("$out$err");
+($rc, $out, $err) = $t->docker('container', 'prune', '-f', '--filter',
+                               'until=soon');
+ok($rc != 0 && $err =~ /invalid syntax|parsing/,
+   'prune until that is not a time: 400') or diag($err);
+
 ($rc, $out) = $t->docker('container', 'prune', '-f');
 ok($rc == 0 && index($out, $pr) >= 0 && index($out, $k) >= 0
    && $out =~ /Total reclaimed space/, 'container prune lists what it '
