@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(15);
+my $t = Sockerless::Test->new->write_conf->plan(16);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -61,10 +61,12 @@ $t->docker('create', '--name', 'im-user', 'img/two:2', 'true');
 ($rc, $out, $err) = $t->docker('rmi', 'busybox');
 ok($rc == 0 && $out =~ /^Untagged: busybox:latest$/m,
    'rmi of a tag when other tags remain') or diag("$out$err");
-($rc, $out, $err) = $t->docker('rmi', '-f', $img->{Id});
 ($st, $j) = $t->api_json('DELETE', "/images/$img->{Id}");
-ok($st == 409 || $st == 404, 'an image in use is not removed without force')
-    or diag("$st");
+ok($st == 409 && ($j->{message} // '') =~ /conflict|must be forced/,
+   'an image in use is not removed without force') or diag("$st");
+($rc, $out, $err) = $t->docker('rmi', '-f', $img->{Id});
+ok($rc == 0 && $out =~ /^Deleted: \Q$img->{Id}\E$/m,
+   'rmi -f removes it') or diag("$out$err");
 
 ($st, $j) = $t->api_json('DELETE', '/images/nosuch:1');
 ok($st == 404 && ($j->{message} // '') =~ /No such image: nosuch:1/,
