@@ -12,7 +12,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Sockerless::Test;
+use Sockerless::Test qw(time_ns);
 use IO::Socket::INET;
 
 my $t = Sockerless::Test->new->write_conf->plan(45);
@@ -97,7 +97,8 @@ my $before = $t->inspect('pz');
 ok($rc == 0 && $out eq "pz\n", 'restart');
 $c = $t->inspect('pz');
 ok($c && $before && $c->{State}{Running}
-   && $c->{State}{StartedAt} gt $before->{State}{StartedAt}
+   && (time_ns($c->{State}{StartedAt}) // '')
+      gt (time_ns($before->{State}{StartedAt}) // 'z')
    && $c->{State}{Pid} != $before->{State}{Pid}, 'restart: new StartedAt '
    . 'and Pid');
 is($c ? $c->{RestartCount} : undef, 0, 'manual restart keeps RestartCount');

@@ -24,7 +24,7 @@ use Socket qw(SOCK_STREAM);
 use Test::More ();
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(json_decode json_encode);
+our @EXPORT_OK = qw(json_decode json_encode time_ns);
 
 my $LIB  = abs_path(dirname(__FILE__) . '/..');
 my $REPO = abs_path("$LIB/../..");
@@ -727,6 +727,18 @@ sub json_decode {
 sub json_encode {
     my ($v) = @_;
     return JSON::PP->new->canonical->allow_nonref->encode($v);
+}
+
+
+# an RFC 3339 UTC time as dockerd writes it (the fraction may lose its
+# trailing zeros) in nanoseconds, as a string that compares with lt/gt;
+# undef when it is not one
+sub time_ns {
+    my ($s) = @_;
+    return undef unless defined $s
+        && $s =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/;
+    my $frac = substr(($7 // '') . '000000000', 0, 9);
+    return "$1$2$3$4$5$6$frac";
 }
 
 
