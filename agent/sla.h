@@ -22,6 +22,8 @@
 #define SLA_DRAIN_MAX         (8 * 1024 * 1024)
 #define SLA_FLUSH_MSEC        2000
 #define SLA_ERR_LEN           512
+#define SLA_DIRECT_FRAME      (1024 * 1024)
+#define SLA_DIRECT_PIPE       (1024 * 1024)
 
 #define SLA_DEFAULT_PATH                                                      \
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -86,6 +88,23 @@ struct sla_session_s {
     int                exited;
     int                status;        /* from waitpid() */
     sla_conn_t        *owner;         /* exec: the connection that made it */
+
+    /*
+     * A direct exec serves the client's hijacked socket itself: stdin is
+     * spliced from it, output spliced to it in stdcopy frames
+     */
+    int                direct;
+    int                cfd;           /* the client's socket */
+    int                c_in_eof;      /* its stdin ended or failed */
+    int                c_dead;        /* it is gone: output is dropped */
+    int                in_blocked;    /* the stdin pipe is full */
+    int                ostream;       /* the frame being sent: 1 or 2 */
+    unsigned char      ohdr[8];
+    size_t             ohdr_sent;     /* 8: the header is out */
+    size_t             oleft;         /* payload still to splice */
+    int                reaped;        /* waited for; output still drains */
+    int64_t            drain_until;   /* ms: then it ends regardless */
+
     sla_session_t     *next;
 };
 
@@ -106,6 +125,7 @@ struct sla_conn_s {
     int                att_stdout;
     int                att_stderr;
     sla_session_t     *paused_on;     /* stdin of that session is full */
+    int                passed_fd;     /* SCM_RIGHTS, for a direct exec */
     sla_conn_t        *next;
 };
 
@@ -165,6 +185,13 @@ void sla_strv_free(char **v);
 /* sla_loop.c */
 int sla_listen(sla_agent_t *a, char *err, size_t err_size);
 int sla_loop(sla_agent_t *a);
+
+/* sla_direct.c */
+void sla_direct_init(sla_session_t *s, int cfd);
+void sla_direct_out(sla_session_t *s, int stream, int hup);
+void sla_direct_in(sla_session_t *s);
+int sla_direct_pending(sla_session_t *s);
+int sla_direct_drained(sla_session_t *s);
 
 /* sla_buf.c */
 int sla_buf_add(sla_buf_t *b, const void *p, size_t len);

@@ -36,6 +36,9 @@
 #define SLA_P_STDOUT      3
 #define SLA_P_STDERR      4
 #define SLA_P_STDIN       5
+#define SLA_P_CLIENT_IN   6       /* direct exec: the client's socket */
+#define SLA_P_CLIENT_OUT  7
+#define SLA_P_DIRECT_IN   8       /* direct exec: its stdin pipe */
 
 
 typedef struct {
@@ -220,13 +223,30 @@ sla_loop(sla_agent_t *a)
             timeout = -1;
         }
 
+        /* a direct exec that was reaped gives its output a deadline */
+
+        now = sla_now_ms();
+
+        for (s = a->sessions; s; s = s->next) {
+            if (s->reaped && !s->exited) {
+                if (sla_direct_drained(s) || now >= s->drain_until) {
+                    sla_session_end(a, s);
+                    continue;
+                }
+
+                if (timeout == -1 || s->drain_until - now < timeout) {
+                    timeout = (int) (s->drain_until - now);
+                }
+            }
+        }
+
         nfds = 2;
         for (c = a->conns; c; c = c->next) {
             nfds++;
         }
 
         for (s = a->sessions; s; s = s->next) {
-            nfds += 3;
+            nfds += 4;
         }
 
         if (nfds > cap) {
@@ -278,6 +298,36 @@ sla_loop(sla_agent_t *a)
 
         for (s = a->sessions; s; s = s->next) {
             int  throttled;
+
+            if (s->exited) {
+                continue;
+            }
+
+            if (s->direct) {
+                if (sla_direct_pending(s)) {
+                    sla_poll_add(s->cfd, POLLOUT, SLA_P_CLIENT_OUT, s);
+
+                } else {
+                    if (s->fd_out != -1) {
+                        sla_poll_add(s->fd_out, POLLIN, SLA_P_STDOUT, s);
+                    }
+
+                    if (s->fd_err != -1) {
+                        sla_poll_add(s->fd_err, POLLIN, SLA_P_STDERR, s);
+                    }
+                }
+
+                if (s->fd_in != -1 && !s->c_in_eof) {
+                    if (s->in_blocked) {
+                        sla_poll_add(s->fd_in, POLLOUT, SLA_P_DIRECT_IN, s);
+
+                    } else {
+                        sla_poll_add(s->cfd, POLLIN, SLA_P_CLIENT_IN, s);
+                    }
+                }
+
+                continue;
+            }
 
             throttled = sla_session_throttled(a, s);
 
@@ -349,7 +399,12 @@ sla_loop(sla_agent_t *a)
             case SLA_P_STDERR:
                 s = refs[i].ptr;
 
-                if (!s->exited) {
+                if (s->direct && !s->exited) {
+                    sla_direct_out(s, refs[i].kind == SLA_P_STDOUT ? 1 : 2,
+                                   (pfds[i].revents & (POLLHUP | POLLERR))
+                                   != 0);
+
+                } else if (!s->exited) {
                     sla_session_read(a, s, refs[i].kind == SLA_P_STDOUT
                                            ? 1 : 2);
                 }
@@ -360,6 +415,23 @@ sla_loop(sla_agent_t *a)
 
                 if (!s->exited) {
                     sla_stdin_flush(a, s);
+                }
+                break;
+
+            case SLA_P_CLIENT_OUT:
+                s = refs[i].ptr;
+
+                if (!s->exited) {
+                    sla_direct_out(s, 0, 0);
+                }
+                break;
+
+            case SLA_P_CLIENT_IN:
+            case SLA_P_DIRECT_IN:
+                s = refs[i].ptr;
+
+                if (!s->exited) {
+                    sla_direct_in(s);
                 }
                 break;
             }
@@ -411,6 +483,11 @@ sla_sweep(sla_agent_t *a)
         }
 
         *cp = c->next;
+
+        if (c->passed_fd != -1) {
+            close(c->passed_fd);
+        }
+
         sla_buf_free(&c->in);
         sla_buf_free(&c->out);
         sls_ws_reader_free(&c->rd);
@@ -465,6 +542,7 @@ sla_accept(sla_agent_t *a)
         }
 
         c->fd = fd;
+        c->passed_fd = -1;
         c->state = SLA_CONN_HTTP;
         c->rd.server = 1;
         c->rd.max_message = SLS_WS_MAX_MESSAGE;
@@ -477,16 +555,56 @@ sla_accept(sla_agent_t *a)
 static void
 sla_conn_read(sla_agent_t *a, sla_conn_t *c)
 {
-    size_t         room;
-    ssize_t        n;
-    unsigned char  buf[65536];
+    int              *fds;
+    size_t            room, i, nfds;
+    ssize_t           n;
+    struct iovec      iov;
+    struct msghdr     mh;
+    struct cmsghdr   *cm;
+    unsigned char     buf[65536];
+
+    union {
+        struct cmsghdr  align;
+        char            buf[CMSG_SPACE(4 * sizeof(int))];
+    } ctl;
 
     while (c->fd != -1 && c->state != SLA_CONN_CLOSING
            && c->paused_on == NULL && c->in.len < SLA_IN_MAX)
     {
         room = SLA_IN_MAX - c->in.len;
 
-        n = read(c->fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+        iov.iov_base = buf;
+        iov.iov_len = room < sizeof(buf) ? room : sizeof(buf);
+
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+
+        n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+
+        /* a client's socket for a direct exec rides with its message */
+
+        for (cm = (n >= 0) ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+             cm = CMSG_NXTHDR(&mh, cm))
+        {
+            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+                continue;
+            }
+
+            fds = (int *) CMSG_DATA(cm);
+            nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+            for (i = 0; i < nfds; i++) {
+                if (c->state == SLA_CONN_WS && c->passed_fd == -1) {
+                    c->passed_fd = fds[i];
+
+                } else {
+                    close(fds[i]);
+                }
+            }
+        }
 
         if (n > 0) {
             if (sla_buf_add(&c->in, buf, (size_t) n) != 0) {
@@ -569,6 +687,11 @@ sla_conn_close(sla_agent_t *a, sla_conn_t *c)
     if (c->fd != -1) {
         close(c->fd);
         c->fd = -1;
+    }
+
+    if (c->passed_fd != -1) {
+        close(c->passed_fd);
+        c->passed_fd = -1;
     }
 
     c->paused_on = NULL;
@@ -898,19 +1021,39 @@ sla_conn_attach(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
 static void
 sla_conn_exec(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
 {
+    int              cfd;
     char             err[SLA_ERR_LEN], **env;
     sla_spawn_t      sp;
     sla_session_t   *s;
     sls_agent_msg_t  r;
 
+    /* a direct exec takes the socket that came with its message */
+
+    cfd = -1;
+
+    if (m->direct) {
+        cfd = c->passed_fd;
+        c->passed_fd = -1;
+
+        if (cfd == -1 || m->tty) {
+            if (cfd != -1) {
+                close(cfd);
+            }
+
+            sla_send_error(c, m->id, cfd == -1 ? "a direct exec came without "
+                           "a socket" : "a direct exec cannot have a tty");
+            return;
+        }
+    }
+
     if (a->finishing) {
         sla_send_error(c, m->id, "container %s is not running", a->conf.id);
-        return;
+        goto failed;
     }
 
     if (sla_session_find(a, m->id, strlen(m->id))) {
         sla_send_error(c, m->id, "exec %s is already running", m->id);
-        return;
+        goto failed;
     }
 
     env = sla_env_merge(a->conf.env, m->env);
@@ -920,7 +1063,7 @@ sla_conn_exec(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         sla_strv_free(env);
         free(s);
         sla_send_error(c, m->id, "out of memory");
-        return;
+        goto failed;
     }
 
     strcpy(s->id, m->id);
@@ -938,24 +1081,37 @@ sla_conn_exec(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         sla_strv_free(env);
         free(s);
         sla_send_error(c, m->id, "%s", err);
-        return;
+        goto failed;
     }
 
     sla_strv_free(env);
+
+    if (cfd != -1) {
+        sla_direct_init(s, cfd);
+    }
 
     s->owner = c;
     s->next = a->sessions;
     a->sessions = s;
 
-    sla_log("info", "sockerless-agent: exec %s started as %d", s->id,
-            (int) s->pid);
+    sla_log("info", "sockerless-agent: exec %s started as %d%s", s->id,
+            (int) s->pid, s->direct ? " on the client's socket" : "");
 
     memset(&r, 0, sizeof(r));
     r.type = SLS_AGENT_MSG_STARTED;
     strcpy(r.id, s->id);
     r.pid = s->pid;
+    r.direct = s->direct;
 
     sla_send_msg(c, &r);
+
+    return;
+
+failed:
+
+    if (cfd != -1) {
+        close(cfd);
+    }
 }
 
 
@@ -1234,8 +1390,16 @@ sla_reap(sla_agent_t *a)
         }
 
         for (s = a->sessions; s; s = s->next) {
-            if (s->pid == pid && !s->exited) {
+            if (s->pid == pid && !s->exited && !s->reaped) {
                 s->status = status;
+
+                if (s->direct) {
+                    /* the loop ends it once its output is out */
+                    s->reaped = 1;
+                    s->drain_until = sla_now_ms() + SLA_FLUSH_MSEC;
+                    break;
+                }
+
                 sla_session_end(a, s);
                 break;
             }
@@ -1257,13 +1421,13 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
 
     total = 0;
 
-    while (total < SLA_DRAIN_MAX
+    while (!s->direct && total < SLA_DRAIN_MAX
            && (n = sla_session_read(a, s, 1)) > 0)
     {
         total += (size_t) n;
     }
 
-    while (total < SLA_DRAIN_MAX
+    while (!s->direct && total < SLA_DRAIN_MAX
            && (n = sla_session_read(a, s, 2)) > 0)
     {
         total += (size_t) n;
@@ -1287,6 +1451,12 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
         if (s->owner) {
             sla_send_msg(s->owner, &m);
             sla_conn_write(s->owner);
+        }
+
+        if (s->direct && s->cfd != -1) {
+            /* the module closes the connection once it has the exit */
+            close(s->cfd);
+            s->cfd = -1;
         }
 
         return;
@@ -1317,6 +1487,10 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
 static void
 sla_session_free(sla_session_t *s)
 {
+    if (s->direct && s->cfd != -1) {
+        close(s->cfd);
+    }
+
     if (s->fd_out != -1) {
         close(s->fd_out);
     }

@@ -33,6 +33,7 @@ struct ngx_http_sockerless_agent_s {
     ngx_buf_t                             *hs;        /* handshake I/O */
     u_char                                 accept[32];
     ngx_str_t                              name;      /* container id */
+    ngx_socket_t                           pass_fd;   /* -1: none */
     unsigned                               open:1;
     unsigned                               paused:1;
     unsigned                               full:1;
@@ -51,6 +52,8 @@ static void ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a,
     ngx_int_t rc, const char *why);
 static void ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a);
+static ssize_t ngx_http_sockerless_agent_send_fd(
+    ngx_http_sockerless_agent_t *a, const u_char *data, size_t len);
 static size_t ngx_http_sockerless_agent_id(const char *path, const char **id);
 static int ngx_http_sockerless_agent_dirfd(const char *path,
     struct sockaddr_un *sun);
@@ -199,6 +202,7 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     }
 
     a->pool = pool;
+    a->pass_fd = (ngx_socket_t) -1;
     a->log = log;
     a->h = h;
     a->data = data;
@@ -642,7 +646,12 @@ ngx_http_sockerless_agent_send_cb(wslay_event_context_ptr ctx,
 
     ssize_t  n;
 
-    n = a->c->send(a->c, (u_char *) data, len);
+    if (a->pass_fd != (ngx_socket_t) -1) {
+        n = ngx_http_sockerless_agent_send_fd(a, data, len);
+
+    } else {
+        n = a->c->send(a->c, (u_char *) data, len);
+    }
 
     if (n == NGX_AGAIN) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -655,6 +664,69 @@ ngx_http_sockerless_agent_send_cb(wslay_event_context_ptr ctx,
     }
 
     return n;
+}
+
+
+/* the first bytes of the message, with the descriptor (ngx_write_channel) */
+
+static ssize_t
+ngx_http_sockerless_agent_send_fd(ngx_http_sockerless_agent_t *a,
+    const u_char *data, size_t len)
+{
+    ssize_t        n;
+    ngx_err_t      err;
+    struct iovec   iov;
+    struct msghdr  mh;
+
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(sizeof(int))];
+    } cmsg;
+
+    ngx_memzero(&mh, sizeof(struct msghdr));
+    ngx_memzero(&cmsg, sizeof(cmsg));
+
+    iov.iov_base = (void *) data;
+    iov.iov_len = len;
+
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = (caddr_t) &cmsg;
+    mh.msg_controllen = sizeof(cmsg);
+
+    cmsg.cm.cmsg_len = CMSG_LEN(sizeof(int));
+    cmsg.cm.cmsg_level = SOL_SOCKET;
+    cmsg.cm.cmsg_type = SCM_RIGHTS;
+
+    ngx_memcpy(CMSG_DATA(&cmsg.cm), &a->pass_fd, sizeof(int));
+
+    n = sendmsg(a->c->fd, &mh, MSG_NOSIGNAL);
+
+    if (n == -1) {
+        err = ngx_socket_errno;
+
+        if (err == NGX_EAGAIN || err == NGX_EINTR) {
+            a->c->write->ready = 0;
+            return NGX_AGAIN;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, a->log, err,
+                      "sockerless: agent of container %V: sendmsg() failed",
+                      &a->name);
+        return NGX_ERROR;
+    }
+
+    a->pass_fd = (ngx_socket_t) -1;
+
+    return n;
+}
+
+
+void
+ngx_http_sockerless_agent_pass_fd(ngx_http_sockerless_agent_t *a,
+    ngx_socket_t fd)
+{
+    a->pass_fd = fd;
 }
 
 
@@ -864,6 +936,8 @@ ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a, ngx_int_t rc,
 void
 ngx_http_sockerless_agent_close(ngx_http_sockerless_agent_t *a)
 {
+    /* the descriptor's owner is going: it must not reach the agent now */
+    a->pass_fd = (ngx_socket_t) -1;
     a->closing = 1;
 
     if (!a->busy) {

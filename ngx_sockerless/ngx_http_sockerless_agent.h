@@ -53,6 +53,14 @@ ngx_int_t ngx_http_sockerless_agent_send_data(ngx_http_sockerless_agent_t *a,
 
 void ngx_http_sockerless_agent_resume(ngx_http_sockerless_agent_t *a);
 
+/*
+ * fd goes to the agent (SCM_RIGHTS) with the next bytes sent, which must
+ * be the message that tells it what the descriptor is for; fd must stay
+ * open until then. -1 takes it back.
+ */
+void ngx_http_sockerless_agent_pass_fd(ngx_http_sockerless_agent_t *a,
+    ngx_socket_t fd);
+
 /* ends the connection without calling "closed"; a is gone afterwards */
 void ngx_http_sockerless_agent_close(ngx_http_sockerless_agent_t *a);
 

@@ -88,6 +88,8 @@ typedef struct {
     unsigned                       until_passed:1;
     unsigned                       stdin_closed:1;
     unsigned                       xstarted:1;
+    unsigned                       direct_asked:1;
+    unsigned                       direct:1;
 } ngx_http_sockerless_stream_t;
 
 
@@ -145,6 +147,8 @@ static void ngx_http_sockerless_stream_until(ngx_event_t *ev);
 static void ngx_http_sockerless_stream_stdin_close(
     ngx_http_sockerless_stream_t *s);
 static void ngx_http_sockerless_send_resize(ngx_http_sockerless_agent_t *a,
+    ngx_http_sockerless_stream_t *s);
+static ngx_uint_t ngx_http_sockerless_direct_ok(
     ngx_http_sockerless_stream_t *s);
 static ngx_int_t ngx_http_sockerless_detach_keys(
     ngx_http_sockerless_stream_t *s, ngx_str_t *keys);
@@ -258,7 +262,8 @@ ngx_http_sockerless_stream_cleanup(void *data)
          * dockerd closes the process' stdin whenever an attachment that
          * should (StdinOnce, or an exec) stops reading it, TTY aside
          */
-        if (!s->tty && (s->stdin_once || s->kind == NGX_HTTP_SOCKERLESS_EXEC))
+        if (!s->tty && !s->direct
+            && (s->stdin_once || s->kind == NGX_HTTP_SOCKERLESS_EXEC))
         {
             ngx_http_sockerless_stream_stdin_close(s);
         }
@@ -890,6 +895,37 @@ ngx_http_sockerless_stream_until(ngx_event_t *ev)
 }
 
 
+/*
+ * An exec without a TTY, hijacked over plain HTTP/1.1 with nothing of the
+ * client's read ahead and nothing of ours unsent, can be served by a local
+ * agent on the client's socket itself (docs/agent-protocol.md)
+ */
+
+static ngx_uint_t
+ngx_http_sockerless_direct_ok(ngx_http_sockerless_stream_t *s)
+{
+    ngx_http_request_t  *r;
+
+    r = s->request;
+
+    if (s->kind != NGX_HTTP_SOCKERLESS_EXEC || s->tty || s->detached_exec
+        || !s->upgraded || ngx_http_sockerless_stream_blocked(s)
+        || r->header_in->pos < r->header_in->last
+        || !(ngx_event_flags & NGX_USE_EPOLL_EVENT) || ngx_del_conn == NULL)
+    {
+        return 0;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        return 0;
+    }
+#endif
+
+    return 1;
+}
+
+
 /* the client's bytes: stdin of the main process or of an exec */
 
 static ngx_int_t
@@ -982,6 +1018,11 @@ ngx_http_sockerless_stream_read(ngx_http_request_t *r)
 
     s = ngx_http_sockerless_stream_of(r);
     if (s == NULL || s->done) {
+        return;
+    }
+
+    if (s->direct_asked && (s->direct || !s->xstarted)) {
+        /* the agent reads the client (or may yet): hands off */
         return;
     }
 
@@ -1172,6 +1213,19 @@ ngx_http_sockerless_agent_opened(ngx_http_sockerless_agent_t *a)
         cJSON_AddBoolToObject(msg, "tty", s->tty);
         cJSON_AddBoolToObject(msg, "stdin", s->want_stdin);
 
+        if (ngx_http_sockerless_direct_ok(s)) {
+            /*
+             * the agent serves the client's socket itself (splice): nginx
+             * stops watching it until the agent says no or the exec ends
+             */
+            if (ngx_del_conn(s->request->connection, 0) == NGX_OK) {
+                s->direct_asked = 1;
+                cJSON_AddTrueToObject(msg, "direct");
+                ngx_http_sockerless_agent_pass_fd(a,
+                                                s->request->connection->fd);
+            }
+        }
+
     } else {
         cJSON_AddStringToObject(msg, "type", "attach");
         cJSON_AddStringToObject(msg, "id", "main");
@@ -1285,6 +1339,21 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
     if (ngx_strcmp(type, "started") == 0) {
         s->xstarted = 1;
 
+        if (s->direct_asked) {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg,
+                                                              "direct")))
+            {
+                s->direct = 1;
+
+            } else if (ngx_handle_read_event(s->request->connection->read, 0)
+                       != NGX_OK)
+            {
+                /* an agent that does not know "direct": the usual way */
+                ngx_http_sockerless_stream_finish(s, NGX_ERROR);
+                return;
+            }
+        }
+
         ngx_http_sockerless_exec_record(s, 1,
                 (ngx_int_t) cJSON_GetNumberValue(
                                 cJSON_GetObjectItemCaseSensitive(msg, "pid")),
@@ -1318,6 +1387,15 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
                                                                "exitCode"));
         ngx_http_sockerless_exec_record(s, 0, 0, code);
         s->exit_code = code;
+
+        if (s->direct) {
+            /*
+             * the agent has sent everything and closed its copy of the
+             * socket; stdin the process left unread must not turn the
+             * close into a reset that loses the end of the output
+             */
+            s->request->lingering_close = 1;
+        }
 
         s->agent_ready = 0;
         ngx_http_sockerless_stream_end(s);

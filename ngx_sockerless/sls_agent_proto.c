@@ -894,6 +894,8 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
             || sls_agent_get_bool(root, "tty", &msg->tty, err, err_size)
                != 0
             || sls_agent_get_bool(root, "stdin", &msg->attach_stdin,
+                                  err, err_size) != 0
+            || sls_agent_get_bool(root, "direct", &msg->direct,
                                   err, err_size) != 0)
         {
             goto failed;
@@ -940,6 +942,13 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
         }
 
         msg->pid = (long) j->num;
+
+        if (sls_agent_get_bool(root, "direct", &msg->direct, err, err_size)
+            != 0)
+        {
+            goto failed;
+        }
+
         break;
 
     case SLS_AGENT_MSG_EXIT:
@@ -1045,6 +1054,11 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
         sls_json_put_str(&w, "user", msg->user ? msg->user : "");
         sls_json_put_bool(&w, "tty", msg->tty);
         sls_json_put_bool(&w, "stdin", msg->attach_stdin);
+
+        if (msg->direct) {
+            sls_json_put_bool(&w, "direct", 1);
+        }
+
         break;
 
     case SLS_AGENT_MSG_RESIZE:
@@ -1058,6 +1072,11 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
 
     case SLS_AGENT_MSG_STARTED:
         sls_json_put_long(&w, "pid", msg->pid);
+
+        if (msg->direct) {
+            sls_json_put_bool(&w, "direct", 1);
+        }
+
         break;
 
     case SLS_AGENT_MSG_EXIT:

@@ -108,6 +108,12 @@ typedef struct {
     char        *user;
     int          tty;
 
+    /*
+     * exec: the client's socket came with this message (SCM_RIGHTS) and
+     * the agent is to serve it itself; started: it does
+     */
+    int          direct;
+
     /* resize */
     unsigned     height;
     unsigned     width;

@@ -60,6 +60,17 @@ static const sls_proto_vector_t  good[] = {
       "{\"type\":\"exec\",\"id\":\"e2\",\"cmd\":[\"ls\"]}", 2, "e2",
       "{\"type\":\"exec\",\"id\":\"e2\",\"cmd\":[\"ls\"],\"env\":[],"
       "\"workdir\":\"\",\"user\":\"\",\"tty\":false,\"stdin\":false}" },
+    { "exec, direct",
+      "{\"type\":\"exec\",\"id\":\"e3\",\"cmd\":[\"cat\"],\"stdin\":true,"
+      "\"direct\":true}", 2, "e3",
+      "{\"type\":\"exec\",\"id\":\"e3\",\"cmd\":[\"cat\"],\"env\":[],"
+      "\"workdir\":\"\",\"user\":\"\",\"tty\":false,\"stdin\":true,"
+      "\"direct\":true}" },
+    { "exec, direct false is left out",
+      "{\"type\":\"exec\",\"id\":\"e4\",\"cmd\":[\"ls\"],\"direct\":false}",
+      2, "e4",
+      "{\"type\":\"exec\",\"id\":\"e4\",\"cmd\":[\"ls\"],\"env\":[],"
+      "\"workdir\":\"\",\"user\":\"\",\"tty\":false,\"stdin\":false}" },
     { "stdin_close",
       "{\"type\":\"stdin_close\",\"id\":\"e1\"}", 3, "e1",
       "{\"type\":\"stdin_close\",\"id\":\"e1\"}" },
@@ -74,6 +85,9 @@ static const sls_proto_vector_t  good[] = {
     { "started",
       "{\"type\":\"started\",\"id\":\"e1\",\"pid\":12345}", 7, "e1",
       "{\"type\":\"started\",\"id\":\"e1\",\"pid\":12345}" },
+    { "started, direct",
+      "{\"type\":\"started\",\"direct\":true,\"id\":\"e1\",\"pid\":7}", 7, "e1",
+      "{\"type\":\"started\",\"id\":\"e1\",\"pid\":7,\"direct\":true}" },
     { "error with escapes",
       "{\"type\":\"error\",\"id\":\"e1\",\"message\":\"exec: \\\"x\\\": "
       "tab\\there\\nnl \\u00e9 \\ud83d\\ude00 \\/ \\u001f\"}", 8, "e1",
@@ -116,6 +130,10 @@ static const sls_proto_bad_t  bad[] = {
     { "exec with empty cmd", "{\"type\":\"exec\",\"id\":\"e\",\"cmd\":[]}" },
     { "exec cmd with a number",
       "{\"type\":\"exec\",\"id\":\"e\",\"cmd\":[\"ls\",1]}" },
+    { "exec, direct not a boolean",
+      "{\"type\":\"exec\",\"id\":\"e\",\"cmd\":[\"ls\"],\"direct\":1}" },
+    { "started, direct not a boolean",
+      "{\"type\":\"started\",\"id\":\"e1\",\"pid\":7,\"direct\":\"yes\"}" },
     { "resize without width",
       "{\"type\":\"resize\",\"id\":\"main\",\"height\":1}" },
     { "resize negative",
