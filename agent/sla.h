@@ -192,6 +192,7 @@ void sla_direct_out(sla_session_t *s, int stream, int hup);
 void sla_direct_in(sla_session_t *s);
 int sla_direct_pending(sla_session_t *s);
 int sla_direct_drained(sla_session_t *s);
+int sla_direct_idle(sla_session_t *s);
 
 /* sla_buf.c */
 int sla_buf_add(sla_buf_t *b, const void *p, size_t len);

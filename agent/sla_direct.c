@@ -69,6 +69,36 @@ sla_direct_drained(sla_session_t *s)
 
 
 /*
+ * Nothing is on its way to the client: no frame under way and the pipes
+ * hold nothing (though something may still hold them open)
+ */
+
+int
+sla_direct_idle(sla_session_t *s)
+{
+    int  avail;
+
+    if (sla_direct_pending(s)) {
+        return 0;
+    }
+
+    if (s->fd_out != -1
+        && ioctl(s->fd_out, FIONREAD, &avail) == 0 && avail > 0)
+    {
+        return 0;
+    }
+
+    if (s->fd_err != -1
+        && ioctl(s->fd_err, FIONREAD, &avail) == 0 && avail > 0)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
  * Output: stream is the pipe poll() found readable (1 or 2), or 0 when
  * the client can take more of the frame under way; hup is poll()'s
  * POLLHUP for that pipe.

@@ -185,7 +185,7 @@ sla_loop(sla_agent_t *a)
 {
     int             n, i, timeout, busy;
     size_t          nfds, cap;
-    int64_t         now;
+    int64_t         now, wait;
     sla_conn_t     *c;
     sla_pref_t     *refs;
     struct pollfd  *pfds;
@@ -223,19 +223,28 @@ sla_loop(sla_agent_t *a)
             timeout = -1;
         }
 
-        /* a direct exec that was reaped gives its output a deadline */
+        /*
+         * a direct exec that was reaped ends when its output has all gone
+         * out, or, once 2 s have passed, when none is on its way (a child
+         * may hold the pipes open); a slow client gets all of it
+         */
 
         now = sla_now_ms();
 
         for (s = a->sessions; s; s = s->next) {
             if (s->reaped && !s->exited) {
-                if (sla_direct_drained(s) || now >= s->drain_until) {
+                if (sla_direct_drained(s)
+                    || (now >= s->drain_until && sla_direct_idle(s)))
+                {
                     sla_session_end(a, s);
                     continue;
                 }
 
-                if (timeout == -1 || s->drain_until - now < timeout) {
-                    timeout = (int) (s->drain_until - now);
+                /* past the deadline nothing wakes the loop when it ends */
+                wait = (now < s->drain_until) ? s->drain_until - now : 100;
+
+                if (timeout == -1 || wait < timeout) {
+                    timeout = (int) wait;
                 }
             }
         }
@@ -1394,7 +1403,11 @@ sla_reap(sla_agent_t *a)
                 s->status = status;
 
                 if (s->direct) {
-                    /* the loop ends it once its output is out */
+                    /*
+                     * the exit is recorded now, as dockerd does; the loop
+                     * ends the session once its output is out
+                     */
+                    sla_write_exit_file(a, s->id, status);
                     s->reaped = 1;
                     s->drain_until = sla_now_ms() + SLA_FLUSH_MSEC;
                     break;
@@ -1446,7 +1459,9 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     sla_unpause(a, s);
 
     if (!s->is_main) {
-        sla_write_exit_file(a, s->id, s->status);
+        if (!s->direct) {
+            sla_write_exit_file(a, s->id, s->status);
+        }
 
         if (s->owner) {
             sla_send_msg(s->owner, &m);

@@ -1345,12 +1345,15 @@ ngx_http_sockerless_agent_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
             {
                 s->direct = 1;
 
-            } else if (ngx_handle_read_event(s->request->connection->read, 0)
-                       != NGX_OK)
-            {
+            } else {
                 /* an agent that does not know "direct": the usual way */
-                ngx_http_sockerless_stream_finish(s, NGX_ERROR);
-                return;
+
+                if (ngx_handle_read_event(s->request->connection->read, 0)
+                    != NGX_OK)
+                {
+                    ngx_http_sockerless_stream_finish(s, NGX_ERROR);
+                    return;
+                }
             }
         }
 

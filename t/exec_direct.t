@@ -17,7 +17,7 @@ use Digest::SHA qw(sha256_hex);
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(17);
+my $t = Sockerless::Test->new->write_conf->plan(18);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -79,6 +79,16 @@ ok($rc == 0 && $out eq ('y' x 100000) . "\ndone\n",
                          'sleep 30 & echo before');
 ok($rc == 0 && $out eq "before\n", 'a background child holding stdout '
    . 'does not hold the exec') or diag("rc $rc out '$out'");
+
+# a client that reads nothing until well after the process has ended: it
+# still gets every byte
+
+my $late = $t->write_file('late.sh',
+    'docker exec dx head -c 1572864 /dev/zero | { sleep 4; wc -c; }');
+($rc, $out, $err) = $t->command({ env => $t->docker_env({ unix => 1 }) },
+                                'sh', $late);
+ok($rc == 0 && $out =~ /^\s*1572864$/, 'a client that reads late gets all '
+   . 'of the output') or diag("rc $rc out '$out' err '$err'");
 
 # a client that goes away mid-exec: the process' stdin ends, the exec is
 # recorded as ended, the container and its agent go on
