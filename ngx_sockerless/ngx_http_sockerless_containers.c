@@ -2069,19 +2069,23 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
     cJSON      *attrs;
 
     if (rc == NGX_OK) {
+        /*
+         * "start" goes out before the record says Running: from then on
+         * another worker may record the exit, and its "die" must follow
+         */
+        attrs = ngx_http_sockerless_container_attrs(ctx->pool,
+                                                    op->container);
+        if (attrs) {
+            (void) ngx_http_sockerless_event("container", "start", ctx->id,
+                                             attrs);
+        }
+
         ngx_sprintf((u_char *) key, "c/%s%Z", ctx->id);
 
         rc = ngx_http_sockerless_store_update(ctx->pool, key,
                                               ngx_http_sockerless_run_record,
                                               ctx);
         if (rc == NGX_OK) {
-            attrs = ngx_http_sockerless_container_attrs(ctx->pool,
-                                                        op->container);
-            if (attrs) {
-                (void) ngx_http_sockerless_event("container", "start",
-                                                 ctx->id, attrs);
-            }
-
             if (ctx->request) {
                 rc = ngx_http_sockerless_send_empty(ctx->request,
                                                     NGX_HTTP_NO_CONTENT);
