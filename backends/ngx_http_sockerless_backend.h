@@ -88,6 +88,13 @@ struct ngx_http_sockerless_backend_s {
      * exists, NGX_DECLINED when it vanished without an exit report.
      */
     ngx_http_sockerless_op_pt      container_alive;
+
+    /*
+     * passthrough: when set, every request goes to it after the /vX.Y
+     * check (the docker backend: another daemon answers for the core)
+     */
+    ngx_int_t                    (*passthrough)(ngx_http_request_t *r,
+                                      ngx_http_sockerless_args_t *args);
 };
 
 

@@ -160,6 +160,10 @@ ngx_http_sockerless_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    if (smcf->backend->passthrough) {
+        return smcf->backend->passthrough(r, &ctx->args);
+    }
+
     rc = ngx_http_sockerless_route(r, &ctx->args, &ctx->route);
 
     if (rc == NGX_DECLINED) {
@@ -568,6 +572,8 @@ ngx_http_sockerless_create_main_conf(ngx_conf_t *cf)
 
 extern ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend;
 extern ngx_module_t                   ngx_http_sockerless_memory_module;
+extern ngx_http_sockerless_backend_t  ngx_http_sockerless_docker_backend;
+extern ngx_module_t                   ngx_http_sockerless_docker_module;
 
 
 static char *
@@ -685,9 +691,17 @@ ngx_http_sockerless_backend_set(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (value[1].len == 6 && ngx_strncmp(value[1].data, "docker", 6) == 0) {
+        smcf->backend_name = value[1];
+        smcf->backend = &ngx_http_sockerless_docker_backend;
+        smcf->backend_conf = ngx_http_conf_get_module_main_conf(cf,
+                                         ngx_http_sockerless_docker_module);
+        return NGX_CONF_OK;
+    }
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "unknown sockerless backend \"%V\" (this build has: "
-                       "memory)", &value[1]);
+                       "memory, docker)", &value[1]);
 
     return NGX_CONF_ERROR;
 }

@@ -164,10 +164,11 @@ sub write_conf {
 
     unless ($self->{no_module}) {
         $conf .= "load_module $self->{module};\n";
+        my $backend = $self->{backend_conf} // 'sockerless_backend memory;';
         $sls = <<"EOF";
     sockerless_data_dir $self->{data};
     sockerless_agent $self->{agent};
-    sockerless_backend memory;
+    $backend
 EOF
     }
 
@@ -199,6 +200,91 @@ $sls$extra
 EOF
 
     $self->write_file('nginx.conf', $conf);
+    return $self;
+}
+
+
+# the backend directives instead of "sockerless_backend memory;" (before
+# write_conf)
+sub backend {
+    my ($self, $conf) = @_;
+
+    $self->{backend_conf} = $conf;
+    return $self;
+}
+
+
+# A real dockerd (Debian's docker.io; root only) with its data root, exec
+# root and socket under the prefix, vfs storage, no iptables and no bridge;
+# returns its socket path, or undef with the reason in $self->{dockerd_err}
+sub start_dockerd {
+    my ($self) = @_;
+
+    my $d = "$self->{prefix}/dockerd";
+    make_path("$d/root", "$d/exec");
+    my $sock = "$d/docker.sock";
+
+    my $p = $self->spawn('dockerd', '--data-root', "$d/root",
+                         '--exec-root', "$d/exec",
+                         '--pidfile', "$d/dockerd.pid",
+                         '-H', "unix://$sock", '--storage-driver', 'vfs',
+                         '--iptables=false', '--ip6tables=false',
+                         '--bridge=none', '--ip-forward=false',
+                         '--ip-masq=false');
+    $self->{dockerd} = { proc => $p, sock => $sock, dir => $d };
+
+    my $up = $self->wait_for(60, sub {
+        return 0 unless -S $sock && $p->alive;
+        my ($rc) = $self->dockerd_cli('version');
+        return $rc == 0;
+    });
+
+    unless ($up) {
+        $self->{dockerd_err} = "dockerd did not start:\n" . $p->stderr;
+        return undef;
+    }
+
+    return $sock;
+}
+
+
+sub dockerd_sock { $_[0]{dockerd} ? $_[0]{dockerd}{sock} : undef }
+
+
+# the docker CLI straight to the test's dockerd
+sub dockerd_cli {
+    my ($self, @args) = @_;
+
+    my $o = ref $args[0] eq 'HASH' ? shift @args : {};
+    return $self->command({
+        timeout => $o->{timeout} // 120,
+        stdin => $o->{stdin},
+        env => $self->docker_env({ env => {
+            DOCKER_HOST => 'unix://' . $self->{dockerd}{sock} } }),
+        name => join(' ', 'docker (straight)', @args),
+    }, $self->{docker_bin}, @args);
+}
+
+
+# removes what the test left in dockerd, then stops it (idempotent)
+sub stop_dockerd {
+    my ($self) = @_;
+
+    my $d = $self->{dockerd} or return;
+    my $p = $d->{proc};
+
+    if ($p->alive && -S $d->{sock}) {
+        my ($rc, $out) = $self->dockerd_cli({ timeout => 30 },
+                                            'ps', '-aq');
+        my @ids = split /\s+/, $out;
+        $self->dockerd_cli({ timeout => 60 }, 'rm', '-f', @ids) if @ids;
+    }
+
+    if ($p->alive) {
+        kill 'TERM', $p->pid;
+        $p->kill('KILL') unless defined $p->wait(30);
+    }
+
     return $self;
 }
 
@@ -582,12 +668,14 @@ sub wait_for {
 
 
 # raw HTTP/1.1; returns ($status, \%headers (lower case names), $body)
-# options: unix => 1, headers => {}, timeout => s, raw_body => 1
+# options: unix => 1 (or sock => path), headers => {}, timeout => s,
+# raw_body => 1
 sub api {
     my ($self, $method, $path, $body, %o) = @_;
 
-    my $s = $o{unix}
-        ? IO::Socket::UNIX->new(Peer => $self->sock, Type => SOCK_STREAM)
+    my $s = $o{unix} || $o{sock}
+        ? IO::Socket::UNIX->new(Peer => $o{sock} // $self->sock,
+                                Type => SOCK_STREAM)
         : IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                 PeerPort => $self->{port}, Proto => 'tcp',
                                 Timeout => 5);
@@ -955,6 +1043,7 @@ sub cleanup {
     for my $tm (@{ $self->{tmuxes} // [] }) {
         system('tmux', '-S', $tm->{sock}, 'kill-server') if -S $tm->{sock};
     }
+    eval { $self->stop_dockerd };
     for my $p (@{ $self->{procs} // [] }) {
         $p->kill;
     }

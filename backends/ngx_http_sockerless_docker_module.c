@@ -1,0 +1,836 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * The docker backend (DESIGN.md D8): sockerless in front of a real Docker
+ * daemon. Every request goes to the daemon on a connection of its own, as
+ * the client sent it but for "Connection", and the daemon's answer comes
+ * back byte for byte: status, headers, chunked or raw bodies, and after
+ * "101 UPGRADED" the hijacked stream, with half-close kept both ways (the
+ * pump is ours: nginx's proxy ends the tunnel at the first EOF). Nothing
+ * is buffered whole: each direction has one buffer and back-pressure.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+
+
+#define NGX_HTTP_SOCKERLESS_DOCKER_BUF  65536
+
+
+typedef struct {
+    ngx_str_t                      endpoint;     /* as configured */
+    ngx_addr_t                    *addr;
+    ngx_str_t                      unix_path;    /* "" for TCP */
+    ngx_msec_t                     timeout;
+} ngx_http_sockerless_docker_conf_t;
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_sockerless_docker_conf_t  *dcf;
+    ngx_peer_connection_t          peer;
+    ngx_buf_t                     *up;           /* client to daemon */
+    ngx_buf_t                     *down;         /* daemon to client */
+    ngx_uint_t                     status;
+    unsigned                       connected:1;
+    unsigned                       head_done:1;
+    unsigned                       upgraded:1;
+    unsigned                       client_eof:1;
+    unsigned                       daemon_eof:1;
+    unsigned                       up_shut:1;
+    unsigned                       down_shut:1;
+    unsigned                       done:1;
+} ngx_http_sockerless_docker_proxy_t;
+
+
+static void *ngx_http_sockerless_docker_create_conf(ngx_conf_t *cf);
+static char *ngx_http_sockerless_docker_init_conf(ngx_conf_t *cf,
+    void *conf);
+static char *ngx_http_sockerless_docker_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_sockerless_docker_passthrough(
+    ngx_http_request_t *r, ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_docker_head(
+    ngx_http_sockerless_docker_proxy_t *p);
+static void ngx_http_sockerless_docker_daemon_handler(ngx_event_t *ev);
+static void ngx_http_sockerless_docker_client_handler(ngx_http_request_t *r);
+static void ngx_http_sockerless_docker_pump(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_parse_head(
+    ngx_http_sockerless_docker_proxy_t *p);
+static void ngx_http_sockerless_docker_fail(
+    ngx_http_sockerless_docker_proxy_t *p, ngx_uint_t status,
+    const char *why);
+static void ngx_http_sockerless_docker_finish(
+    ngx_http_sockerless_docker_proxy_t *p);
+static void ngx_http_sockerless_docker_cleanup(void *data);
+
+
+static ngx_command_t  ngx_http_sockerless_docker_commands[] = {
+
+    { ngx_string("sockerless_docker_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sockerless_docker_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sockerless_docker_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_docker_conf_t, timeout),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_sockerless_docker_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_sockerless_docker_create_conf, /* create main configuration */
+    ngx_http_sockerless_docker_init_conf,  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_sockerless_docker_module = {
+    NGX_MODULE_V1,
+    &ngx_http_sockerless_docker_module_ctx, /* module context */
+    ngx_http_sockerless_docker_commands,   /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_http_sockerless_backend_t  ngx_http_sockerless_docker_backend = {
+    .name = ngx_string("docker"),
+    .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
+                |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
+                |SLS_SUPPORTS_STATS,
+    .passthrough = ngx_http_sockerless_docker_passthrough,
+};
+
+
+static void *
+ngx_http_sockerless_docker_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_sockerless_docker_conf_t  *dcf;
+
+    dcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sockerless_docker_conf_t));
+    if (dcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     dcf->endpoint = { 0, NULL };
+     *     dcf->addr = NULL;
+     *     dcf->unix_path = { 0, NULL };
+     */
+
+    dcf->timeout = NGX_CONF_UNSET_MSEC;
+
+    return dcf;
+}
+
+
+static char *
+ngx_http_sockerless_docker_init_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_sockerless_docker_conf_t *dcf = conf;
+
+    ngx_conf_init_msec_value(dcf->timeout, 60000);
+
+    return NGX_CONF_OK;
+}
+
+
+/* unix:/path, unix:///path, tcp://host:port */
+
+static char *
+ngx_http_sockerless_docker_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sockerless_docker_conf_t *dcf = conf;
+
+    ngx_str_t  *value, s;
+    ngx_url_t   u;
+
+    if (dcf->endpoint.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    dcf->endpoint = value[1];
+    s = value[1];
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    if (s.len > 5 && ngx_strncmp(s.data, "unix:", 5) == 0) {
+        /* unix:///path is the docker CLI's spelling */
+        if (s.len > 7 && ngx_strncmp(s.data + 5, "//", 2) == 0) {
+            s.data += 7;
+            s.len -= 7;
+
+        } else {
+            s.data += 5;
+            s.len -= 5;
+        }
+
+        if (s.len == 0 || s.data[0] != '/') {
+            return "needs an absolute socket path, as in "
+                   "unix:/var/run/docker.sock";
+        }
+
+        dcf->unix_path.len = s.len;
+        dcf->unix_path.data = ngx_pnalloc(cf->pool, s.len + 1);
+        if (dcf->unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(dcf->unix_path.data, s.data, s.len);
+        dcf->unix_path.data[s.len] = '\0';
+
+        u.url.len = s.len + 5;
+        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
+        if (u.url.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(u.url.data, "unix:%V", &s);
+
+    } else if (s.len > 6 && ngx_strncmp(s.data, "tcp://", 6) == 0) {
+        u.url.data = s.data + 6;
+        u.url.len = s.len - 6;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sockerless_docker_endpoint \"%V\": use "
+                           "unix:/path or tcp://host:port (https:// is "
+                           "not supported by this build)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sockerless_docker_endpoint \"%V\": %s",
+                           &value[1], u.err ? u.err : "invalid");
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sockerless_docker_endpoint \"%V\": no address",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    dcf->addr = &u.addrs[0];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The request, forwarded: the request line as received, every header but
+ * the hop-by-hop ones, then "Connection: close" (the daemon ends its
+ * answer by closing) or, for an upgrade, "Connection: Upgrade".
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_http_sockerless_main_conf_t    *smcf;
+    ngx_http_sockerless_docker_conf_t  *dcf;
+    ngx_http_sockerless_docker_proxy_t *p;
+    ngx_pool_cleanup_t                 *cln;
+    ngx_http_sockerless_ctx_t          *ctx;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+    dcf = smcf->backend_conf;
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                              "the docker backend serves HTTP/1.1 only");
+    }
+#endif
+
+    if (dcf->addr == NULL) {
+        return ngx_http_sockerless_send_error(r,
+                              NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "sockerless_backend docker needs "
+                              "sockerless_docker_endpoint");
+    }
+
+    p = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_docker_proxy_t));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p->request = r;
+    p->dcf = dcf;
+
+    p->up = ngx_create_temp_buf(r->pool, NGX_HTTP_SOCKERLESS_DOCKER_BUF);
+    p->down = ngx_create_temp_buf(r->pool, NGX_HTTP_SOCKERLESS_DOCKER_BUF);
+    if (p->up == NULL || p->down == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_sockerless_docker_cleanup;
+    cln->data = p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ctx->data = p;
+
+    if (ngx_http_sockerless_docker_head(p) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * the daemon removes its socket when it stops; connect() to a missing
+     * path would be logged at "crit", so that case is told apart here
+     */
+
+    if (dcf->unix_path.len
+        && access((char *) dcf->unix_path.data, F_OK) != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_GATEWAY,
+                              "Cannot connect to the Docker daemon at "
+                              "unix://%V. Is the docker daemon running?",
+                              &dcf->unix_path);
+    }
+
+    p->peer.sockaddr = dcf->addr->sockaddr;
+    p->peer.socklen = dcf->addr->socklen;
+    p->peer.name = &dcf->endpoint;
+    p->peer.get = ngx_event_get_peer;
+    p->peer.log = r->connection->log;
+    p->peer.log_error = NGX_ERROR_ERR;
+
+    switch (ngx_event_connect_peer(&p->peer)) {
+
+    case NGX_ERROR:
+    case NGX_BUSY:
+    case NGX_DECLINED:
+        if (p->peer.connection) {
+            ngx_close_connection(p->peer.connection);
+            p->peer.connection = NULL;
+        }
+
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_GATEWAY,
+                              "Cannot connect to the Docker daemon at "
+                              "%V. Is the docker daemon running?",
+                              &dcf->endpoint);
+
+    default: /* NGX_OK, NGX_AGAIN */
+        break;
+    }
+
+    p->peer.connection->data = p;
+    p->peer.connection->pool = r->pool;
+    p->peer.connection->read->handler =
+                                  ngx_http_sockerless_docker_daemon_handler;
+    p->peer.connection->write->handler =
+                                  ngx_http_sockerless_docker_daemon_handler;
+
+    /* connect and the answer's head must come within the timeout */
+    ngx_add_timer(p->peer.connection->read, dcf->timeout);
+
+    r->read_event_handler = ngx_http_sockerless_docker_client_handler;
+    r->write_event_handler = ngx_http_sockerless_docker_client_handler;
+
+    r->main->count++;
+
+    ngx_http_sockerless_docker_pump(p);
+
+    return NGX_DONE;
+}
+
+
+/* the request head into p->up, then what nginx read ahead of the body */
+
+static ngx_int_t
+ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
+{
+    size_t               len;
+    ngx_buf_t           *b, *hb;
+    ngx_uint_t           i;
+    ngx_list_part_t     *part;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    hb = r->header_in;
+
+    len = r->method_name.len + 1 + r->unparsed_uri.len
+          + sizeof(" HTTP/1.1\r\n") - 1
+          + sizeof("Connection: Upgrade\r\n\r\n") - 1
+          + (hb->last - hb->pos);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        len += h[i].key.len + 2 + h[i].value.len + 2;
+    }
+
+    if (len > NGX_HTTP_SOCKERLESS_DOCKER_BUF) {
+        b = ngx_create_temp_buf(r->pool, len);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        p->up = b;
+    }
+
+    b = p->up;
+
+    b->last = ngx_cpymem(b->last, r->method_name.data, r->method_name.len);
+    *b->last++ = ' ';
+    b->last = ngx_cpymem(b->last, r->unparsed_uri.data, r->unparsed_uri.len);
+    b->last = ngx_cpymem(b->last, " HTTP/1.1\r\n",
+                         sizeof(" HTTP/1.1\r\n") - 1);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == 10
+             && ngx_strncasecmp(h[i].key.data, (u_char *) "Connection", 10)
+                == 0)
+            || (h[i].key.len == 10
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Keep-Alive", 10)
+                   == 0)
+            || (h[i].key.len == 16
+                && ngx_strncasecmp(h[i].key.data,
+                                   (u_char *) "Proxy-Connection", 16)
+                   == 0))
+        {
+            continue;
+        }
+
+        b->last = ngx_cpymem(b->last, h[i].key.data, h[i].key.len);
+        *b->last++ = ':'; *b->last++ = ' ';
+        b->last = ngx_cpymem(b->last, h[i].value.data, h[i].value.len);
+        *b->last++ = CR; *b->last++ = LF;
+    }
+
+    if (r->headers_in.upgrade) {
+        b->last = ngx_cpymem(b->last, "Connection: Upgrade\r\n\r\n",
+                             sizeof("Connection: Upgrade\r\n\r\n") - 1);
+
+    } else {
+        b->last = ngx_cpymem(b->last, "Connection: close\r\n\r\n",
+                             sizeof("Connection: close\r\n\r\n") - 1);
+    }
+
+    /* the start of the body (or of a hijacked stream) nginx read with it */
+
+    b->last = ngx_cpymem(b->last, hb->pos, hb->last - hb->pos);
+    hb->pos = hb->last;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_docker_daemon_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_docker_proxy_t  *p;
+
+    c = ev->data;
+    p = c->data;
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        if (!p->head_done) {
+            ngx_http_sockerless_docker_fail(p, NGX_HTTP_GATEWAY_TIME_OUT,
+                                            "did not answer in time");
+            return;
+        }
+    }
+
+    ngx_http_sockerless_docker_pump(p);
+}
+
+
+static void
+ngx_http_sockerless_docker_client_handler(ngx_http_request_t *r)
+{
+    ngx_http_sockerless_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+
+    if (ctx == NULL || ctx->data == NULL) {
+        return;
+    }
+
+    ngx_http_sockerless_docker_pump(ctx->data);
+}
+
+
+/*
+ * Both directions until neither moves: one buffer each, read only when
+ * it has room, so a slow side holds the other back. An EOF is passed on
+ * as a half-close once its buffer has drained.
+ */
+
+static void
+ngx_http_sockerless_docker_pump(ngx_http_sockerless_docker_proxy_t *p)
+{
+    size_t               size;
+    ssize_t              n;
+    ngx_int_t            rc;
+    ngx_uint_t           progress;
+    ngx_buf_t           *b;
+    ngx_connection_t    *c, *dc;
+    ngx_http_request_t  *r;
+
+    if (p->done) {
+        return;
+    }
+
+    r = p->request;
+    c = r->connection;
+    dc = p->peer.connection;
+
+    if (!p->connected) {
+        if (!dc->write->ready && !dc->read->ready) {
+            /* connect() in progress */
+            goto arm;
+        }
+
+        p->connected = 1;
+    }
+
+    do {
+        progress = 0;
+
+        /* the client's bytes to the daemon */
+
+        b = p->up;
+
+        if (b->pos < b->last && !p->up_shut) {
+            n = dc->send(dc, b->pos, b->last - b->pos);
+
+            if (n == NGX_ERROR) {
+                if (!p->head_done) {
+                    ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                         "closed the connection");
+                    return;
+                }
+
+                /* the daemon stopped reading: what is left is dropped */
+                p->client_eof = 1;
+                b->pos = b->last;
+
+            } else if (n > 0) {
+                b->pos += n;
+                progress = 1;
+            }
+        }
+
+        if (b->pos == b->last) {
+            b->pos = b->start;
+            b->last = b->start;
+        }
+
+        if (!p->client_eof && b->last < b->end && c->read->ready) {
+            n = c->recv(c, b->last, b->end - b->last);
+
+            if (n > 0) {
+                b->last += n;
+                progress = 1;
+
+            } else if (n == 0 || n == NGX_ERROR) {
+                p->client_eof = 1;
+                progress = 1;
+            }
+        }
+
+        if (p->client_eof && b->pos == b->last && !p->up_shut
+            && p->connected)
+        {
+            /* the client's end: the daemon sees it too */
+            p->up_shut = 1;
+            (void) shutdown(dc->fd, SHUT_WR);
+        }
+
+        /* the daemon's bytes to the client */
+
+        b = p->down;
+
+        if (p->head_done && b->pos < b->last && !c->error) {
+            n = c->send(c, b->pos, b->last - b->pos);
+
+            if (n == NGX_ERROR) {
+                /* the client is gone: nothing more is owed to it */
+                c->error = 1;
+                b->pos = b->last;
+                progress = 1;
+
+            } else if (n > 0) {
+                b->pos += n;
+                progress = 1;
+            }
+        }
+
+        if (b->pos == b->last && p->head_done) {
+            b->pos = b->start;
+            b->last = b->start;
+        }
+
+        if (!p->daemon_eof && b->last < b->end && dc->read->ready) {
+            n = dc->recv(dc, b->last, b->end - b->last);
+
+            if (n > 0) {
+                b->last += n;
+                progress = 1;
+
+            } else if (n == 0 || n == NGX_ERROR) {
+                p->daemon_eof = 1;
+                progress = 1;
+            }
+        }
+
+        if (!p->head_done && (b->last > b->pos || p->daemon_eof)) {
+            rc = ngx_http_sockerless_docker_parse_head(p);
+
+            if (rc == NGX_ERROR) {
+                ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                                "sent an invalid answer");
+                return;
+            }
+
+            if (rc == NGX_AGAIN && (p->daemon_eof || b->last == b->end)) {
+                ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                     p->daemon_eof && b->last == b->pos
+                                     ? "closed the connection without an "
+                                       "answer"
+                                     : "sent an invalid answer");
+                return;
+            }
+
+            if (rc == NGX_OK) {
+                p->head_done = 1;
+                progress = 1;
+
+                if (dc->read->timer_set) {
+                    ngx_del_timer(dc->read);
+                }
+            }
+        }
+
+        if (p->daemon_eof && p->head_done && b->pos == b->last) {
+
+            if (!p->upgraded || c->error || p->client_eof) {
+                ngx_http_sockerless_docker_finish(p);
+                return;
+            }
+
+            if (!p->down_shut) {
+                /* the stream's output ended; the client may still write */
+                p->down_shut = 1;
+
+#if (NGX_HTTP_SSL)
+                if (c->ssl) {
+                    /* no half-close in TLS here: the stream ends whole */
+                    ngx_http_sockerless_docker_finish(p);
+                    return;
+                }
+#endif
+
+                (void) shutdown(c->fd, SHUT_WR);
+            }
+        }
+
+        if (c->error && p->head_done) {
+            /* the client is gone: the daemon hears it by the close */
+            ngx_http_sockerless_docker_finish(p);
+            return;
+        }
+
+    } while (progress);
+
+arm:
+
+    size = 0;
+
+    if (ngx_handle_write_event(dc->write, size) != NGX_OK
+        || ngx_handle_read_event(dc->read, 0) != NGX_OK
+        || ngx_handle_write_event(c->write, size) != NGX_OK
+        || ngx_handle_read_event(c->read, 0) != NGX_OK)
+    {
+        ngx_http_sockerless_docker_fail(p, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "event failed");
+    }
+}
+
+
+/* "HTTP/1.x NNN ...\r\n" ... "\r\n\r\n" in the daemon's first bytes */
+
+static ngx_int_t
+ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char     *s, *last;
+    ngx_buf_t  *b;
+
+    b = p->down;
+    s = b->pos;
+    last = b->last;
+
+    if (last - s >= 12) {
+        if (ngx_strncmp(s, "HTTP/1.", 7) != 0
+            || (s[7] != '0' && s[7] != '1') || s[8] != ' '
+            || s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9'
+            || s[11] < '0' || s[11] > '9')
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (ngx_strncmp(s, "HTTP/1.", ngx_min(last - s, 7)) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strlcasestrn(s, last, (u_char *) "\r\n\r\n", 4 - 1) == NULL) {
+        return NGX_AGAIN;
+    }
+
+    p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+    p->upgraded = (p->status == NGX_HTTP_SWITCHING_PROTOCOLS);
+
+    /* the answer is the daemon's, whole: nginx adds nothing to it */
+
+    p->request->headers_out.status = p->status;
+    p->request->header_sent = 1;
+    p->request->keepalive = 0;
+
+    return NGX_OK;
+}
+
+
+/* before the daemon answered: a Docker-style error of our own */
+
+static void
+ngx_http_sockerless_docker_fail(ngx_http_sockerless_docker_proxy_t *p,
+    ngx_uint_t status, const char *why)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+
+    if (p->done) {
+        return;
+    }
+
+    p->done = 1;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "sockerless: the Docker daemon at %V %s",
+                  &p->dcf->endpoint, why);
+
+    if (p->peer.connection) {
+        ngx_close_connection(p->peer.connection);
+        p->peer.connection = NULL;
+    }
+
+    if (r->header_sent) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    r->keepalive = 0;
+
+    rc = ngx_http_sockerless_send_error(r, status, "the Docker daemon at %V "
+                                        "%s", &p->dcf->endpoint, why);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_sockerless_docker_finish(ngx_http_sockerless_docker_proxy_t *p)
+{
+    ngx_http_request_t  *r;
+
+    if (p->done) {
+        return;
+    }
+
+    p->done = 1;
+    r = p->request;
+
+    if (p->peer.connection) {
+        ngx_close_connection(p->peer.connection);
+        p->peer.connection = NULL;
+    }
+
+    /* unread bytes of the client's must not turn the close into a reset */
+    r->lingering_close = 1;
+
+    ngx_http_finalize_request(r, r->connection->error ? NGX_ERROR : NGX_OK);
+}
+
+
+static void
+ngx_http_sockerless_docker_cleanup(void *data)
+{
+    ngx_http_sockerless_docker_proxy_t *p = data;
+
+    p->done = 1;
+
+    if (p->peer.connection) {
+        ngx_close_connection(p->peer.connection);
+        p->peer.connection = NULL;
+    }
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/perl
+
+# Copyright (C) sockerless contributors
+#
+# sockerless_backend docker: sockerless in front of a real dockerd started
+# by the harness. The docker CLI and the SDK through the gateway (run, -i
+# with 16 MiB, -it, exec, logs -f, cp both ways, build, save/load,
+# events), the same requests straight and through compared, then the
+# daemon stopped under a live stream.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Digest::SHA qw(sha256_hex);
+use Test::More;
+use Sockerless::Test qw(json_decode);
+
+my $t = Sockerless::Test->new;
+
+plan skip_all => 'a dockerd of its own needs root' unless $t->is_root;
+plan skip_all => 'no dockerd (make deps installs docker.io)'
+    unless $t->has_tool('dockerd');
+
+my $sock = $t->start_dockerd
+    or BAIL_OUT($t->{dockerd_err});
+
+$t->backend("sockerless_backend docker;\n"
+            . "    sockerless_docker_endpoint unix://$sock;")
+  ->write_conf->plan(34);
+$t->run;
+
+my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
+ok($rc == 0 && $out =~ /Loaded image: busybox:latest/,
+   'busybox loaded into dockerd') or diag($err);
+
+# the daemon is the one behind the gateway
+
+my ($dv) = ($t->dockerd_cli('version', '--format', '{{.Server.Version}}'))[1];
+($rc, $out) = $t->docker('version', '--format', '{{.Server.Version}}');
+ok($rc == 0 && $out eq $dv && $out =~ /\d/, "docker version through the "
+   . "gateway: the daemon's ($out)") or diag($out);
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--network', 'none',
+                               'busybox', 'echo', 'hello');
+ok($rc == 0 && $out eq "hello\n", 'run --rm echo') or diag($err);
+
+($rc, $out) = $t->docker('run', '--rm', '--network', 'none', 'busybox',
+                         'sh', '-c', 'echo out; echo err >&2; exit 3');
+is($rc, 3, 'exit code of the container');
+
+# stdin: 16 MiB through, half-close reaching the process
+
+open my $r, '<', '/dev/urandom' or die "urandom: $!\n";
+my $data = '';
+read($r, $data, 16 << 20) == 16 << 20 or die "read: $!\n";
+close $r;
+my $in = $t->write_file('in.bin', $data);
+
+($rc, $out) = $t->docker_in($in, 'run', '-i', '--rm', '--network', 'none',
+                            'busybox', 'cat');
+ok($rc == 0 && sha256_hex($out) eq sha256_hex($data),
+   'run -i cat: 16 MiB round trip');
+
+($rc, $out) = $t->docker_in($in, { unix => 1 }, 'run', '-i', '--rm',
+                            '--network', 'none', 'busybox', 'wc', '-c');
+ok($rc == 0 && $out =~ /^\s*16777216$/, 'run -i over the unix socket: '
+   . 'stdin EOF reaches the process') or diag($out);
+
+# a long-running container: exec, logs -f, cp
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'db1', '--network',
+    'none', 'busybox', 'sh', '-c',
+    'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done');
+chomp(my $id = $out);
+ok($rc == 0 && $id =~ /^[0-9a-f]{64}$/, 'run -d') or diag($err);
+
+($rc, $out) = $t->docker_in($in, 'exec', '-i', 'db1', 'cat');
+ok($rc == 0 && sha256_hex($out) eq sha256_hex($data),
+   'exec -i cat: 16 MiB round trip');
+
+($rc, $out, $err) = $t->docker('exec', 'db1', 'sh', '-c',
+                               'echo o; echo e >&2; exit 5');
+ok($rc == 5 && $out eq "o\n" && $err eq "e\n",
+   'exec: streams apart, exit code 5') or diag("rc $rc '$out' '$err'");
+
+my $follow = $t->docker_spawn('logs', '-f', 'db1');
+ok($follow->wait_output(qr/^line3$/m, 30), 'logs -f streams')
+    or diag($follow->stderr);
+my $seen = () = $follow->stdout =~ /^line/mg;
+ok($t->wait_for(30, sub { (() = $follow->stdout =~ /^line/mg) > $seen + 3 }),
+   'logs -f keeps streaming');
+$follow->kill;
+
+$t->write_file('cp-in.txt', "into the container\n");
+($rc, undef, $err) = $t->docker('cp', "$t->{prefix}/cp-in.txt",
+                                'db1:/tmp/cp-in.txt');
+($rc, $out) = $t->docker('exec', 'db1', 'cat', '/tmp/cp-in.txt')
+    if $rc == 0;
+ok($rc == 0 && $out eq "into the container\n", 'cp into the container')
+    or diag($err);
+
+($rc, undef, $err) = $t->docker('exec', 'db1', 'sh', '-c',
+                                'echo out of it > /tmp/cp-out.txt');
+($rc, undef, $err) = $t->docker('cp', 'db1:/tmp/cp-out.txt',
+                                "$t->{prefix}/cp-out.txt");
+ok($rc == 0 && $t->read_file('cp-out.txt') eq "out of it\n",
+   'cp out of the container') or diag($err);
+
+# run -it in a pseudo-terminal
+
+SKIP: {
+    skip 'no tmux', 2 unless $t->has_tool('tmux');
+
+    my $tm = $t->tmux(100, 30, 'docker', 'run', '-it', '--rm',
+                      '--network', 'none', 'busybox', 'sh');
+    # (busybox's stty fails on this dockerd's terminals, straight or not)
+    $tm->type_line(q{[ -t 0 ] && [ -t 1 ] && tty | sed 's/^/T:/'});
+    ok($tm->wait_screen(qr{^T:/dev/pts/\d+\s*$}m, 60), 'run -it: stdin '
+       . 'and stdout are a terminal') or diag($tm->capture);
+    $tm->type_line('exit 4');
+    is($tm->wait_exit(30), 4, 'run -it: exit status');
+}
+
+# build, save, load
+
+mkdir "$t->{prefix}/ctx";
+$t->write_file('ctx/Dockerfile', "FROM busybox\nRUN echo built > /built\n");
+($rc, $out, $err) = $t->command({ timeout => 180,
+    env => $t->docker_env({ env => { DOCKER_BUILDKIT => '0' } }) },
+    $t->{docker_bin}, 'build', '-t', 'sl-built', "$t->{prefix}/ctx");
+ok($rc == 0 && $out =~ /Successfully tagged sl-built:latest/,
+   'build of a two-line Dockerfile') or diag("$out$err");
+
+($rc, $out) = $t->docker('run', '--rm', '--network', 'none', 'sl-built',
+                         'cat', '/built');
+is($out, "built\n", 'the built image runs');
+
+($rc, undef, $err) = $t->docker('save', '-o', "$t->{prefix}/saved.tar",
+                                'sl-built');
+my $list = `tar -tf $t->{prefix}/saved.tar 2>&1`;
+ok($rc == 0 && $list =~ /^manifest\.json$/m, 'save: a docker save tarball')
+    or diag($err);
+
+($rc) = $t->docker('rmi', 'sl-built');
+is($rc, 0, 'rmi');
+($rc, $out, $err) = $t->docker('load', '-i', "$t->{prefix}/saved.tar");
+ok($rc == 0 && $out =~ /Loaded image: sl-built:latest/, 'load') or diag($err);
+
+# events
+
+($rc, $out) = $t->docker('events', '--since', time - 600, '--until', time,
+                         '--filter', 'container=db1', '--format',
+                         '{{.Action}}');
+ok($rc == 0 && $out =~ /^create$/m && $out =~ /^start$/m,
+   'events: the container\'s create and start') or diag($out);
+
+# the SDK
+
+($rc, $out, $err) = $t->python($t->write_file('sdk.py', <<'EOF'));
+import docker
+c = docker.from_env()
+print(c.containers.run('busybox', 'echo sdk', remove=True,
+                       network_mode='none').decode(), end='')
+EOF
+ok($rc == 0 && $out eq "sdk\n", 'docker SDK for Python: containers.run')
+    or diag($err);
+
+# the same requests straight to dockerd and through sockerless
+
+my @same = (
+    [ 'GET', '/_ping' ],
+    [ 'GET', '/v1.41/version' ],
+    [ 'GET', '/v1.41/containers/json' ],
+    [ 'GET', '/v1.41/images/json' ],
+    [ 'GET', '/v1.41/containers/db1/json' ],
+    [ 'GET', '/v1.41/containers/nosuch/json' ],
+    [ 'POST', '/v1.41/containers/create', '{"Image": ' ],
+    [ 'GET', '/v1.41/containers/db1/logs?stdout=1&tail=3' ],
+);
+
+for my $q (@same) {
+    my ($m, $path, $body) = @$q;
+    my ($s1, $h1, $b1) = $t->api($m, $path, $body, sock => $sock);
+    my ($s2, $h2, $b2) = $t->api($m, $path, $body);
+    my $same;
+
+    if (($h1->{'content-type'} // '') =~ /json/) {
+        my $j1 = eval { json_decode($b1) };
+        my $j2 = eval { json_decode($b2) };
+        $same = defined $j1 && defined $j2 && shape($j1) eq shape($j2);
+    } elsif ($path =~ /logs/) {
+        # the last lines move on: the stream's framing and line shape
+        $same = length($b2) > 8 && substr($b1, 0, 1) eq substr($b2, 0, 1)
+                && $b2 =~ /line\d+\n$/;
+    } else {
+        $same = $b1 eq $b2;
+    }
+
+    ok($s1 == $s2 && $s1 != 0 && $same
+       && ($h1->{'api-version'} // '') eq ($h2->{'api-version'} // ''),
+       "same answer straight and through: $m $path")
+        or diag("straight $s1 $b1\nthrough $s2 $b2");
+}
+
+sub shape {
+    my ($v) = @_;
+    return ref $v eq 'HASH'
+        ? '{' . join(',', map { "$_:" . shape($v->{$_}) } sort keys %$v) . '}'
+        : ref $v eq 'ARRAY' ? '[' . (@$v ? shape($v->[0]) : '') . ']'
+        : 's';
+}
+
+# the daemon stops under a live stream: the stream ends, the next request
+# gets a clear error, nginx goes on
+
+$follow = $t->docker_spawn('logs', '-f', 'db1');
+$follow->wait_output(qr/^line/m, 30);
+
+$t->stop_dockerd;
+
+ok(defined $follow->wait(30), 'logs -f ends when the daemon stops');
+
+($rc, $out, $err) = $t->docker('ps');
+my $gone = 'Is the docker daemon running\?';
+ok($rc != 0 && $err =~ /Cannot connect to the Docker daemon at \S+\. $gone/,
+   'with the daemon gone: a clear error') or diag($err);
+
+my ($st, $j) = $t->api_json('GET', '/v1.41/containers/json');
+ok($st == 502 && ($j->{message} // '') =~ /Cannot connect/,
+   'the API: 502 with a Docker-style message');
+
+($st) = $t->api('GET', '/plain200');
+is($st, 200, 'nginx keeps serving');
+
+$t->done;
