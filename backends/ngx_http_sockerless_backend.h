@@ -90,6 +90,13 @@ struct ngx_http_sockerless_backend_s {
     ngx_http_sockerless_op_pt      container_alive;
 
     /*
+     * container_started: the core has recorded the start (or its failure);
+     * an exit the run reported before that may be applied now
+     */
+    void                         (*container_started)(
+                                      ngx_http_sockerless_op_t *op);
+
+    /*
      * passthrough: when set, every request goes to it after the /vX.Y
      * check (the docker backend: another daemon answers for the core)
      */

@@ -85,6 +85,9 @@ static void ngx_http_sockerless_memory_claim(
     ngx_http_sockerless_memory_conf_t *mcf, const char *name);
 static ngx_int_t ngx_http_sockerless_memory_watch_agent(
     ngx_http_sockerless_memory_conf_t *mcf, const char *id, ngx_pid_t pid);
+static ngx_int_t ngx_http_sockerless_memory_marker(
+    ngx_http_sockerless_op_t *op, char *path);
+static void ngx_http_sockerless_memory_started(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_memory_agent_gone(ngx_event_t *ev);
 static void ngx_http_sockerless_memory_agent_check(
     ngx_http_sockerless_memory_agent_t *a);
@@ -160,6 +163,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_remove = ngx_http_sockerless_memory_remove,
     .container_top = ngx_http_sockerless_memory_top,
     .container_stats = ngx_http_sockerless_memory_stats,
+    .container_started = ngx_http_sockerless_memory_started,
 };
 
 
@@ -237,6 +241,20 @@ ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle, void *conf)
         while ((de = readdir(dir)) != NULL) {
             if (de->d_name[0] != '.') {
                 ngx_http_sockerless_memory_claim(mcf, de->d_name);
+            }
+        }
+
+        closedir(dir);
+    }
+
+    /* starts that a worker did not finish: their exits may be taken */
+
+    dir = opendir((char *) p);
+    if (dir) {
+        while ((de = readdir(dir)) != NULL) {
+            if (ngx_strncmp(de->d_name, ".starting.", 10) == 0) {
+                (void) unlinkat(dirfd(dir), de->d_name, 0);
+                ngx_http_sockerless_memory_claim(mcf, de->d_name + 10);
             }
         }
 
@@ -347,6 +365,18 @@ ngx_http_sockerless_memory_claim(ngx_http_sockerless_memory_conf_t *mcf,
         goto done;
     }
 
+    /*
+     * the exit of a run whose start is not recorded yet waits: applied
+     * now it would find the container not running and be lost; the
+     * starting worker claims it once the start is recorded
+     */
+
+    ngx_sprintf((u_char *) path, "%V/.starting.%s%Z", &mcf->exits, name);
+
+    if (access(path, F_OK) == 0) {
+        goto done;
+    }
+
     ngx_sprintf((u_char *) path, "%V/%s%Z", &mcf->exits, name);
     ngx_sprintf((u_char *) claim, "%V/.claim.%s%Z", &mcf->exits, name);
 
@@ -395,6 +425,43 @@ ngx_http_sockerless_memory_claim(ngx_http_sockerless_memory_conf_t *mcf,
 done:
 
     ngx_destroy_pool(pool);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_memory_marker(ngx_http_sockerless_op_t *op, char *path)
+{
+    const char                         *id;
+    ngx_http_sockerless_memory_conf_t  *mcf;
+
+    mcf = op->conf;
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    if (id == NULL || ngx_strlen(id) > NGX_HTTP_SOCKERLESS_ID_LEN
+        || mcf->exits.len + 80 > NGX_MAX_PATH)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) path, "%V/.starting.%s%Z", &mcf->exits, id);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_memory_started(ngx_http_sockerless_op_t *op)
+{
+    char  path[NGX_MAX_PATH];
+
+    if (ngx_http_sockerless_memory_marker(op, path) != NGX_OK) {
+        return;
+    }
+
+    (void) unlink(path);
+
+    ngx_http_sockerless_memory_claim(op->conf,
+                        ngx_http_sockerless_json_str(op->container, "Id"));
 }
 
 
@@ -780,7 +847,9 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     ngx_http_sockerless_main_conf_t     *smcf;
     ngx_http_sockerless_memory_conf_t   *mcf;
     ngx_http_sockerless_memory_start_t  *st;
+    int                                  fd;
     u_char                               token[65], tokenv[96];
+    u_char                               marker[NGX_MAX_PATH];
 
     smcf = ngx_http_sockerless_conf();
     mcf = op->conf;
@@ -814,6 +883,15 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     rc = ngx_http_sockerless_memory_write_config(op, dir, id, token);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* until the core records this start, exits of it wait (see claim) */
+
+    if (ngx_http_sockerless_memory_marker(op, (char *) marker) == NGX_OK) {
+        fd = open((char *) marker, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+        if (fd != -1) {
+            (void) close(fd);
+        }
     }
 
     if (pipe2(fds, O_CLOEXEC) == -1) {

@@ -105,6 +105,7 @@ static ngx_int_t ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log,
     cJSON *rec);
 static ngx_int_t ngx_http_sockerless_set_state(void *data, cJSON **value);
 static ngx_int_t ngx_http_sockerless_exit_record(void *data, cJSON **value);
+static void ngx_http_sockerless_run_started(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_restart_timer(ngx_event_t *ev);
 static const char *ngx_http_sockerless_id(cJSON *rec);
 static void ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out,
@@ -2009,6 +2010,21 @@ ngx_http_sockerless_run(ngx_http_sockerless_cctx_t *ctx, cJSON *rec)
 }
 
 
+/* the backend may apply an exit that came before the record said so */
+
+static void
+ngx_http_sockerless_run_started(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_backend_t  *be;
+
+    be = ngx_http_sockerless_backend();
+
+    if (be->container_started) {
+        be->container_started(op);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_run_record(void *data, cJSON **value)
 {
@@ -2086,6 +2102,8 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
                                               ngx_http_sockerless_run_record,
                                               ctx);
         if (rc == NGX_OK) {
+            ngx_http_sockerless_run_started(op);
+
             if (ctx->request) {
                 rc = ngx_http_sockerless_send_empty(ctx->request,
                                                     NGX_HTTP_NO_CONTENT);
@@ -2122,6 +2140,8 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
                                             ngx_http_sockerless_set_state,
                                             op);
     }
+
+    ngx_http_sockerless_run_started(op);
 
     /* like dockerd, a container to remove when it ends goes now */
 
