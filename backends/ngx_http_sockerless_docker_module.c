@@ -17,6 +17,10 @@
 
 
 #define NGX_HTTP_SOCKERLESS_DOCKER_BUF  65536
+#define NGX_HTTP_SOCKERLESS_DOCKER_MAX  (1024 * 1024)
+
+#define NGX_HTTP_SOCKERLESS_DOCKER_VERSION  1
+#define NGX_HTTP_SOCKERLESS_DOCKER_INFO     2
 
 
 typedef struct {
@@ -34,6 +38,7 @@ typedef struct {
     ngx_buf_t                     *up;           /* client to daemon */
     ngx_buf_t                     *down;         /* daemon to client */
     ngx_uint_t                     status;
+    ngx_uint_t                     rewrite;      /* VERSION, INFO, 0 */
     unsigned                       connected:1;
     unsigned                       head_done:1;
     unsigned                       upgraded:1;
@@ -59,6 +64,10 @@ static void ngx_http_sockerless_docker_client_handler(ngx_http_request_t *r);
 static void ngx_http_sockerless_docker_pump(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_parse_head(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_collect(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_rewrite(
     ngx_http_sockerless_docker_proxy_t *p);
 static void ngx_http_sockerless_docker_fail(
     ngx_http_sockerless_docker_proxy_t *p, ngx_uint_t status,
@@ -309,6 +318,19 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
     ctx->data = p;
 
+    /* the gateway's additions: which daemon answers behind it */
+
+    if (r->method == NGX_HTTP_GET && args->path.len == 8
+        && ngx_strncmp(args->path.data, "/version", 8) == 0)
+    {
+        p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_VERSION;
+
+    } else if (r->method == NGX_HTTP_GET && args->path.len == 5
+               && ngx_strncmp(args->path.data, "/info", 5) == 0)
+    {
+        p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_INFO;
+    }
+
     if (ngx_http_sockerless_docker_head(p) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -425,7 +447,9 @@ ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
     b->last = ngx_cpymem(b->last, r->method_name.data, r->method_name.len);
     *b->last++ = ' ';
     b->last = ngx_cpymem(b->last, r->unparsed_uri.data, r->unparsed_uri.len);
-    b->last = ngx_cpymem(b->last, " HTTP/1.1\r\n",
+    /* an answer to rewrite comes whole and unchunked to an HTTP/1.0 one */
+    b->last = ngx_cpymem(b->last, p->rewrite ? " HTTP/1.0\r\n"
+                                             : " HTTP/1.1\r\n",
                          sizeof(" HTTP/1.1\r\n") - 1);
 
     part = &r->headers_in.headers.part;
@@ -483,11 +507,12 @@ ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
 static void
 ngx_http_sockerless_docker_daemon_handler(ngx_event_t *ev)
 {
-    ngx_connection_t                    *c;
+    ngx_connection_t                    *c, *client;
     ngx_http_sockerless_docker_proxy_t  *p;
 
     c = ev->data;
     p = c->data;
+    client = p->request->connection;
 
     if (ev->timedout) {
         ev->timedout = 0;
@@ -495,11 +520,19 @@ ngx_http_sockerless_docker_daemon_handler(ngx_event_t *ev)
         if (!p->head_done) {
             ngx_http_sockerless_docker_fail(p, NGX_HTTP_GATEWAY_TIME_OUT,
                                             "did not answer in time");
-            return;
+            goto done;
         }
     }
 
     ngx_http_sockerless_docker_pump(p);
+
+done:
+
+    /*
+     * as ngx_http_upstream_handler(): a request ended here with an error
+     * is only posted for termination, and nothing else would run it
+     */
+    ngx_http_run_posted_requests(client);
 }
 
 
@@ -642,6 +675,23 @@ ngx_http_sockerless_docker_pump(ngx_http_sockerless_docker_proxy_t *p)
             }
         }
 
+        if (p->rewrite && !p->head_done) {
+            rc = ngx_http_sockerless_docker_collect(p);
+
+            if (rc == NGX_ERROR) {
+                ngx_http_sockerless_docker_fail(p,
+                                     NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "answer could not be read");
+                return;
+            }
+
+            b = p->down;
+
+            if (rc == NGX_AGAIN) {
+                continue;
+            }
+        }
+
         if (!p->head_done && (b->last > b->pos || p->daemon_eof)) {
             rc = ngx_http_sockerless_docker_parse_head(p);
 
@@ -753,6 +803,174 @@ ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
     p->request->headers_out.status = p->status;
     p->request->header_sent = 1;
     p->request->keepalive = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * An answer to rewrite is read whole (at most 1 MiB) before any of it
+ * goes out: NGX_AGAIN until the daemon has closed, then the answer is
+ * rewritten in p->down and takes the usual way.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
+{
+    size_t      size;
+    ngx_buf_t  *b, *nb;
+
+    b = p->down;
+
+    if (!p->daemon_eof) {
+        if (b->last < b->end) {
+            return NGX_AGAIN;
+        }
+
+        size = (b->end - b->start) * 2;
+
+        if (size > NGX_HTTP_SOCKERLESS_DOCKER_MAX) {
+            /* too large to rewrite: it goes as it is */
+            p->rewrite = 0;
+            return NGX_OK;
+        }
+
+        nb = ngx_create_temp_buf(p->request->pool, size);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+
+        nb->last = ngx_cpymem(nb->pos, b->pos, b->last - b->pos);
+        p->down = nb;
+
+        return NGX_AGAIN;
+    }
+
+    if (ngx_http_sockerless_docker_rewrite(p) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    p->rewrite = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * /version gets a "sockerless" component naming the endpoint, /info the
+ * labels sockerless.backend and sockerless.endpoint; the daemon's other
+ * headers stay, the length is the new one. Anything but a JSON 200 goes
+ * back untouched.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char              *s, *last, *body, *eol, *line, *text;
+    size_t               len, tlen;
+    cJSON               *json, *arr, *c, *d;
+    ngx_buf_t           *b, *nb;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    b = p->down;
+    s = b->pos;
+    last = b->last;
+
+    body = ngx_strlcasestrn(s, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+    if (body == NULL || last - s < 12 || ngx_strncmp(s + 8, " 200", 4) != 0) {
+        return NGX_OK;
+    }
+
+    body += 4;
+
+    json = ngx_http_sockerless_json_parse(r->pool, body, last - body);
+    if (json == NULL || !cJSON_IsObject(json)) {
+        return NGX_OK;
+    }
+
+    if (p->rewrite == NGX_HTTP_SOCKERLESS_DOCKER_VERSION) {
+        arr = cJSON_GetObjectItemCaseSensitive(json, "Components");
+        if (!cJSON_IsArray(arr)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(json, "Components");
+            arr = cJSON_AddArrayToObject(json, "Components");
+        }
+
+        c = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, c);
+        cJSON_AddStringToObject(c, "Name", "sockerless");
+        cJSON_AddStringToObject(c, "Version", NGX_HTTP_SOCKERLESS_VERSION);
+        d = cJSON_AddObjectToObject(c, "Details");
+        cJSON_AddStringToObject(d, "Backend", "docker");
+        text = ngx_pnalloc(r->pool, p->dcf->endpoint.len + 1);
+        if (text == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(text, "%V%Z", &p->dcf->endpoint);
+        cJSON_AddStringToObject(d, "Endpoint", (char *) text);
+
+    } else {
+        arr = cJSON_GetObjectItemCaseSensitive(json, "Labels");
+        if (!cJSON_IsArray(arr)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(json, "Labels");
+            arr = cJSON_AddArrayToObject(json, "Labels");
+        }
+
+        cJSON_AddItemToArray(arr,
+                             cJSON_CreateString("sockerless.backend=docker"));
+
+        text = ngx_pnalloc(r->pool, p->dcf->endpoint.len + 32);
+        if (text == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(text, "sockerless.endpoint=%V%Z", &p->dcf->endpoint);
+        cJSON_AddItemToArray(arr, cJSON_CreateString((char *) text));
+    }
+
+    text = ngx_http_sockerless_json_text(r->pool, json, &tlen);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = (body - s) + tlen + 64;
+
+    nb = ngx_create_temp_buf(r->pool, len);
+    if (nb == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the status line as HTTP/1.1, then the headers but the length */
+
+    nb->last = ngx_cpymem(nb->last, "HTTP/1.1", 8);
+
+    eol = ngx_strlcasestrn(s, last, (u_char *) "\r\n", 2 - 1);
+    nb->last = ngx_cpymem(nb->last, s + 8, eol + 2 - (s + 8));
+
+    for (line = eol + 2; line < body - 2; line = eol + 2) {
+        eol = ngx_strlcasestrn(line, body, (u_char *) "\r\n", 2 - 1);
+
+        if ((eol - line > 15
+             && ngx_strncasecmp(line, (u_char *) "Content-Length:", 15) == 0)
+            || (eol - line > 18
+                && ngx_strncasecmp(line, (u_char *) "Transfer-Encoding:", 18)
+                   == 0)
+            || (eol - line > 11
+                && ngx_strncasecmp(line, (u_char *) "Connection:", 11) == 0))
+        {
+            continue;
+        }
+
+        nb->last = ngx_cpymem(nb->last, line, eol + 2 - line);
+    }
+
+    nb->last = ngx_sprintf(nb->last, "Content-Length: %uz\r\n"
+                           "Connection: close\r\n\r\n", tlen);
+    nb->last = ngx_cpymem(nb->last, text, tlen);
+
+    p->down = nb;
 
     return NGX_OK;
 }

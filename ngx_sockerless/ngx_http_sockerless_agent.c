@@ -34,6 +34,7 @@ struct ngx_http_sockerless_agent_s {
     u_char                                 accept[32];
     ngx_str_t                              name;      /* container id */
     ngx_socket_t                           pass_fd;   /* -1: none */
+    ngx_connection_t                      *owner;     /* client's, or NULL */
     unsigned                               open:1;
     unsigned                               paused:1;
     unsigned                               full:1;
@@ -47,6 +48,8 @@ struct ngx_http_sockerless_agent_s {
 
 static void ngx_http_sockerless_agent_write(ngx_event_t *ev);
 static void ngx_http_sockerless_agent_read(ngx_event_t *ev);
+static void ngx_http_sockerless_agent_write_event(ngx_event_t *ev);
+static void ngx_http_sockerless_agent_read_event(ngx_event_t *ev);
 static void ngx_http_sockerless_agent_handshake(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a,
@@ -340,8 +343,45 @@ ngx_http_sockerless_agent_data(ngx_http_sockerless_agent_t *a)
 }
 
 
+/*
+ * The agent's events call into the owner's request, which may end there;
+ * as ngx_http_upstream_handler() does, what it posted runs afterwards
+ */
+
 static void
 ngx_http_sockerless_agent_write(ngx_event_t *ev)
+{
+    ngx_connection_t  *c, *owner;
+
+    c = ev->data;
+    owner = ((ngx_http_sockerless_agent_t *) c->data)->owner;
+
+    ngx_http_sockerless_agent_write_event(ev);
+
+    if (owner) {
+        ngx_http_run_posted_requests(owner);
+    }
+}
+
+
+static void
+ngx_http_sockerless_agent_read(ngx_event_t *ev)
+{
+    ngx_connection_t  *c, *owner;
+
+    c = ev->data;
+    owner = ((ngx_http_sockerless_agent_t *) c->data)->owner;
+
+    ngx_http_sockerless_agent_read_event(ev);
+
+    if (owner) {
+        ngx_http_run_posted_requests(owner);
+    }
+}
+
+
+static void
+ngx_http_sockerless_agent_write_event(ngx_event_t *ev)
 {
     ssize_t                       n;
     ngx_connection_t             *c;
@@ -406,7 +446,7 @@ ngx_http_sockerless_agent_write(ngx_event_t *ev)
 
 
 static void
-ngx_http_sockerless_agent_read(ngx_event_t *ev)
+ngx_http_sockerless_agent_read_event(ngx_event_t *ev)
 {
     ngx_connection_t             *c;
     ngx_http_sockerless_agent_t  *a;
@@ -727,6 +767,14 @@ ngx_http_sockerless_agent_pass_fd(ngx_http_sockerless_agent_t *a,
     ngx_socket_t fd)
 {
     a->pass_fd = fd;
+}
+
+
+void
+ngx_http_sockerless_agent_owner(ngx_http_sockerless_agent_t *a,
+    ngx_connection_t *c)
+{
+    a->owner = c;
 }
 
 

@@ -61,6 +61,10 @@ void ngx_http_sockerless_agent_resume(ngx_http_sockerless_agent_t *a);
 void ngx_http_sockerless_agent_pass_fd(ngx_http_sockerless_agent_t *a,
     ngx_socket_t fd);
 
+/* the client connection whose request the handlers serve (or NULL) */
+void ngx_http_sockerless_agent_owner(ngx_http_sockerless_agent_t *a,
+    ngx_connection_t *c);
+
 /* ends the connection without calling "closed"; a is gone afterwards */
 void ngx_http_sockerless_agent_close(ngx_http_sockerless_agent_t *a);
 

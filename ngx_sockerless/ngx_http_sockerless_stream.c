@@ -1172,6 +1172,10 @@ ngx_http_sockerless_stream_connect(ngx_http_sockerless_stream_t *s)
     s->agent = ngx_http_sockerless_agent_connect(s->request->connection->log,
                                         (char *) path, s->token,
                                         &ngx_http_sockerless_stream_agent, s);
+
+    if (s->agent) {
+        ngx_http_sockerless_agent_owner(s->agent, s->request->connection);
+    }
 }
 
 
@@ -2062,6 +2066,8 @@ ngx_http_sockerless_resize(ngx_http_request_t *r, cJSON *rec,
         return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
                               "Container %s is not running", s->id);
     }
+
+    ngx_http_sockerless_agent_owner(s->agent, r->connection);
 
     r->main->count++;
 

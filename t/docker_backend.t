@@ -29,7 +29,7 @@ my $sock = $t->start_dockerd
 
 $t->backend("sockerless_backend docker;\n"
             . "    sockerless_docker_endpoint unix://$sock;")
-  ->write_conf->plan(34);
+  ->write_conf->plan(38);
 $t->run;
 
 my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
@@ -42,6 +42,18 @@ my ($dv) = ($t->dockerd_cli('version', '--format', '{{.Server.Version}}'))[1];
 ($rc, $out) = $t->docker('version', '--format', '{{.Server.Version}}');
 ok($rc == 0 && $out eq $dv && $out =~ /\d/, "docker version through the "
    . "gateway: the daemon's ($out)") or diag($out);
+
+($rc, $out) = $t->docker('version', '--format',
+                         '{{range .Server.Components}}{{.Name}} '
+                         . '{{index .Details "Endpoint"}};{{end}}');
+ok($rc == 0 && $out =~ /^Engine [^;]*;.*sockerless \Qunix:\/\/$sock\E;/,
+   'version: a sockerless component names the daemon behind it')
+    or diag($out);
+
+($rc, $out) = $t->docker('info', '--format', '{{json .Labels}}');
+ok($rc == 0 && $out =~ /"sockerless\.backend=docker"/
+   && $out =~ /"sockerless\.endpoint=unix:\/\/\Q$sock\E"/,
+   'info: labels name the backend and the daemon') or diag($out);
 
 ($rc, $out, $err) = $t->docker('run', '--rm', '--network', 'none',
                                'busybox', 'echo', 'hello');
@@ -212,6 +224,28 @@ sub shape {
         : ref $v eq 'ARRAY' ? '[' . (@$v ? shape($v->[0]) : '') . ']'
         : 's';
 }
+
+# clients that go away mid-answer: each request ends (nginx's graceful
+# stop at the end finds no connection left behind)
+
+my $abandon = <<'EOF';
+import socket, sys
+port = int(sys.argv[1])
+for path in ['/v1.41/containers/db1/wait'] * 10 \
+            + ['/v1.41/containers/json?all=1'] * 20:
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(('POST' if 'wait' in path else 'GET').encode() + b' '
+              + path.encode() + b' HTTP/1.1\r\nHost: x\r\n\r\n')
+    if 'wait' in path:
+        s.recv(1)
+    s.close()
+print('done')
+EOF
+($rc, $out, $err) = $t->python($t->write_file('abandon.py', $abandon),
+                               $t->port);
+ok($rc == 0 && $out eq "done\n", 'clients that went away') or diag($err);
+($rc, $out) = $t->docker('inspect', '-f', '{{.State.Running}}', 'db1');
+is($out, "true\n", 'the container goes on');
 
 # the daemon stops under a live stream: the stream ends, the next request
 # gets a clear error, nginx goes on

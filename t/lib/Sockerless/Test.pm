@@ -215,18 +215,20 @@ sub backend {
 
 
 # A real dockerd (Debian's docker.io; root only) with its data root, exec
-# root and socket under the prefix, vfs storage, no iptables and no bridge;
-# returns its socket path, or undef with the reason in $self->{dockerd_err}
+# root and socket under the prefix, vfs storage, no iptables and no bridge
+# (and on 127.0.0.1:$tcp_port too, when given); returns its socket path, or
+# undef with the reason in $self->{dockerd_err}
 sub start_dockerd {
-    my ($self) = @_;
+    my ($self, $tcp_port) = @_;
 
     my $d = "$self->{prefix}/dockerd";
     make_path("$d/root", "$d/exec");
     my $sock = "$d/docker.sock";
+    my @tcp = $tcp_port ? ('-H', "tcp://127.0.0.1:$tcp_port") : ();
 
     my $p = $self->spawn('dockerd', '--data-root', "$d/root",
                          '--exec-root', "$d/exec",
-                         '--pidfile', "$d/dockerd.pid",
+                         '--pidfile', "$d/dockerd.pid", @tcp,
                          '-H', "unix://$sock", '--storage-driver', 'vfs',
                          '--iptables=false', '--ip6tables=false',
                          '--bridge=none', '--ip-forward=false',
