@@ -13,7 +13,8 @@ RUN        := $(CURDIR)/run
 DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
               libarchive-dev \
               libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
-              busybox-static tmux wrk gcc make perl python3 docker.io
+              busybox-static tmux wrk gcc make perl python3 docker.io \
+              docker-registry
 
 MOD_SRCS   := config $(wildcard ngx_sockerless/*.[ch] backends/*.[ch])
 

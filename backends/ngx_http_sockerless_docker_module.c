@@ -21,6 +21,9 @@
 
 #define NGX_HTTP_SOCKERLESS_DOCKER_VERSION  1
 #define NGX_HTTP_SOCKERLESS_DOCKER_INFO     2
+#define NGX_HTTP_SOCKERLESS_DOCKER_CREATE   3     /* create, first try */
+#define NGX_HTTP_SOCKERLESS_DOCKER_PULL     4     /* its missing image */
+#define NGX_HTTP_SOCKERLESS_DOCKER_CREATE2  5     /* create again */
 
 
 typedef struct {
@@ -38,8 +41,12 @@ typedef struct {
     ngx_buf_t                     *up;           /* client to daemon */
     ngx_buf_t                     *down;         /* daemon to client */
     ngx_uint_t                     status;
-    ngx_uint_t                     rewrite;      /* VERSION, INFO, 0 */
+    ngx_uint_t                     rewrite;      /* VERSION, ..., 0 */
+    ngx_uint_t                     trimmed;      /* a pull's head dropped */
+    ngx_str_t                      body;         /* create's, read whole */
+    ngx_str_t                      image;        /* create's "Image" */
     unsigned                       connected:1;
+    unsigned                       no_shut:1;
     unsigned                       head_done:1;
     unsigned                       upgraded:1;
     unsigned                       client_eof:1;
@@ -68,6 +75,17 @@ static ngx_int_t ngx_http_sockerless_docker_parse_head(
 static ngx_int_t ngx_http_sockerless_docker_collect(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_rewrite(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_connect(
+    ngx_http_sockerless_docker_proxy_t *p);
+static void ngx_http_sockerless_docker_create_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sockerless_docker_create_head(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_created(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_pulled(
+    ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_http11(
     ngx_http_sockerless_docker_proxy_t *p);
 static void ngx_http_sockerless_docker_fail(
     ngx_http_sockerless_docker_proxy_t *p, ngx_uint_t status,
@@ -270,6 +288,7 @@ static ngx_int_t
 ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
+    ngx_int_t                           rc;
     ngx_http_sockerless_main_conf_t    *smcf;
     ngx_http_sockerless_docker_conf_t  *dcf;
     ngx_http_sockerless_docker_proxy_t *p;
@@ -331,9 +350,54 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
         p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_INFO;
     }
 
+    if (r->method == NGX_HTTP_POST && args->path.len == 18
+        && ngx_strncmp(args->path.data, "/containers/create", 18) == 0)
+    {
+        /* the seeds' addition: a missing image is pulled, then created */
+
+        p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_CREATE;
+        r->request_body_in_single_buf = 1;
+
+        rc = ngx_http_read_client_request_body(r,
+                                    ngx_http_sockerless_docker_create_body);
+
+        return (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? rc : NGX_DONE;
+    }
+
     if (ngx_http_sockerless_docker_head(p) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_GATEWAY,
+                              "Cannot connect to the Docker daemon at "
+                              "%s%V. Is the docker daemon running?",
+                              dcf->unix_path.len ? "unix://" : "",
+                              dcf->unix_path.len ? &dcf->unix_path
+                                                 : &dcf->endpoint);
+    }
+
+    r->read_event_handler = ngx_http_sockerless_docker_client_handler;
+    r->write_event_handler = ngx_http_sockerless_docker_client_handler;
+
+    r->main->count++;
+
+    ngx_http_sockerless_docker_pump(p);
+
+    return NGX_DONE;
+}
+
+
+/* a connection to the daemon for the request in p->up */
+
+static ngx_int_t
+ngx_http_sockerless_docker_connect(ngx_http_sockerless_docker_proxy_t *p)
+{
+    ngx_http_request_t                 *r;
+    ngx_http_sockerless_docker_conf_t  *dcf;
+
+    r = p->request;
+    dcf = p->dcf;
 
     /*
      * the daemon removes its socket when it stops; connect() to a missing
@@ -343,11 +407,10 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
     if (dcf->unix_path.len
         && access((char *) dcf->unix_path.data, F_OK) != 0)
     {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_GATEWAY,
-                              "Cannot connect to the Docker daemon at "
-                              "unix://%V. Is the docker daemon running?",
-                              &dcf->unix_path);
+        return NGX_DECLINED;
     }
+
+    ngx_memzero(&p->peer, sizeof(ngx_peer_connection_t));
 
     p->peer.sockaddr = dcf->addr->sockaddr;
     p->peer.socklen = dcf->addr->socklen;
@@ -366,14 +429,16 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
             p->peer.connection = NULL;
         }
 
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_GATEWAY,
-                              "Cannot connect to the Docker daemon at "
-                              "%V. Is the docker daemon running?",
-                              &dcf->endpoint);
+        return NGX_DECLINED;
 
     default: /* NGX_OK, NGX_AGAIN */
         break;
     }
+
+    p->connected = 0;
+    p->head_done = 0;
+    p->daemon_eof = 0;
+    p->up_shut = 0;
 
     p->peer.connection->data = p;
     p->peer.connection->pool = r->pool;
@@ -385,14 +450,420 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
     /* connect and the answer's head must come within the timeout */
     ngx_add_timer(p->peer.connection->read, dcf->timeout);
 
+    return NGX_OK;
+}
+
+
+/* POST /containers/create: its body, read whole, and the first try */
+
+static void
+ngx_http_sockerless_docker_create_body(ngx_http_request_t *r)
+{
+    u_char                              *d;
+    size_t                               len;
+    cJSON                               *json;
+    ngx_buf_t                           *b;
+    ngx_chain_t                         *cl;
+    const char                          *image;
+    ngx_http_sockerless_ctx_t           *ctx;
+    ngx_http_sockerless_docker_proxy_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    p = ctx->data;
+
+    len = 0;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+    }
+
+    d = ngx_pnalloc(r->pool, len + 1);
+    if (d == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p->body.data = d;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        if (b->in_file) {
+            if (ngx_read_file(b->file, d, b->file_last - b->file_pos,
+                              b->file_pos)
+                != b->file_last - b->file_pos)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            d += b->file_last - b->file_pos;
+
+        } else {
+            d = ngx_cpymem(d, b->pos, b->last - b->pos);
+        }
+    }
+
+    p->body.len = d - p->body.data;
+
+    /* the image to pull if the daemon has not got it (not JSON: no pull) */
+
+    json = ngx_http_sockerless_json_parse(r->pool, p->body.data, p->body.len);
+    image = json ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "Image"))
+                 : NULL;
+
+    if (image && *image) {
+        p->image.len = ngx_strlen(image);
+        p->image.data = (u_char *) image;
+    }
+
+    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
+        ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                        "is not reachable");
+        return;
+    }
+
     r->read_event_handler = ngx_http_sockerless_docker_client_handler;
     r->write_event_handler = ngx_http_sockerless_docker_client_handler;
 
-    r->main->count++;
-
     ngx_http_sockerless_docker_pump(p);
+}
 
-    return NGX_DONE;
+
+/*
+ * The create request (both tries) or the pull, over HTTP/1.0 so that the
+ * answer comes whole and unchunked; the client's headers but the framing
+ * and hop-by-hop ones, and X-Registry-Auth for the pull
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_create_head(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char              *q;
+    size_t               len;
+    ngx_buf_t           *b;
+    ngx_uint_t           i, pull, skip;
+    ngx_str_t            esc;
+    ngx_list_part_t     *part;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    pull = (p->rewrite == NGX_HTTP_SOCKERLESS_DOCKER_PULL);
+
+    esc.len = 0;
+    esc.data = NULL;
+
+    if (pull) {
+        esc.len = p->image.len
+                  + 2 * ngx_escape_uri(NULL, p->image.data, p->image.len,
+                                       NGX_ESCAPE_ARGS);
+        esc.data = ngx_pnalloc(r->pool, esc.len);
+        if (esc.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_escape_uri(esc.data, p->image.data, p->image.len,
+                       NGX_ESCAPE_ARGS);
+    }
+
+    len = r->unparsed_uri.len + esc.len + p->body.len + 256;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        len += h[i].key.len + h[i].value.len + 4;
+    }
+
+    b = ngx_create_temp_buf(r->pool,
+                            ngx_max(len, NGX_HTTP_SOCKERLESS_DOCKER_BUF));
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (pull) {
+        /* the same /vX.Y as the client's request */
+        q = ngx_strlcasestrn(r->unparsed_uri.data,
+                             r->unparsed_uri.data + r->unparsed_uri.len,
+                             (u_char *) "/containers/create", 18 - 1);
+
+        b->last = ngx_cpymem(b->last, "POST ", 5);
+        b->last = ngx_cpymem(b->last, r->unparsed_uri.data,
+                             q ? (size_t) (q - r->unparsed_uri.data) : 0);
+        b->last = ngx_sprintf(b->last, "/images/create?fromImage=%V "
+                              "HTTP/1.0\r\n", &esc);
+
+    } else {
+        b->last = ngx_sprintf(b->last, "POST %V HTTP/1.0\r\n",
+                              &r->unparsed_uri);
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        skip = (h[i].key.len == 10
+                && (ngx_strncasecmp(h[i].key.data, (u_char *) "Connection",
+                                    10) == 0
+                    || ngx_strncasecmp(h[i].key.data, (u_char *) "Keep-Alive",
+                                       10) == 0))
+               || (h[i].key.len == 14
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "Content-Length", 14) == 0)
+               || (h[i].key.len == 17
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "Transfer-Encoding", 17)
+                      == 0)
+               || (h[i].key.len == 6
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Expect", 6)
+                      == 0);
+
+        if (pull && !skip) {
+            /* a pull carries the client's credentials, nothing else */
+            skip = !(h[i].key.len == 15
+                     && ngx_strncasecmp(h[i].key.data,
+                                        (u_char *) "X-Registry-Auth", 15)
+                        == 0)
+                   && !(h[i].key.len == 4
+                        && ngx_strncasecmp(h[i].key.data, (u_char *) "Host",
+                                           4) == 0);
+        }
+
+        if (skip) {
+            continue;
+        }
+
+        b->last = ngx_sprintf(b->last, "%V: %V\r\n", &h[i].key,
+                              &h[i].value);
+    }
+
+    b->last = ngx_sprintf(b->last, "Content-Length: %uz\r\n"
+                          "Connection: close\r\n\r\n",
+                          pull ? 0 : p->body.len);
+
+    if (!pull) {
+        b->last = ngx_cpymem(b->last, p->body.data, p->body.len);
+    }
+
+    p->up = b;
+
+    /*
+     * the client has nothing more to say for this request, and the daemon
+     * must not see an EOF: Go cancels the request's context on it
+     */
+    p->client_eof = 1;
+    p->no_shut = 1;
+
+    p->down = ngx_create_temp_buf(r->pool, NGX_HTTP_SOCKERLESS_DOCKER_BUF);
+    if (p->down == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the first try answered: a missing image is pulled, else it is the answer */
+
+static ngx_int_t
+ngx_http_sockerless_docker_created(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char      *s, *last, *body;
+    cJSON       *json;
+    const char  *m;
+
+    s = p->down->pos;
+    last = p->down->last;
+
+    body = ngx_strlcasestrn(s, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+    if (p->image.len == 0 || body == NULL || last - s < 12
+        || ngx_strncmp(s + 8, " 404", 4) != 0)
+    {
+        return NGX_OK;
+    }
+
+    json = ngx_http_sockerless_json_parse(p->request->pool, body + 4,
+                                          last - body - 4);
+    m = json ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "message"))
+             : NULL;
+
+    if (m == NULL || ngx_strncmp(m, "No such image: ", 15) != 0) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, p->request->connection->log, 0,
+                  "sockerless: pulling \"%V\" for create", &p->image);
+
+    ngx_close_connection(p->peer.connection);
+    p->peer.connection = NULL;
+
+    p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_PULL;
+
+    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The pull's progress stream ended: an error in it (or an answer that is
+ * not 200) is the create's answer, else create again
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_pulled(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char              *s, *last, *body, *line, *eol;
+    cJSON               *json;
+    ngx_int_t            status;
+    const char          *m;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    s = p->down->pos;
+    last = p->down->last;
+
+    if (p->trimmed) {
+        status = NGX_HTTP_OK;
+        body = s;
+
+    } else {
+        body = ngx_strlcasestrn(s, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+        if (body == NULL || last - s < 12) {
+            return NGX_DECLINED;
+        }
+
+        status = ngx_atoi(s + 9, 3);
+        body += 4;
+    }
+
+    if (status != NGX_HTTP_OK) {
+        /* the daemon's own answer to the pull, as dockerd words it */
+        return NGX_OK;
+    }
+
+    /* one JSON object per line; the first with "error" ends it badly */
+
+    for (line = body; line < last; line = eol + 1) {
+        eol = ngx_strlchr(line, last, '\n');
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        if (ngx_strlcasestrn(line, eol, (u_char *) "\"error\"", 7 - 1)
+            == NULL)
+        {
+            continue;
+        }
+
+        json = ngx_http_sockerless_json_parse(r->pool, line, eol - line);
+        m = json ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "error"))
+                 : NULL;
+
+        ngx_close_connection(p->peer.connection);
+        p->peer.connection = NULL;
+        p->done = 1;
+
+        ngx_http_finalize_request(r, ngx_http_sockerless_send_error(r,
+                                      NGX_HTTP_NOT_FOUND, "%s",
+                                      m ? m : "pulling the image failed"));
+        return NGX_DONE;
+    }
+
+    ngx_close_connection(p->peer.connection);
+    p->peer.connection = NULL;
+
+    p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_CREATE2;
+
+    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * An answer to an HTTP/1.0 request goes to the client as HTTP/1.1 with
+ * "Connection: close" (which 1.0 implied): the connection ends with it
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_http11(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char     *eol;
+    ngx_buf_t  *b, *nb;
+
+    b = p->down;
+
+    if (b->last - b->pos < 8 || ngx_strncmp(b->pos, "HTTP/1.0", 8) != 0) {
+        return NGX_OK;
+    }
+
+    eol = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n", 2 - 1);
+    if (eol == NULL) {
+        return NGX_OK;
+    }
+
+    nb = ngx_create_temp_buf(p->request->pool, b->last - b->pos
+                                    + sizeof("Connection: close\r\n"));
+    if (nb == NULL) {
+        return NGX_ERROR;
+    }
+
+    nb->last = ngx_cpymem(nb->last, "HTTP/1.1", 8);
+    nb->last = ngx_cpymem(nb->last, b->pos + 8, eol + 2 - (b->pos + 8));
+    nb->last = ngx_cpymem(nb->last, "Connection: close\r\n",
+                          sizeof("Connection: close\r\n") - 1);
+    nb->last = ngx_cpymem(nb->last, eol + 2, b->last - (eol + 2));
+
+    p->down = nb;
+
+    return NGX_OK;
 }
 
 
@@ -574,6 +1045,9 @@ ngx_http_sockerless_docker_pump(ngx_http_sockerless_docker_proxy_t *p)
 
     r = p->request;
     c = r->connection;
+
+again:
+
     dc = p->peer.connection;
 
     if (!p->connected) {
@@ -631,7 +1105,7 @@ ngx_http_sockerless_docker_pump(ngx_http_sockerless_docker_proxy_t *p)
         }
 
         if (p->client_eof && b->pos == b->last && !p->up_shut
-            && p->connected)
+            && p->connected && !p->no_shut)
         {
             /* the client's end: the daemon sees it too */
             p->up_shut = 1;
@@ -683,6 +1157,21 @@ ngx_http_sockerless_docker_pump(ngx_http_sockerless_docker_proxy_t *p)
                                      NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "answer could not be read");
                 return;
+            }
+
+            if (rc == NGX_DECLINED) {
+                ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                                "is not reachable");
+                return;
+            }
+
+            if (rc == NGX_DONE) {
+                if (p->done) {
+                    return;
+                }
+
+                /* the next request of a create that pulls */
+                goto again;
             }
 
             b = p->down;
@@ -817,10 +1306,18 @@ ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
 static ngx_int_t
 ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
 {
-    size_t      size;
+    size_t      size, keep;
+    ngx_int_t   rc;
     ngx_buf_t  *b, *nb;
 
     b = p->down;
+
+    if (p->peer.connection && p->peer.connection->read->timer_set
+        && ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n\r\n", 4 - 1))
+    {
+        /* the head came in time; a pull may then take as long as it takes */
+        ngx_del_timer(p->peer.connection->read);
+    }
 
     if (!p->daemon_eof) {
         if (b->last < b->end) {
@@ -830,6 +1327,20 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
         size = (b->end - b->start) * 2;
 
         if (size > NGX_HTTP_SOCKERLESS_DOCKER_MAX) {
+
+            if (p->rewrite == NGX_HTTP_SOCKERLESS_DOCKER_PULL) {
+                /*
+                 * a long progress stream: its status was 200 (it streams)
+                 * and only its last lines can say it failed
+                 */
+                keep = NGX_HTTP_SOCKERLESS_DOCKER_BUF;
+                ngx_memmove(b->start, b->last - keep, keep);
+                b->pos = b->start;
+                b->last = b->start + keep;
+                p->trimmed = 1;
+                return NGX_AGAIN;
+            }
+
             /* too large to rewrite: it goes as it is */
             p->rewrite = 0;
             return NGX_OK;
@@ -846,7 +1357,34 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
         return NGX_AGAIN;
     }
 
-    if (ngx_http_sockerless_docker_rewrite(p) == NGX_ERROR) {
+    switch (p->rewrite) {
+
+    case NGX_HTTP_SOCKERLESS_DOCKER_CREATE:
+        rc = ngx_http_sockerless_docker_created(p);
+        break;
+
+    case NGX_HTTP_SOCKERLESS_DOCKER_PULL:
+        rc = ngx_http_sockerless_docker_pulled(p);
+        break;
+
+    case NGX_HTTP_SOCKERLESS_DOCKER_CREATE2:
+        rc = NGX_OK;
+        break;
+
+    default:
+        rc = ngx_http_sockerless_docker_rewrite(p);
+    }
+
+    if (rc == NGX_AGAIN) {
+        /* another request to the daemon is under way */
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_sockerless_docker_http11(p) != NGX_OK) {
         return NGX_ERROR;
     }
 

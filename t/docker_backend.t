@@ -29,7 +29,7 @@ my $sock = $t->start_dockerd
 
 $t->backend("sockerless_backend docker;\n"
             . "    sockerless_docker_endpoint unix://$sock;")
-  ->write_conf->plan(38);
+  ->write_conf->plan(42);
 $t->run;
 
 my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
@@ -160,6 +160,35 @@ ok($rc == 0 && $list =~ /^manifest\.json$/m, 'save: a docker save tarball')
 is($rc, 0, 'rmi');
 ($rc, $out, $err) = $t->docker('load', '-i', "$t->{prefix}/saved.tar");
 ok($rc == 0 && $out =~ /Loaded image: sl-built:latest/, 'load') or diag($err);
+
+# create pulls a missing image (the seeds' addition), with dockerd's
+# words when the registry has not got it
+
+SKIP: {
+    my $reg = $t->has_tool('docker-registry') && $t->start_registry;
+    skip 'no docker-registry (make deps installs it)', 4 unless $reg;
+
+    ($rc, undef, $err) = $t->dockerd_cli('tag', 'busybox', "$reg/bb:1");
+    ($rc, undef, $err) = $t->dockerd_cli('push', "$reg/bb:1") if $rc == 0;
+    ($rc, undef, $err) = $t->dockerd_cli('rmi', "$reg/bb:1") if $rc == 0;
+    ok($rc == 0, 'an image in a registry, not in the daemon') or diag($err);
+
+    my ($st, $j) = $t->api_json('POST', '/v1.41/containers/create',
+                                { Image => "$reg/bb:1",
+                                  Cmd => ['echo', 'pulled'],
+                                  HostConfig => { NetworkMode => 'none' } });
+    ok($st == 201 && ($j->{Id} // '') =~ /^[0-9a-f]{64}$/,
+       'create of a missing image pulls it and creates') or diag($st);
+
+    ($rc, $out) = $t->docker('start', '-a', $j->{Id} // 'none');
+    is($out, "pulled\n", 'and the container runs');
+
+    ($st, $j) = $t->api_json('POST', '/v1.41/containers/create',
+                             { Image => "$reg/nosuch:1" });
+    ok($st == 404 && ($j->{message} // '')
+       =~ /^manifest for \Q$reg\E\/nosuch:1 not found/,
+       'a pull that fails: dockerd\'s 404') or diag("$st $j->{message}");
+}
 
 # events
 

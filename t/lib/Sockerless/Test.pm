@@ -253,6 +253,35 @@ sub start_dockerd {
 sub dockerd_sock { $_[0]{dockerd} ? $_[0]{dockerd}{sock} : undef }
 
 
+# Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its
+# storage under the prefix; returns "127.0.0.1:port", or undef
+sub start_registry {
+    my ($self) = @_;
+
+    my $port = free_port();
+    my $dir = "$self->{prefix}/registry";
+    make_path("$dir/data");
+    my $conf = $self->write_file('registry/config.yml', <<"EOF");
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$port
+EOF
+
+    my $p = $self->spawn('docker-registry', 'serve', $conf);
+    my $up = $self->wait_for(30, sub {
+        return IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port, Proto => 'tcp');
+    });
+
+    return $up ? "127.0.0.1:$port" : undef;
+}
+
+
 # the docker CLI straight to the test's dockerd
 sub dockerd_cli {
     my ($self, @args) = @_;
@@ -826,7 +855,8 @@ sub json_encode {
 sub time_ns {
     my ($s) = @_;
     return undef unless defined $s
-        && $s =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/;
+        && $s =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)
+                   (?:\.(\d{1,9}))?Z$/x;
     my $frac = substr(($7 // '') . '000000000', 0, 9);
     return "$1$2$3$4$5$6$frac";
 }
