@@ -29,7 +29,7 @@ my $sock = $t->start_dockerd
 
 $t->backend("sockerless_backend docker;\n"
             . "    sockerless_docker_endpoint unix://$sock;")
-  ->write_conf->plan(42);
+  ->write_conf->plan(43);
 $t->run;
 
 my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
@@ -120,6 +120,30 @@ ok($rc == 0 && $out eq "into the container\n", 'cp into the container')
                                 "$t->{prefix}/cp-out.txt");
 ok($rc == 0 && $t->read_file('cp-out.txt') eq "out of it\n",
    'cp out of the container') or diag($err);
+
+# the WebSocket attach: the upgrade goes through and frames come back
+
+my $ws = <<'EOF';
+import base64, os, socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(('127.0.0.1', port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(('GET /v1.41/containers/db1/attach/ws?stream=1&stdout=1 '
+           'HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'
+           'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n'
+           'Sec-WebSocket-Key: ' + key + '\r\n\r\n').encode())
+data = b''
+while b'\r\n\r\n' not in data:
+    data += s.recv(4096)
+head, rest = data.split(b'\r\n\r\n', 1)
+print(head.split(b'\r\n')[0].decode())
+while b'line' not in rest:
+    rest += s.recv(4096)
+print('frame' if rest[0] & 0x0f in (1, 2) else 'no frame')
+EOF
+($rc, $out, $err) = $t->python($t->write_file('ws.py', $ws), $t->port);
+ok($rc == 0 && $out =~ /^HTTP\/1.1 101 /m && $out =~ /^frame$/m,
+   'attach/ws: 101 and WebSocket frames of the output') or diag("$out$err");
 
 # run -it in a pseudo-terminal
 
