@@ -25,6 +25,10 @@
 #define NGX_HTTP_SOCKERLESS_DOCKER_PULL     4     /* its missing image */
 #define NGX_HTTP_SOCKERLESS_DOCKER_CREATE2  5     /* create again */
 
+#define NGX_HTTP_SOCKERLESS_DOCKER_HOP      0     /* headers to send */
+#define NGX_HTTP_SOCKERLESS_DOCKER_FRAMED   1
+#define NGX_HTTP_SOCKERLESS_DOCKER_AUTH     2
+
 
 typedef struct {
     ngx_str_t                      endpoint;     /* as configured */
@@ -66,6 +70,8 @@ static ngx_int_t ngx_http_sockerless_docker_passthrough(
     ngx_http_request_t *r, ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_docker_head(
     ngx_http_sockerless_docker_proxy_t *p);
+static size_t ngx_http_sockerless_docker_headers(ngx_http_request_t *r,
+    u_char *p, ngx_uint_t which);
 static void ngx_http_sockerless_docker_daemon_handler(ngx_event_t *ev);
 static void ngx_http_sockerless_docker_client_handler(ngx_http_request_t *r);
 static void ngx_http_sockerless_docker_pump(
@@ -81,6 +87,8 @@ static ngx_int_t ngx_http_sockerless_docker_connect(
 static void ngx_http_sockerless_docker_create_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sockerless_docker_create_head(
     ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_next(
+    ngx_http_sockerless_docker_proxy_t *p, ngx_uint_t phase);
 static ngx_int_t ngx_http_sockerless_docker_created(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_pulled(
@@ -553,10 +561,8 @@ ngx_http_sockerless_docker_create_head(ngx_http_sockerless_docker_proxy_t *p)
     u_char              *q;
     size_t               len;
     ngx_buf_t           *b;
-    ngx_uint_t           i, pull, skip;
+    ngx_uint_t           pull;
     ngx_str_t            esc;
-    ngx_list_part_t     *part;
-    ngx_table_elt_t     *h;
     ngx_http_request_t  *r;
 
     r = p->request;
@@ -578,24 +584,8 @@ ngx_http_sockerless_docker_create_head(ngx_http_sockerless_docker_proxy_t *p)
                        NGX_ESCAPE_ARGS);
     }
 
-    len = r->unparsed_uri.len + esc.len + p->body.len + 256;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        len += h[i].key.len + h[i].value.len + 4;
-    }
+    len = r->unparsed_uri.len + esc.len + p->body.len + 256
+          + ngx_http_sockerless_docker_headers(r, NULL, 0);
 
     b = ngx_create_temp_buf(r->pool,
                             ngx_max(len, NGX_HTTP_SOCKERLESS_DOCKER_BUF));
@@ -620,54 +610,11 @@ ngx_http_sockerless_docker_create_head(ngx_http_sockerless_docker_proxy_t *p)
                               &r->unparsed_uri);
     }
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    /* a pull carries the client's credentials, nothing else */
 
-    for (i = 0; /* void */ ; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        skip = (h[i].key.len == 10
-                && (ngx_strncasecmp(h[i].key.data, (u_char *) "Connection",
-                                    10) == 0
-                    || ngx_strncasecmp(h[i].key.data, (u_char *) "Keep-Alive",
-                                       10) == 0))
-               || (h[i].key.len == 14
-                   && ngx_strncasecmp(h[i].key.data,
-                                      (u_char *) "Content-Length", 14) == 0)
-               || (h[i].key.len == 17
-                   && ngx_strncasecmp(h[i].key.data,
-                                      (u_char *) "Transfer-Encoding", 17)
-                      == 0)
-               || (h[i].key.len == 6
-                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Expect", 6)
-                      == 0);
-
-        if (pull && !skip) {
-            /* a pull carries the client's credentials, nothing else */
-            skip = !(h[i].key.len == 15
-                     && ngx_strncasecmp(h[i].key.data,
-                                        (u_char *) "X-Registry-Auth", 15)
-                        == 0)
-                   && !(h[i].key.len == 4
-                        && ngx_strncasecmp(h[i].key.data, (u_char *) "Host",
-                                           4) == 0);
-        }
-
-        if (skip) {
-            continue;
-        }
-
-        b->last = ngx_sprintf(b->last, "%V: %V\r\n", &h[i].key,
-                              &h[i].value);
-    }
+    b->last += ngx_http_sockerless_docker_headers(r, b->last,
+                                   pull ? NGX_HTTP_SOCKERLESS_DOCKER_AUTH
+                                        : NGX_HTTP_SOCKERLESS_DOCKER_FRAMED);
 
     b->last = ngx_sprintf(b->last, "Content-Length: %uz\r\n"
                           "Connection: close\r\n\r\n",
@@ -692,6 +639,29 @@ ngx_http_sockerless_docker_create_head(ngx_http_sockerless_docker_proxy_t *p)
     }
 
     return NGX_OK;
+}
+
+
+/* the next request of a create: NGX_AGAIN once it is under way */
+
+static ngx_int_t
+ngx_http_sockerless_docker_next(ngx_http_sockerless_docker_proxy_t *p,
+    ngx_uint_t phase)
+{
+    ngx_close_connection(p->peer.connection);
+    p->peer.connection = NULL;
+
+    p->rewrite = phase;
+
+    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
 }
 
 
@@ -727,20 +697,7 @@ ngx_http_sockerless_docker_created(ngx_http_sockerless_docker_proxy_t *p)
     ngx_log_error(NGX_LOG_INFO, p->request->connection->log, 0,
                   "sockerless: pulling \"%V\" for create", &p->image);
 
-    ngx_close_connection(p->peer.connection);
-    p->peer.connection = NULL;
-
-    p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_PULL;
-
-    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_AGAIN;
+    return ngx_http_sockerless_docker_next(p, NGX_HTTP_SOCKERLESS_DOCKER_PULL);
 }
 
 
@@ -810,20 +767,8 @@ ngx_http_sockerless_docker_pulled(ngx_http_sockerless_docker_proxy_t *p)
         return NGX_DONE;
     }
 
-    ngx_close_connection(p->peer.connection);
-    p->peer.connection = NULL;
-
-    p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_CREATE2;
-
-    if (ngx_http_sockerless_docker_create_head(p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_sockerless_docker_connect(p) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_AGAIN;
+    return ngx_http_sockerless_docker_next(p,
+                                        NGX_HTTP_SOCKERLESS_DOCKER_CREATE2);
 }
 
 
@@ -867,25 +812,30 @@ ngx_http_sockerless_docker_http11(ngx_http_sockerless_docker_proxy_t *p)
 }
 
 
-/* the request head into p->up, then what nginx read ahead of the body */
+/*
+ * The client's headers as "Key: value\r\n" lines at p (NULL: only the
+ * length all of them need): HOP drops the hop-by-hop ones, FRAMED also
+ * the body's framing (the body is sent with a length of its own), AUTH
+ * keeps only Host and X-Registry-Auth. Returns the length written.
+ */
 
-static ngx_int_t
-ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
+static size_t
+ngx_http_sockerless_docker_headers(ngx_http_request_t *r, u_char *p,
+    ngx_uint_t which)
 {
-    size_t               len;
-    ngx_buf_t           *b, *hb;
-    ngx_uint_t           i;
-    ngx_list_part_t     *part;
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
+    u_char           *start;
+    size_t            len;
+    ngx_str_t        *k;
+    ngx_uint_t        i, keep;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    r = p->request;
-    hb = r->header_in;
+#define sls_is(name)                                                         \
+    (k->len == sizeof(name) - 1                                              \
+     && ngx_strncasecmp(k->data, (u_char *) name, sizeof(name) - 1) == 0)
 
-    len = r->method_name.len + 1 + r->unparsed_uri.len
-          + sizeof(" HTTP/1.1\r\n") - 1
-          + sizeof("Connection: Upgrade\r\n\r\n") - 1
-          + (hb->last - hb->pos);
+    start = p;
+    len = 0;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -901,8 +851,53 @@ ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
             i = 0;
         }
 
-        len += h[i].key.len + 2 + h[i].value.len + 2;
+        k = &h[i].key;
+
+        if (p == NULL) {
+            len += k->len + h[i].value.len + 4;
+            continue;
+        }
+
+        if (which == NGX_HTTP_SOCKERLESS_DOCKER_AUTH) {
+            keep = sls_is("Host") || sls_is("X-Registry-Auth");
+
+        } else {
+            keep = !sls_is("Connection") && !sls_is("Keep-Alive")
+                   && !sls_is("Proxy-Connection")
+                   && (which == NGX_HTTP_SOCKERLESS_DOCKER_HOP
+                       || (!sls_is("Content-Length")
+                           && !sls_is("Transfer-Encoding")
+                           && !sls_is("Expect")));
+        }
+
+        if (keep) {
+            p = ngx_sprintf(p, "%V: %V\r\n", k, &h[i].value);
+        }
     }
+
+#undef sls_is
+
+    return (start == NULL) ? len : (size_t) (p - start);
+}
+
+
+/* the request head into p->up, then what nginx read ahead of the body */
+
+static ngx_int_t
+ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
+{
+    size_t               len;
+    ngx_buf_t           *b, *hb;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    hb = r->header_in;
+
+    len = r->method_name.len + 1 + r->unparsed_uri.len
+          + sizeof(" HTTP/1.1\r\n") - 1
+          + sizeof("Connection: Upgrade\r\n\r\n") - 1
+          + (hb->last - hb->pos)
+          + ngx_http_sockerless_docker_headers(r, NULL, 0);
 
     if (len > NGX_HTTP_SOCKERLESS_DOCKER_BUF) {
         b = ngx_create_temp_buf(r->pool, len);
@@ -923,39 +918,8 @@ ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
                                              : " HTTP/1.1\r\n",
                          sizeof(" HTTP/1.1\r\n") - 1);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if ((h[i].key.len == 10
-             && ngx_strncasecmp(h[i].key.data, (u_char *) "Connection", 10)
-                == 0)
-            || (h[i].key.len == 10
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "Keep-Alive", 10)
-                   == 0)
-            || (h[i].key.len == 16
-                && ngx_strncasecmp(h[i].key.data,
-                                   (u_char *) "Proxy-Connection", 16)
-                   == 0))
-        {
-            continue;
-        }
-
-        b->last = ngx_cpymem(b->last, h[i].key.data, h[i].key.len);
-        *b->last++ = ':'; *b->last++ = ' ';
-        b->last = ngx_cpymem(b->last, h[i].value.data, h[i].value.len);
-        *b->last++ = CR; *b->last++ = LF;
-    }
+    b->last += ngx_http_sockerless_docker_headers(r, b->last,
+                                          NGX_HTTP_SOCKERLESS_DOCKER_HOP);
 
     if (r->headers_in.upgrade) {
         b->last = ngx_cpymem(b->last, "Connection: Upgrade\r\n\r\n",
