@@ -5,6 +5,7 @@
 # sockerless_backend docker with a daemon that misbehaves: it answers
 # garbage, hangs up without an answer, says nothing until the timeout, or
 # is not there at all. Each gives a Docker-style error and nginx goes on.
+# And the shipped configurations pass nginx -t.
 
 use strict;
 use warnings;
@@ -44,7 +45,18 @@ my @cases = (
       . qr/docker daemon running\?$/ ],
 );
 
-plan tests => 4 * @cases;
+plan tests => 4 * @cases + 2;
+
+# the shipped configurations are valid as they stand
+
+for my $conf (qw(sockerless.conf docker-backend.conf)) {
+    my $t = Sockerless::Test->new;
+    my ($rc, $out, $err) = $t->command({ timeout => 30 }, $t->{nginx},
+        '-t', '-p', "$t->{prefix}/", '-c', "$FindBin::Bin/../conf/$conf",
+        '-g', "load_module $t->{module};");
+    ok($rc == 0, "nginx -t of conf/$conf") or diag($err);
+    $t->cleanup;
+}
 
 for my $case (@cases) {
     my ($mode, $want, $re) = @$case;
