@@ -35,6 +35,11 @@ typedef struct {
     ngx_addr_t                    *addr;
     ngx_str_t                      unix_path;    /* "" for TCP */
     ngx_msec_t                     timeout;
+    ngx_str_t                      host;         /* https: the name */
+    ngx_str_t                      tls_cert;
+    ngx_str_t                      tls_key;
+    ngx_str_t                      tls_trusted;
+    ngx_ssl_t                     *ssl;          /* https only */
 } ngx_http_sockerless_docker_conf_t;
 
 
@@ -51,6 +56,7 @@ typedef struct {
     ngx_str_t                      image;        /* create's "Image" */
     unsigned                       connected:1;
     unsigned                       no_shut:1;
+    unsigned                       verified:1;
     unsigned                       head_done:1;
     unsigned                       upgraded:1;
     unsigned                       client_eof:1;
@@ -66,6 +72,15 @@ static char *ngx_http_sockerless_docker_init_conf(ngx_conf_t *cf,
     void *conf);
 static char *ngx_http_sockerless_docker_endpoint(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static int ngx_http_sockerless_docker_verify(int ok,
+    X509_STORE_CTX *x509_store);
+static ngx_int_t ngx_http_sockerless_docker_tls(
+    ngx_http_sockerless_docker_proxy_t *p);
+static void ngx_http_sockerless_docker_tls_done(ngx_connection_t *c);
+static ngx_int_t ngx_http_sockerless_docker_check_ip(ngx_connection_t *c,
+    ngx_str_t *ip);
+static void ngx_http_sockerless_docker_close_peer(
+    ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_passthrough(
     ngx_http_request_t *r, ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_docker_head(
@@ -110,6 +125,27 @@ static ngx_command_t  ngx_http_sockerless_docker_commands[] = {
       ngx_http_sockerless_docker_endpoint,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("sockerless_docker_tls_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_docker_conf_t, tls_cert),
+      NULL },
+
+    { ngx_string("sockerless_docker_tls_certificate_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_docker_conf_t, tls_key),
+      NULL },
+
+    { ngx_string("sockerless_docker_tls_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_docker_conf_t, tls_trusted),
       NULL },
 
     { ngx_string("sockerless_docker_timeout"),
@@ -192,9 +228,84 @@ ngx_http_sockerless_docker_init_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_sockerless_docker_conf_t *dcf = conf;
 
+    ngx_pool_cleanup_t  *cln;
+
     ngx_conf_init_msec_value(dcf->timeout, 60000);
 
+    if (dcf->ssl == NULL) {
+        if (dcf->tls_cert.len || dcf->tls_trusted.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "sockerless_docker_tls_* need an https:// "
+                               "sockerless_docker_endpoint");
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    dcf->ssl->log = cf->log;
+
+    if (ngx_ssl_create(dcf->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(dcf->ssl);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = dcf->ssl;
+
+    if (dcf->tls_cert.len) {
+        if (dcf->tls_key.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "sockerless_docker_tls_certificate needs "
+                               "sockerless_docker_tls_certificate_key");
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_ssl_certificate(cf, dcf->ssl, &dcf->tls_cert, &dcf->tls_key,
+                                NULL)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* the daemon's certificate is checked after the handshake */
+
+    if (dcf->tls_trusted.len) {
+        if (ngx_ssl_trusted_certificate(cf, dcf->ssl, &dcf->tls_trusted, 8)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        SSL_CTX_set_verify(dcf->ssl->ctx, SSL_VERIFY_PEER,
+                           ngx_http_sockerless_docker_verify);
+
+        if (SSL_CTX_set_default_verify_paths(dcf->ssl->ctx) != 1) {
+            ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
+                          "SSL_CTX_set_default_verify_paths() failed");
+            return NGX_CONF_ERROR;
+        }
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/* verification is judged after the handshake, as nginx's proxy does */
+
+static int
+ngx_http_sockerless_docker_verify(int ok, X509_STORE_CTX *x509_store)
+{
+    return 1;
 }
 
 
@@ -256,11 +367,21 @@ ngx_http_sockerless_docker_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
         u.url.data = s.data + 6;
         u.url.len = s.len - 6;
 
+    } else if (s.len > 8 && ngx_strncmp(s.data, "https://", 8) == 0) {
+        /* the daemon's --tlsverify: TLS, its name checked */
+        u.url.data = s.data + 8;
+        u.url.len = s.len - 8;
+
+        dcf->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+        if (dcf->ssl == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "sockerless_docker_endpoint \"%V\": use "
-                           "unix:/path or tcp://host:port (https:// is "
-                           "not supported by this build)", &value[1]);
+                           "unix:/path, tcp://host:port or "
+                           "https://host:port", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -281,6 +402,7 @@ ngx_http_sockerless_docker_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     dcf->addr = &u.addrs[0];
+    dcf->host = u.host;
 
     return NGX_CONF_OK;
 }
@@ -458,7 +580,158 @@ ngx_http_sockerless_docker_connect(ngx_http_sockerless_docker_proxy_t *p)
     /* connect and the answer's head must come within the timeout */
     ngx_add_timer(p->peer.connection->read, dcf->timeout);
 
+    p->verified = 0;
+
+    if (dcf->ssl) {
+        if (ngx_ssl_create_connection(dcf->ssl, p->peer.connection,
+                                      NGX_SSL_BUFFER|NGX_SSL_CLIENT)
+            != NGX_OK)
+        {
+            ngx_http_sockerless_docker_close_peer(p);
+            return NGX_DECLINED;
+        }
+
+        p->peer.connection->sendfile = 0;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * https: the handshake once connected, then the daemon's certificate:
+ * trusted and issued to the endpoint's name. NGX_AGAIN while it runs.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_tls(ngx_http_sockerless_docker_proxy_t *p)
+{
+    long               rc;
+    ngx_connection_t  *dc;
+
+    dc = p->peer.connection;
+
+    if (!dc->ssl->handshaked) {
+        if (dc->ssl->handler == NULL) {
+            if (p->dcf->host.len
+                && ngx_inet_addr(p->dcf->host.data, p->dcf->host.len)
+                   == INADDR_NONE)
+            {
+                u_char  name[256];
+
+                ngx_cpystrn(name, p->dcf->host.data,
+                            ngx_min(p->dcf->host.len + 1, sizeof(name)));
+                (void) SSL_set_tlsext_host_name(dc->ssl->connection,
+                                                (char *) name);
+            }
+
+            dc->ssl->handler = ngx_http_sockerless_docker_tls_done;
+        }
+
+        rc = ngx_ssl_handshake(dc);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK || !dc->ssl->handshaked) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = SSL_get_verify_result(dc->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_log_error(NGX_LOG_ERR, dc->log, 0,
+                      "sockerless: the Docker daemon's certificate: %s",
+                      X509_verify_cert_error_string(rc));
+        return NGX_DECLINED;
+    }
+
+    if (ngx_inet_addr(p->dcf->host.data, p->dcf->host.len) != INADDR_NONE
+        ? ngx_http_sockerless_docker_check_ip(dc, &p->dcf->host) != NGX_OK
+        : ngx_ssl_check_host(dc, &p->dcf->host) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, dc->log, 0,
+                      "sockerless: the Docker daemon's certificate is not "
+                      "for \"%V\"", &p->dcf->host);
+        return NGX_DECLINED;
+    }
+
+    p->verified = 1;
+
+    dc->read->handler = ngx_http_sockerless_docker_daemon_handler;
+    dc->write->handler = ngx_http_sockerless_docker_daemon_handler;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_docker_tls_done(ngx_connection_t *c)
+{
+    ngx_connection_t                    *client;
+    ngx_http_sockerless_docker_proxy_t  *p;
+
+    p = c->data;
+    client = p->request->connection;
+
+    c->read->handler = ngx_http_sockerless_docker_daemon_handler;
+    c->write->handler = ngx_http_sockerless_docker_daemon_handler;
+
+    if (c->read->timedout || c->write->timedout) {
+        ngx_http_sockerless_docker_fail(p, NGX_HTTP_GATEWAY_TIME_OUT,
+                                        "did not answer in time");
+
+    } else {
+        ngx_http_sockerless_docker_pump(p);
+    }
+
+    ngx_http_run_posted_requests(client);
+}
+
+
+/* an endpoint given by address: the certificate must name that address */
+
+static ngx_int_t
+ngx_http_sockerless_docker_check_ip(ngx_connection_t *c, ngx_str_t *ip)
+{
+    int    rc;
+    X509  *cert;
+    char   text[NGX_INET6_ADDRSTRLEN + 1];
+
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+    if (cert == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) text, ip->data, ngx_min(ip->len + 1, sizeof(text)));
+
+    rc = X509_check_ip_asc(cert, text, 0);
+    X509_free(cert);
+
+    return (rc == 1) ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_sockerless_docker_close_peer(ngx_http_sockerless_docker_proxy_t *p)
+{
+    ngx_connection_t  *dc;
+
+    dc = p->peer.connection;
+
+    if (dc == NULL) {
+        return;
+    }
+
+    if (dc->ssl) {
+        dc->ssl->no_wait_shutdown = 1;
+        (void) ngx_ssl_shutdown(dc);
+    }
+
+    ngx_close_connection(dc);
+    p->peer.connection = NULL;
 }
 
 
@@ -648,8 +921,7 @@ static ngx_int_t
 ngx_http_sockerless_docker_next(ngx_http_sockerless_docker_proxy_t *p,
     ngx_uint_t phase)
 {
-    ngx_close_connection(p->peer.connection);
-    p->peer.connection = NULL;
+    ngx_http_sockerless_docker_close_peer(p);
 
     p->rewrite = phase;
 
@@ -757,8 +1029,7 @@ ngx_http_sockerless_docker_pulled(ngx_http_sockerless_docker_proxy_t *p)
         m = json ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "error"))
                  : NULL;
 
-        ngx_close_connection(p->peer.connection);
-        p->peer.connection = NULL;
+        ngx_http_sockerless_docker_close_peer(p);
         p->done = 1;
 
         ngx_http_finalize_request(r, ngx_http_sockerless_send_error(r,
@@ -1023,6 +1294,24 @@ again:
         p->connected = 1;
     }
 
+    if (p->dcf->ssl && !p->verified) {
+        switch (ngx_http_sockerless_docker_tls(p)) {
+
+        case NGX_AGAIN:
+            return;
+
+        case NGX_ERROR:
+            ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                            "failed the TLS handshake");
+            return;
+
+        case NGX_DECLINED:
+            ngx_http_sockerless_docker_fail(p, NGX_HTTP_BAD_GATEWAY,
+                                 "has a certificate that is not trusted");
+            return;
+        }
+    }
+
     do {
         progress = 0;
 
@@ -1073,7 +1362,14 @@ again:
         {
             /* the client's end: the daemon sees it too */
             p->up_shut = 1;
-            (void) shutdown(dc->fd, SHUT_WR);
+
+            if (dc->ssl) {
+                /* close_notify: what the CLI's CloseWrite sends over TLS */
+                (void) SSL_shutdown(dc->ssl->connection);
+
+            } else {
+                (void) shutdown(dc->fd, SHUT_WR);
+            }
         }
 
         /* the daemon's bytes to the client */
@@ -1500,8 +1796,7 @@ ngx_http_sockerless_docker_fail(ngx_http_sockerless_docker_proxy_t *p,
                   &p->dcf->endpoint, why);
 
     if (p->peer.connection) {
-        ngx_close_connection(p->peer.connection);
-        p->peer.connection = NULL;
+        ngx_http_sockerless_docker_close_peer(p);
     }
 
     if (r->header_sent) {
@@ -1531,8 +1826,7 @@ ngx_http_sockerless_docker_finish(ngx_http_sockerless_docker_proxy_t *p)
     r = p->request;
 
     if (p->peer.connection) {
-        ngx_close_connection(p->peer.connection);
-        p->peer.connection = NULL;
+        ngx_http_sockerless_docker_close_peer(p);
     }
 
     /* unread bytes of the client's must not turn the close into a reset */
@@ -1550,7 +1844,6 @@ ngx_http_sockerless_docker_cleanup(void *data)
     p->done = 1;
 
     if (p->peer.connection) {
-        ngx_close_connection(p->peer.connection);
-        p->peer.connection = NULL;
+        ngx_http_sockerless_docker_close_peer(p);
     }
 }

@@ -216,15 +216,16 @@ sub backend {
 
 # A real dockerd (Debian's docker.io; root only) with its data root, exec
 # root and socket under the prefix, vfs storage, no iptables and no bridge
-# (and on 127.0.0.1:$tcp_port too, when given); returns its socket path, or
-# undef with the reason in $self->{dockerd_err}
+# (and on 127.0.0.1:$tcp_port too, when given, with @extra options such as
+# --tlsverify); returns its socket path, or undef with the reason in
+# $self->{dockerd_err}
 sub start_dockerd {
-    my ($self, $tcp_port) = @_;
+    my ($self, $tcp_port, @extra) = @_;
 
     my $d = "$self->{prefix}/dockerd";
     make_path("$d/root", "$d/exec");
     my $sock = "$d/docker.sock";
-    my @tcp = $tcp_port ? ('-H', "tcp://127.0.0.1:$tcp_port") : ();
+    my @tcp = $tcp_port ? ('-H', "tcp://127.0.0.1:$tcp_port", @extra) : ();
 
     my $p = $self->spawn('dockerd', '--data-root', "$d/root",
                          '--exec-root', "$d/exec",
