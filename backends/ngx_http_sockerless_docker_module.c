@@ -57,6 +57,7 @@ typedef struct {
     unsigned                       connected:1;
     unsigned                       no_shut:1;
     unsigned                       verified:1;
+    unsigned                       ping:1;
     unsigned                       head_done:1;
     unsigned                       upgraded:1;
     unsigned                       client_eof:1;
@@ -79,6 +80,8 @@ static ngx_int_t ngx_http_sockerless_docker_tls(
 static void ngx_http_sockerless_docker_tls_done(ngx_connection_t *c);
 static ngx_int_t ngx_http_sockerless_docker_check_ip(ngx_connection_t *c,
     ngx_str_t *ip);
+static ngx_int_t ngx_http_sockerless_docker_ping(
+    ngx_http_sockerless_docker_proxy_t *p);
 static void ngx_http_sockerless_docker_close_peer(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_passthrough(
@@ -468,6 +471,9 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
     ctx->data = p;
 
     /* the gateway's additions: which daemon answers behind it */
+
+    p->ping = (args->path.len == 6
+               && ngx_strncmp(args->path.data, "/_ping", 6) == 0);
 
     if (r->method == NGX_HTTP_GET && args->path.len == 8
         && ngx_strncmp(args->path.data, "/version", 8) == 0)
@@ -1547,7 +1553,11 @@ ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     p->upgraded = (p->status == NGX_HTTP_SWITCHING_PROTOCOLS);
 
-    /* the answer is the daemon's, whole: nginx adds nothing to it */
+    if (p->ping && ngx_http_sockerless_docker_ping(p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the answer is the daemon's: nginx adds nothing to it */
 
     p->request->headers_out.status = p->status;
     p->request->header_sent = 1;
@@ -1767,6 +1777,42 @@ ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
     nb->last = ngx_sprintf(nb->last, "Content-Length: %uz\r\n"
                            "Connection: close\r\n\r\n", tlen);
     nb->last = ngx_cpymem(nb->last, text, tlen);
+
+    p->down = nb;
+
+    return NGX_OK;
+}
+
+
+/*
+ * /_ping is the daemon's (its Api-Version is what clients negotiate), with
+ * one header of the gateway's after the status line: which daemon it is
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_ping(ngx_http_sockerless_docker_proxy_t *p)
+{
+    u_char     *eol;
+    ngx_buf_t  *b, *nb;
+
+    b = p->down;
+
+    eol = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n", 2 - 1);
+    if (eol == NULL) {
+        return NGX_ERROR;
+    }
+
+    nb = ngx_create_temp_buf(p->request->pool, b->last - b->pos
+                             + p->dcf->endpoint.len
+                             + sizeof("Sockerless-Daemon: docker \r\n"));
+    if (nb == NULL) {
+        return NGX_ERROR;
+    }
+
+    nb->last = ngx_cpymem(nb->last, b->pos, eol + 2 - b->pos);
+    nb->last = ngx_sprintf(nb->last, "Sockerless-Daemon: docker %V\r\n",
+                           &p->dcf->endpoint);
+    nb->last = ngx_cpymem(nb->last, eol + 2, b->last - (eol + 2));
 
     p->down = nb;
 
