@@ -777,11 +777,37 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
                     ngx_strlen(e->valuestring) + 1);
 
         c1 = strchr(b, ':');
+
+        if (c1 && b[0] != '/'
+            && ngx_http_sockerless_volume_name_ok((u_char *) b, c1 - b))
+        {
+            /* a named volume: its directory, made if missing */
+            cJSON       *vol;
+            const char  *mp;
+
+            *c1 = '\0';
+            vol = ngx_http_sockerless_volume_get(op->pool, b, NULL, 0, 1);
+            mp = ngx_http_sockerless_json_str(vol, "Mountpoint");
+            *c1 = ':';
+
+            if (mp == NULL) {
+                return NGX_ERROR;
+            }
+
+            b = ngx_pnalloc(op->pool, ngx_strlen(mp) + ngx_strlen(c1) + 1);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf((u_char *) b, "%s%s%Z", mp, c1);
+            c1 = strchr(b + ngx_strlen(mp), ':');
+        }
+
         if (c1 == NULL || b[0] != '/') {
             op->status = NGX_HTTP_BAD_REQUEST;
-            ngx_str_set(&op->message, "only host-path binds "
-                        "(/host/path:/container/path[:ro]) are supported by "
-                        "the memory backend");
+            ngx_str_set(&op->message, "binds are host paths or volume "
+                        "names: /host/path:/container/path[:ro] or "
+                        "name:/container/path[:ro]");
             return NGX_DECLINED;
         }
 

@@ -133,6 +133,7 @@ static ngx_http_sockerless_route_t  *ngx_http_sockerless_tables[] = {
     ngx_http_sockerless_container_routes,
     ngx_http_sockerless_exec_routes,
     ngx_http_sockerless_image_routes,
+    ngx_http_sockerless_volume_routes,
     NULL
 };
 

@@ -177,6 +177,12 @@ ngx_int_t ngx_http_sockerless_events(ngx_http_request_t *r,
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
+
+/* volumes.c: a bind of a name is a volume, made when missing */
+ngx_int_t ngx_http_sockerless_volume_name_ok(const u_char *p, size_t len);
+cJSON *ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,
+    cJSON *labels, ngx_uint_t anonymous, ngx_uint_t create);
 
 ngx_http_sockerless_main_conf_t *ngx_http_sockerless_conf(void);
 

@@ -38,7 +38,8 @@ SKIP: {
         or diag($tm->capture);
 
     $tm->type_line(q{[ -t 0 ] && [ -t 1 ] && echo "IS""TTY"; tty});
-    my $s = $tm->wait_screen(qr/^ISTTY\s*$/m, 30);
+    # the tty line comes after ISTTY: wait for both
+    my $s = $tm->wait_screen(qr{^ISTTY\s*\n\S+\s*$}m, 30);
     ok($s, 'stdin and stdout are terminals') or diag($tm->capture);
     like($s // '', qr{^/dev/(?:pts/\d+|console|tty\w*)\s*$}m,
          'tty names a terminal device');
