@@ -24,6 +24,7 @@
 #define NGX_HTTP_SOCKERLESS_DOCKER_CREATE   3     /* create, first try */
 #define NGX_HTTP_SOCKERLESS_DOCKER_PULL     4     /* its missing image */
 #define NGX_HTTP_SOCKERLESS_DOCKER_CREATE2  5     /* create again */
+#define NGX_HTTP_SOCKERLESS_DOCKER_KEEP     6     /* collected, kept alive */
 
 #define NGX_HTTP_SOCKERLESS_DOCKER_HOP      0     /* headers to send */
 #define NGX_HTTP_SOCKERLESS_DOCKER_FRAMED   1
@@ -58,6 +59,7 @@ typedef struct {
     unsigned                       no_shut:1;
     unsigned                       verified:1;
     unsigned                       ping:1;
+    unsigned                       keep:1;       /* the client's stays */
     unsigned                       head_done:1;
     unsigned                       upgraded:1;
     unsigned                       client_eof:1;
@@ -113,6 +115,10 @@ static ngx_int_t ngx_http_sockerless_docker_pulled(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_http11(
     ngx_http_sockerless_docker_proxy_t *p);
+static ngx_int_t ngx_http_sockerless_docker_reframe(
+    ngx_http_sockerless_docker_proxy_t *p, u_char *text, size_t tlen);
+static ngx_uint_t ngx_http_sockerless_docker_keepable(ngx_http_request_t *r,
+    ngx_str_t *path);
 static void ngx_http_sockerless_docker_fail(
     ngx_http_sockerless_docker_proxy_t *p, ngx_uint_t status,
     const char *why);
@@ -484,6 +490,20 @@ ngx_http_sockerless_docker_passthrough(ngx_http_request_t *r,
                && ngx_strncmp(args->path.data, "/info", 5) == 0)
     {
         p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_INFO;
+    }
+
+    if (ngx_http_sockerless_docker_keepable(r, &args->path)) {
+        /*
+         * a short answer with no body to the request: read whole, sent with
+         * its length, and the client's connection stays for its next one
+         */
+        p->keep = 1;
+        p->client_eof = 1;
+        p->no_shut = 1;
+
+        if (p->rewrite == 0) {
+            p->rewrite = NGX_HTTP_SOCKERLESS_DOCKER_KEEP;
+        }
     }
 
     if (r->method == NGX_HTTP_POST && args->path.len == 18
@@ -1090,6 +1110,68 @@ ngx_http_sockerless_docker_http11(ngx_http_sockerless_docker_proxy_t *p)
 
 
 /*
+ * GET and HEAD of documents (never of streams), without a body, from a
+ * client that keeps its connection: lists, inspects, ping, version, info
+ */
+
+static ngx_uint_t
+ngx_http_sockerless_docker_keepable(ngx_http_request_t *r, ngx_str_t *path)
+{
+    u_char      *p, *last, *slash;
+    ngx_uint_t   i;
+
+    static ngx_str_t  exact[] = {
+        ngx_string("/_ping"), ngx_string("/version"), ngx_string("/info"),
+        ngx_string("/containers/json"), ngx_string("/images/json"),
+        ngx_string("/volumes"), ngx_string("/networks"),
+        ngx_string("/system/df")
+    };
+
+    static ngx_str_t  prefix[] = {
+        ngx_string("/containers/"), ngx_string("/images/"),
+        ngx_string("/exec/")
+    };
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) || !r->keepalive
+        || r->headers_in.upgrade || r->headers_in.content_length_n > 0
+        || r->headers_in.chunked)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(exact) / sizeof(ngx_str_t); i++) {
+        if (path->len == exact[i].len
+            && ngx_strncmp(path->data, exact[i].data, path->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    /* /containers/{id}/json, /images/{name}/json, /exec/{id}/json */
+
+    last = path->data + path->len;
+
+    if (path->len < 5 || ngx_strncmp(last - 5, "/json", 5) != 0) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) / sizeof(ngx_str_t); i++) {
+        if (path->len > prefix[i].len + 5
+            && ngx_strncmp(path->data, prefix[i].data, prefix[i].len) == 0)
+        {
+            p = path->data + prefix[i].len;
+            slash = ngx_strlchr(p, last, '/');
+
+            /* one {id} segment; image names may have slashes of their own */
+            return slash == last - 5 || i == 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
  * The client's headers as "Key: value\r\n" lines at p (NULL: only the
  * length all of them need): HOP drops the hop-by-hop ones, FRAMED also
  * the body's framing (the body is sent with a length of its own), AUTH
@@ -1207,10 +1289,15 @@ ngx_http_sockerless_docker_head(ngx_http_sockerless_docker_proxy_t *p)
                              sizeof("Connection: close\r\n\r\n") - 1);
     }
 
-    /* the start of the body (or of a hijacked stream) nginx read with it */
+    /*
+     * the start of the body (or of a hijacked stream) nginx read with it;
+     * a kept connection's next request stays for nginx
+     */
 
-    b->last = ngx_cpymem(b->last, hb->pos, hb->last - hb->pos);
-    hb->pos = hb->last;
+    if (!p->keep) {
+        b->last = ngx_cpymem(b->last, hb->pos, hb->last - hb->pos);
+        hb->pos = hb->last;
+    }
 
     return NGX_OK;
 }
@@ -1561,7 +1648,7 @@ ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
 
     p->request->headers_out.status = p->status;
     p->request->header_sent = 1;
-    p->request->keepalive = 0;
+    p->request->keepalive = p->keep;
 
     return NGX_OK;
 }
@@ -1576,6 +1663,7 @@ ngx_http_sockerless_docker_parse_head(ngx_http_sockerless_docker_proxy_t *p)
 static ngx_int_t
 ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
 {
+    u_char     *body;
     size_t      size, keep;
     ngx_int_t   rc;
     ngx_buf_t  *b, *nb;
@@ -1611,8 +1699,9 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
                 return NGX_AGAIN;
             }
 
-            /* too large to rewrite: it goes as it is */
+            /* too large to rewrite: it goes as it is, and ends by a close */
             p->rewrite = 0;
+            p->keep = 0;
             return NGX_OK;
         }
 
@@ -1654,8 +1743,26 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
         return rc;
     }
 
-    if (ngx_http_sockerless_docker_http11(p) != NGX_OK) {
-        return NGX_ERROR;
+    /* not rewritten: the HTTP/1.0 answer as the client's HTTP/1.1 one */
+
+    b = p->down;
+
+    if (b->last - b->pos >= 8 && ngx_strncmp(b->pos, "HTTP/1.0", 8) == 0) {
+        body = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n\r\n",
+                                4 - 1);
+
+        if (p->keep && body) {
+            rc = ngx_http_sockerless_docker_reframe(p, body + 4,
+                                                    b->last - body - 4);
+
+        } else {
+            p->keep = 0;
+            rc = ngx_http_sockerless_docker_http11(p);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     p->rewrite = 0;
@@ -1674,10 +1781,10 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
 static ngx_int_t
 ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
 {
-    u_char              *s, *last, *body, *eol, *line, *text;
-    size_t               len, tlen;
+    u_char              *s, *last, *body, *text;
+    size_t               tlen;
     cJSON               *json, *arr, *c, *d;
-    ngx_buf_t           *b, *nb;
+    ngx_buf_t           *b;
     ngx_http_request_t  *r;
 
     r = p->request;
@@ -1743,14 +1850,47 @@ ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
         return NGX_ERROR;
     }
 
-    len = (body - s) + tlen + 64;
+    return ngx_http_sockerless_docker_reframe(p, text, tlen);
+}
 
-    nb = ngx_create_temp_buf(r->pool, len);
+
+/*
+ * The collected answer again, with text as its body: the status line as
+ * HTTP/1.1, the daemon's headers but the framing ones, the length of text
+ * (a HEAD answer keeps the daemon's), and "Connection: close" unless the
+ * client's connection is to stay
+ */
+
+static ngx_int_t
+ngx_http_sockerless_docker_reframe(ngx_http_sockerless_docker_proxy_t *p,
+    u_char *text, size_t tlen)
+{
+    u_char              *s, *last, *body, *eol, *line;
+    ngx_buf_t           *b, *nb;
+    ngx_uint_t           head, length;
+    ngx_http_request_t  *r;
+
+    r = p->request;
+    b = p->down;
+    s = b->pos;
+    last = b->last;
+
+    body = ngx_strlcasestrn(s, last, (u_char *) "\r\n\r\n", 4 - 1);
+
+    if (body == NULL || last - s < 12) {
+        return NGX_OK;
+    }
+
+    body += 4;
+
+    head = (r->method == NGX_HTTP_HEAD);
+    length = !head && ngx_strncmp(s + 8, " 204", 4) != 0
+             && ngx_strncmp(s + 8, " 304", 4) != 0;
+
+    nb = ngx_create_temp_buf(r->pool, (body - s) + tlen + 64);
     if (nb == NULL) {
         return NGX_ERROR;
     }
-
-    /* the status line as HTTP/1.1, then the headers but the length */
 
     nb->last = ngx_cpymem(nb->last, "HTTP/1.1", 8);
 
@@ -1760,7 +1900,7 @@ ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
     for (line = eol + 2; line < body - 2; line = eol + 2) {
         eol = ngx_strlcasestrn(line, body, (u_char *) "\r\n", 2 - 1);
 
-        if ((eol - line > 15
+        if ((!head && eol - line > 15
              && ngx_strncasecmp(line, (u_char *) "Content-Length:", 15) == 0)
             || (eol - line > 18
                 && ngx_strncasecmp(line, (u_char *) "Transfer-Encoding:", 18)
@@ -1774,9 +1914,20 @@ ngx_http_sockerless_docker_rewrite(ngx_http_sockerless_docker_proxy_t *p)
         nb->last = ngx_cpymem(nb->last, line, eol + 2 - line);
     }
 
-    nb->last = ngx_sprintf(nb->last, "Content-Length: %uz\r\n"
-                           "Connection: close\r\n\r\n", tlen);
-    nb->last = ngx_cpymem(nb->last, text, tlen);
+    if (length) {
+        nb->last = ngx_sprintf(nb->last, "Content-Length: %uz\r\n", tlen);
+    }
+
+    if (!p->keep) {
+        nb->last = ngx_cpymem(nb->last, "Connection: close\r\n",
+                              sizeof("Connection: close\r\n") - 1);
+    }
+
+    *nb->last++ = CR; *nb->last++ = LF;
+
+    if (!head) {
+        nb->last = ngx_cpymem(nb->last, text, tlen);
+    }
 
     p->down = nb;
 
@@ -1875,8 +2026,10 @@ ngx_http_sockerless_docker_finish(ngx_http_sockerless_docker_proxy_t *p)
         ngx_http_sockerless_docker_close_peer(p);
     }
 
-    /* unread bytes of the client's must not turn the close into a reset */
-    r->lingering_close = 1;
+    if (!p->keep) {
+        /* unread bytes of the client's must not make the close a reset */
+        r->lingering_close = 1;
+    }
 
     ngx_http_finalize_request(r, r->connection->error ? NGX_ERROR : NGX_OK);
 }

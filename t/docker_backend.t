@@ -30,7 +30,7 @@ my $sock = $t->start_dockerd
 
 $t->backend("sockerless_backend docker;\n"
             . "    sockerless_docker_endpoint unix://$sock;")
-  ->write_conf->plan(47);
+  ->write_conf->plan(48);
 $t->run;
 
 my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
@@ -127,6 +127,32 @@ ok($rc == 0 && $out eq "into the container\n", 'cp into the container')
                                 "$t->{prefix}/cp-out.txt");
 ok($rc == 0 && $t->read_file('cp-out.txt') eq "out of it\n",
    'cp out of the container') or diag($err);
+
+# documents keep the client's connection, and pipelined requests are
+# nginx's to read, not the daemon's
+
+my $keep = <<'EOF';
+import http.client, socket, sys
+port = int(sys.argv[1])
+h = http.client.HTTPConnection('127.0.0.1', port)
+h.request('GET', '/_ping'); r = h.getresponse(); r.read()
+first = h.sock
+h.request('GET', '/v1.41/containers/json'); r = h.getresponse(); r.read()
+print('kept' if h.sock is first and r.status == 200 else 'not kept')
+s = socket.create_connection(('127.0.0.1', port))
+s.sendall(b'GET /v1.41/version HTTP/1.1\r\nHost: x\r\n\r\n'
+          b'GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+data = b''
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.count(b'HTTP/1.1 200 OK'), data.endswith(b'OK'))
+EOF
+($rc, $out, $err) = $t->python($t->write_file('keep.py', $keep), $t->port);
+ok($rc == 0 && $out eq "kept\n2 True\n", 'keep-alive for documents; '
+   . 'two pipelined requests, two answers') or diag("$out$err");
 
 # the WebSocket attach: the upgrade goes through and frames come back
 
