@@ -28,6 +28,8 @@ static ngx_int_t ngx_http_sockerless_volume_users(ngx_pool_t *pool,
 static ngx_int_t ngx_http_sockerless_volume_remove(ngx_pool_t *pool,
     cJSON *vol, off_t *size);
 static cJSON *ngx_http_sockerless_volume_public(ngx_pool_t *pool, cJSON *v);
+static cJSON *ngx_http_sockerless_volume_of(ngx_http_request_t *r,
+    ngx_str_t *id);
 
 
 ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[] = {
@@ -438,20 +440,33 @@ ngx_http_sockerless_volume_list(ngx_http_request_t *r,
 }
 
 
+/* the volume a request names, or NULL (a name no volume can have too) */
+
+static cJSON *
+ngx_http_sockerless_volume_of(ngx_http_request_t *r, ngx_str_t *id)
+{
+    char  *name;
+
+    if (!ngx_http_sockerless_volume_name_ok(id->data, id->len)) {
+        return NULL;
+    }
+
+    name = ngx_http_sockerless_cstr(r->pool, id);
+    if (name == NULL) {
+        return NULL;
+    }
+
+    return ngx_http_sockerless_volume_get(r->pool, name, NULL, 0, 0);
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_volume_inspect(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
     cJSON  *v;
-    char   *name;
 
-    name = ngx_http_sockerless_cstr(r->pool, &args->id);
-    if (name == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    v = ngx_http_sockerless_volume_name_ok(args->id.data, args->id.len)
-        ? ngx_http_sockerless_volume_get(r->pool, name, NULL, 0, 0) : NULL;
+    v = ngx_http_sockerless_volume_of(r, &args->id);
 
     if (v == NULL) {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -599,13 +614,7 @@ ngx_http_sockerless_volume_delete(ngx_http_request_t *r,
 
     force = ngx_http_sockerless_arg_bool(r, "force", 0);
 
-    name = ngx_http_sockerless_cstr(r->pool, &args->id);
-    if (name == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    v = ngx_http_sockerless_volume_name_ok(args->id.data, args->id.len)
-        ? ngx_http_sockerless_volume_get(r->pool, name, NULL, 0, 0) : NULL;
+    v = ngx_http_sockerless_volume_of(r, &args->id);
 
     if (v == NULL) {
         if (force) {
@@ -613,8 +622,11 @@ ngx_http_sockerless_volume_delete(ngx_http_request_t *r,
         }
 
         return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
-                                              "get %s: no such volume", name);
+                                              "get %V: no such volume",
+                                              &args->id);
     }
+
+    name = (char *) ngx_http_sockerless_json_str(v, "Name");
 
     ids = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
     if (ids == NULL) {
