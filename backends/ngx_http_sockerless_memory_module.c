@@ -15,7 +15,6 @@
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_store.h>
 #include <sys/syscall.h>
-#include <ftw.h>
 #include <sys/sysinfo.h>
 #include <dirent.h>
 #include <openssl/rand.h>
@@ -1315,16 +1314,6 @@ ngx_http_sockerless_memory_unpause(ngx_http_sockerless_op_t *op)
 }
 
 
-static int
-ngx_http_sockerless_memory_rm(const char *path, const struct stat *sb,
-    int flag, struct FTW *ftw)
-{
-    (void) remove(path);
-
-    return 0;
-}
-
-
 static ngx_int_t
 ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 {
@@ -1353,8 +1342,7 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
     }
 
     /* overlay upper dirs of one container are small: done inline */
-    (void) nftw(dir, ngx_http_sockerless_memory_rm, 16,
-                FTW_DEPTH|FTW_PHYS|FTW_MOUNT);
+    ngx_http_sockerless_rm_rf(dir);
 
     return NGX_OK;
 }

@@ -300,27 +300,33 @@ ngx_http_sockerless_du_file(const char *path, const struct stat *sb,
 }
 
 
+/* the bytes of the files under path, a file with several links once */
+
+off_t
+ngx_http_sockerless_du(ngx_pool_t *pool, const char *path)
+{
+    ngx_http_sockerless_du_total = 0;
+    ngx_http_sockerless_du_inodes = ngx_array_create(pool, 16, sizeof(ino_t));
+
+    (void) nftw(path, ngx_http_sockerless_du_file, 16, FTW_PHYS);
+
+    ngx_http_sockerless_du_inodes = NULL;
+
+    return ngx_http_sockerless_du_total;
+}
+
+
 static off_t
 ngx_http_sockerless_rw_size(ngx_pool_t *pool, cJSON *rec)
 {
     u_char      *upper;
     const char  *id;
 
-    ngx_http_sockerless_du_total = 0;
-
     id = ngx_http_sockerless_id(rec);
     upper = id ? ngx_http_sockerless_container_path(pool, id, "upper")
                : NULL;
 
-    if (upper) {
-        ngx_http_sockerless_du_inodes = ngx_array_create(pool, 16,
-                                                         sizeof(ino_t));
-        (void) nftw((char *) upper, ngx_http_sockerless_du_file, 16,
-                    FTW_PHYS);
-        ngx_http_sockerless_du_inodes = NULL;
-    }
-
-    return ngx_http_sockerless_du_total;
+    return upper ? ngx_http_sockerless_du(pool, (char *) upper) : 0;
 }
 
 

@@ -272,7 +272,9 @@ ngx_http_sockerless_rm_entry(const char *path, const struct stat *sb,
 }
 
 
-static void
+/* rm -rf, not across mount points */
+
+void
 ngx_http_sockerless_rm_rf(const char *path)
 {
     (void) nftw(path, ngx_http_sockerless_rm_entry, 16,

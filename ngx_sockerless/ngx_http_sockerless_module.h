@@ -179,6 +179,10 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
 
+/* files: rm -rf (images.c), du (containers.c) */
+void ngx_http_sockerless_rm_rf(const char *path);
+off_t ngx_http_sockerless_du(ngx_pool_t *pool, const char *path);
+
 /* volumes.c: a bind of a name is a volume, made when missing */
 ngx_int_t ngx_http_sockerless_volume_name_ok(const u_char *p, size_t len);
 cJSON *ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,

@@ -10,7 +10,6 @@
 
 #include <ngx_http_sockerless_module.h>
 #include <sls_filters.h>
-#include <ftw.h>
 
 
 static ngx_int_t ngx_http_sockerless_volume_create(ngx_http_request_t *r,
@@ -27,7 +26,7 @@ static ngx_int_t ngx_http_sockerless_volume_users(ngx_pool_t *pool,
     const char *name, cJSON *ids);
 static ngx_int_t ngx_http_sockerless_volume_remove(ngx_pool_t *pool,
     cJSON *vol, off_t *size);
-static cJSON *ngx_http_sockerless_volume_public(ngx_pool_t *pool, cJSON *v);
+static cJSON *ngx_http_sockerless_volume_public(cJSON *v);
 static cJSON *ngx_http_sockerless_volume_of(ngx_http_request_t *r,
     ngx_str_t *id);
 
@@ -184,7 +183,7 @@ ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,
 
 
 static cJSON *
-ngx_http_sockerless_volume_public(ngx_pool_t *pool, cJSON *v)
+ngx_http_sockerless_volume_public(cJSON *v)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(v, "_sls");
 
@@ -250,7 +249,7 @@ ngx_http_sockerless_volume_create(ngx_http_request_t *r,
     }
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_CREATED,
-                                 ngx_http_sockerless_volume_public(r->pool, v));
+                                 ngx_http_sockerless_volume_public(v));
 }
 
 
@@ -310,16 +309,22 @@ ngx_http_sockerless_volume_each(void *data, const char *key, cJSON *v)
         }
     }
 
-    users = cJSON_CreateArray();
-    if (users == NULL) {
-        return NGX_ERROR;
-    }
+    /* who uses it is a scan of the containers: only when it matters */
 
-    used = ngx_http_sockerless_volume_users(vs->pool, name, users);
-    cJSON_Delete(users);
+    used = NGX_DECLINED;
 
-    if (used == NGX_ERROR) {
-        return NGX_ERROR;
+    if (vs->prune || vs->dangling != -1) {
+        users = cJSON_CreateArray();
+        if (users == NULL) {
+            return NGX_ERROR;
+        }
+
+        used = ngx_http_sockerless_volume_users(vs->pool, name, users);
+        cJSON_Delete(users);
+
+        if (used == NGX_ERROR) {
+            return NGX_ERROR;
+        }
     }
 
     if (vs->dangling != -1 && (used == NGX_OK) == (vs->dangling == 1)) {
@@ -346,9 +351,8 @@ ngx_http_sockerless_volume_each(void *data, const char *key, cJSON *v)
         return NGX_OK;
     }
 
-    cJSON_AddItemToArray(vs->out,
-                         cJSON_Duplicate(ngx_http_sockerless_volume_public(
-                                             vs->pool, v), 1));
+    v = ngx_http_sockerless_volume_public(v);
+    cJSON_AddItemToArray(vs->out, cJSON_Duplicate(v, 1));
 
     return NGX_OK;
 }
@@ -475,7 +479,7 @@ ngx_http_sockerless_volume_inspect(ngx_http_request_t *r,
     }
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK,
-                                 ngx_http_sockerless_volume_public(r->pool, v));
+                                 ngx_http_sockerless_volume_public(v));
 }
 
 
@@ -536,21 +540,6 @@ ngx_http_sockerless_volume_users(ngx_pool_t *pool, const char *name,
 }
 
 
-static off_t  ngx_http_sockerless_volume_bytes;
-
-
-static int
-ngx_http_sockerless_volume_rm(const char *path, const struct stat *sb,
-    int type, struct FTW *ftw)
-{
-    if (type == FTW_F || type == FTW_SL) {
-        ngx_http_sockerless_volume_bytes += sb->st_size;
-    }
-
-    return remove(path) == 0 ? 0 : (errno == ENOENT ? 0 : -1);
-}
-
-
 static ngx_int_t
 ngx_http_sockerless_volume_remove(ngx_pool_t *pool, cJSON *v, off_t *size)
 {
@@ -585,17 +574,8 @@ ngx_http_sockerless_volume_remove(ngx_pool_t *pool, cJSON *v, off_t *size)
         return NGX_ERROR;
     }
 
-    ngx_http_sockerless_volume_bytes = 0;
-
-    if (nftw(dir, ngx_http_sockerless_volume_rm, 16, FTW_DEPTH|FTW_PHYS)
-        != 0 && errno != ENOENT)
-    {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, ngx_errno,
-                      "sockerless: removing volume directory \"%s\" failed",
-                      dir);
-    }
-
-    *size = ngx_http_sockerless_volume_bytes;
+    *size = ngx_http_sockerless_du(pool, dir);
+    ngx_http_sockerless_rm_rf(dir);
 
     (void) ngx_http_sockerless_event("volume", "destroy", name, NULL);
 
