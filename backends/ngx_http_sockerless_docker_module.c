@@ -113,8 +113,6 @@ static ngx_int_t ngx_http_sockerless_docker_created(
     ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_pulled(
     ngx_http_sockerless_docker_proxy_t *p);
-static ngx_int_t ngx_http_sockerless_docker_http11(
-    ngx_http_sockerless_docker_proxy_t *p);
 static ngx_int_t ngx_http_sockerless_docker_reframe(
     ngx_http_sockerless_docker_proxy_t *p, u_char *text, size_t tlen);
 static ngx_uint_t ngx_http_sockerless_docker_keepable(ngx_http_request_t *r,
@@ -1070,46 +1068,6 @@ ngx_http_sockerless_docker_pulled(ngx_http_sockerless_docker_proxy_t *p)
 
 
 /*
- * An answer to an HTTP/1.0 request goes to the client as HTTP/1.1 with
- * "Connection: close" (which 1.0 implied): the connection ends with it
- */
-
-static ngx_int_t
-ngx_http_sockerless_docker_http11(ngx_http_sockerless_docker_proxy_t *p)
-{
-    u_char     *eol;
-    ngx_buf_t  *b, *nb;
-
-    b = p->down;
-
-    if (b->last - b->pos < 8 || ngx_strncmp(b->pos, "HTTP/1.0", 8) != 0) {
-        return NGX_OK;
-    }
-
-    eol = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n", 2 - 1);
-    if (eol == NULL) {
-        return NGX_OK;
-    }
-
-    nb = ngx_create_temp_buf(p->request->pool, b->last - b->pos
-                                    + sizeof("Connection: close\r\n"));
-    if (nb == NULL) {
-        return NGX_ERROR;
-    }
-
-    nb->last = ngx_cpymem(nb->last, "HTTP/1.1", 8);
-    nb->last = ngx_cpymem(nb->last, b->pos + 8, eol + 2 - (b->pos + 8));
-    nb->last = ngx_cpymem(nb->last, "Connection: close\r\n",
-                          sizeof("Connection: close\r\n") - 1);
-    nb->last = ngx_cpymem(nb->last, eol + 2, b->last - (eol + 2));
-
-    p->down = nb;
-
-    return NGX_OK;
-}
-
-
-/*
  * GET and HEAD of documents (never of streams), without a body, from a
  * client that keeps its connection: lists, inspects, ping, version, info
  */
@@ -1751,16 +1709,14 @@ ngx_http_sockerless_docker_collect(ngx_http_sockerless_docker_proxy_t *p)
         body = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n\r\n",
                                 4 - 1);
 
-        if (p->keep && body) {
-            rc = ngx_http_sockerless_docker_reframe(p, body + 4,
-                                                    b->last - body - 4);
-
-        } else {
+        if (body == NULL) {
+            /* no head: parse_head() says it is not an answer */
             p->keep = 0;
-            rc = ngx_http_sockerless_docker_http11(p);
-        }
 
-        if (rc != NGX_OK) {
+        } else if (ngx_http_sockerless_docker_reframe(p, body + 4,
+                                                      b->last - body - 4)
+                   != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
