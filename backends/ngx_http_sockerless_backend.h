@@ -22,6 +22,7 @@
 #define SLS_SUPPORTS_LOGS       0x0010
 #define SLS_SUPPORTS_TOP        0x0020
 #define SLS_SUPPORTS_STATS      0x0040
+#define SLS_REMOTE_IMAGES       0x0080   /* the cloud pulls images */
 
 
 typedef struct ngx_http_sockerless_op_s  ngx_http_sockerless_op_t;
@@ -61,6 +62,12 @@ struct ngx_http_sockerless_backend_s {
                                                  void *conf);
     void                         (*exit_process)(ngx_cycle_t *cycle,
                                                  void *conf);
+
+    /*
+     * container_create: make what the cloud needs for a new record (a
+     * task definition, a function); what it keeps goes into "_sls"
+     */
+    ngx_http_sockerless_op_pt      container_create;
 
     /*
      * container_start: make the container's main process run. On NGX_OK

@@ -43,6 +43,8 @@ struct ngx_http_sockerless_agent_s {
     unsigned                               failed:1;
     unsigned                               sync:1;
     unsigned                               sent:1;
+    unsigned                               relay:1;   /* reverse mode */
+    unsigned                               remote:1;  /* relayed: TCP */
 };
 
 
@@ -51,6 +53,7 @@ static void ngx_http_sockerless_agent_read(ngx_event_t *ev);
 static void ngx_http_sockerless_agent_write_event(ngx_event_t *ev);
 static void ngx_http_sockerless_agent_read_event(ngx_event_t *ev);
 static void ngx_http_sockerless_agent_handshake(ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_agent_relayed(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_agent_fail(ngx_http_sockerless_agent_t *a,
     ngx_int_t rc, const char *why);
@@ -58,6 +61,7 @@ static void ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a);
 static ssize_t ngx_http_sockerless_agent_send_fd(
     ngx_http_sockerless_agent_t *a, const u_char *data, size_t len);
 static size_t ngx_http_sockerless_agent_id(const char *path, const char **id);
+static const char *ngx_http_sockerless_agent_relay_path(const char *path);
 static int ngx_http_sockerless_agent_dirfd(const char *path,
     struct sockaddr_un *sun);
 static ssize_t ngx_http_sockerless_agent_recv_cb(wslay_event_context_ptr ctx,
@@ -173,7 +177,7 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     ngx_http_sockerless_agent_t  *a;
     u_char                        key[16], b64[32], sha[SHA_DIGEST_LENGTH];
     ngx_str_t                     src, dst;
-    const char                   *id;
+    const char                   *id, *relay;
     ngx_file_info_t               fi;
     int                           dirfd;
 
@@ -184,8 +188,17 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
      */
 
     idlen = ngx_http_sockerless_agent_id(path, &id);
+    relay = NULL;
 
     if (ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
+        /* an agent that dialed back: its connections wait in relay.sock */
+        relay = ngx_http_sockerless_agent_relay_path(path);
+    }
+
+    if (relay) {
+        path = relay;
+
+    } else if (ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                       "sockerless: agent of container %*s is gone: "
                       "no socket \"%s\"", idlen, id, path);
@@ -205,6 +218,7 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     }
 
     a->pool = pool;
+    a->relay = (relay != NULL);
     a->pass_fd = (ngx_socket_t) -1;
     a->log = log;
     a->h = h;
@@ -343,6 +357,13 @@ ngx_http_sockerless_agent_data(ngx_http_sockerless_agent_t *a)
 }
 
 
+ngx_uint_t
+ngx_http_sockerless_agent_remote(ngx_http_sockerless_agent_t *a)
+{
+    return a->remote;
+}
+
+
 /*
  * The agent's events call into the owner's request, which may end there;
  * as ngx_http_upstream_handler() does, what it posted runs afterwards
@@ -398,6 +419,15 @@ ngx_http_sockerless_agent_write_event(ngx_event_t *ev)
 
     if (a->open) {
         ngx_http_sockerless_agent_io(a);
+        return;
+    }
+
+    if (a->relay) {
+        /* connected to the owner of the parked connections: wait */
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            ngx_http_sockerless_agent_fail(a, NGX_ERROR, "read failed");
+        }
+
         return;
     }
 
@@ -465,7 +495,126 @@ ngx_http_sockerless_agent_read_event(ngx_event_t *ev)
         return;
     }
 
+    if (a->relay) {
+        ngx_http_sockerless_agent_relayed(a);
+        return;
+    }
+
     ngx_http_sockerless_agent_handshake(a);
+}
+
+
+/* ".../agent.sock" -> ".../relay.sock" when that exists, static */
+
+static const char *
+ngx_http_sockerless_agent_relay_path(const char *path)
+{
+    size_t           len;
+    ngx_file_info_t  fi;
+
+    static char      buf[NGX_MAX_PATH];
+
+    len = ngx_strlen(path);
+
+    if (len < sizeof("agent.sock") - 1 || len >= sizeof(buf)
+        || ngx_strcmp(path + len - (sizeof("agent.sock") - 1), "agent.sock")
+           != 0)
+    {
+        return NULL;
+    }
+
+    ngx_memcpy(buf, path, len - (sizeof("agent.sock") - 1));
+    ngx_memcpy(buf + len - (sizeof("agent.sock") - 1), "relay.sock",
+               sizeof("relay.sock"));
+
+    if (ngx_file_info(buf, &fi) == NGX_FILE_ERROR) {
+        return NULL;
+    }
+
+    return buf;
+}
+
+
+/*
+ * The owner sends one parked connection of an agent that dialed back;
+ * the WebSocket goes on that descriptor as on an agent's own socket
+ */
+
+static void
+ngx_http_sockerless_agent_relayed(ngx_http_sockerless_agent_t *a)
+{
+    ngx_int_t          rc;
+    ngx_socket_t       fd;
+    ngx_connection_t  *c, *nc;
+
+    c = a->c;
+
+    rc = ngx_http_sockerless_recv_fd(c->fd, &fd);
+
+    if (rc == NGX_AGAIN) {
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            ngx_http_sockerless_agent_fail(a, NGX_ERROR, "read failed");
+        }
+
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_sockerless_agent_fail(a, NGX_ERROR,
+                                       "the agent has no connection to "
+                                       "the gateway");
+        return;
+    }
+
+    if (ngx_nonblocking(fd) == -1) {
+        (void) close(fd);
+        ngx_http_sockerless_agent_fail(a, NGX_ERROR, "nonblocking failed");
+        return;
+    }
+
+    nc = ngx_get_connection(fd, a->log);
+    if (nc == NULL) {
+        (void) close(fd);
+        ngx_http_sockerless_agent_fail(a, NGX_ERROR, "no connection");
+        return;
+    }
+
+    nc->data = a;
+    nc->pool = a->pool;
+    nc->recv = ngx_recv;
+    nc->send = ngx_send;
+    nc->recv_chain = ngx_recv_chain;
+    nc->send_chain = ngx_send_chain;
+    nc->log_error = NGX_ERROR_ERR;
+    nc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    nc->read->handler = ngx_http_sockerless_agent_read;
+    nc->write->handler = ngx_http_sockerless_agent_write;
+    nc->read->log = a->log;
+    nc->write->log = a->log;
+
+    c->pool = NULL;
+    ngx_close_connection(c);
+
+    a->c = nc;
+    a->pc.connection = nc;
+    a->relay = 0;
+    a->remote = 1;
+
+    if (ngx_add_conn) {
+        if (ngx_add_conn(nc) == NGX_ERROR) {
+            ngx_http_sockerless_agent_fail(a, NGX_ERROR, "epoll failed");
+            return;
+        }
+
+    } else if (ngx_handle_read_event(nc->read, 0) != NGX_OK) {
+        ngx_http_sockerless_agent_fail(a, NGX_ERROR, "read failed");
+        return;
+    }
+
+    ngx_add_timer(nc->write, NGX_HTTP_SOCKERLESS_AGENT_TIMEOUT);
+
+    nc->write->ready = 1;
+    ngx_http_sockerless_agent_write_event(nc->write);
 }
 
 

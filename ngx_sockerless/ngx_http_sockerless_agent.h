@@ -45,6 +45,9 @@ ngx_http_sockerless_agent_t *ngx_http_sockerless_agent_connect(
 
 void *ngx_http_sockerless_agent_data(ngx_http_sockerless_agent_t *a);
 
+/* the agent dialed back: its connection is TCP, no descriptor passing */
+ngx_uint_t ngx_http_sockerless_agent_remote(ngx_http_sockerless_agent_t *a);
+
 /* NGX_OK, NGX_AGAIN (queued, but over the high-water mark), NGX_ERROR */
 ngx_int_t ngx_http_sockerless_agent_send_control(
     ngx_http_sockerless_agent_t *a, cJSON *msg);

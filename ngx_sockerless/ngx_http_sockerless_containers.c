@@ -50,6 +50,12 @@ static ngx_int_t ngx_http_sockerless_container_create(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_create_done(ngx_http_request_t *r,
+    cJSON *rec, const char *id, const char *iname);
+static ngx_int_t ngx_http_sockerless_create_backend(ngx_http_request_t *r,
+    cJSON *rec, const char *id, const char *iname);
+static void ngx_http_sockerless_created(ngx_http_sockerless_op_t *op,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_sockerless_container_inspect(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_container_start(ngx_http_request_t *r,
@@ -941,7 +947,9 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     }
 
     img = ngx_http_sockerless_image_find(r->pool, &image);
-    if (img == NULL) {
+    if (img == NULL
+        && !(ngx_http_sockerless_backend()->supports & SLS_REMOTE_IMAGES))
+    {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
                                               "No such image: %V", &image);
     }
@@ -1142,8 +1150,10 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     cJSON_AddItemToObject(rec, "Args", args_a);
 
     cJSON_AddItemToObject(rec, "State", ngx_http_sockerless_state_new());
-    cJSON_AddStringToObject(rec, "Image",
-                            ngx_http_sockerless_json_str(img, "Id"));
+    /* a cloud pulls the image itself: the record names it as given */
+    cJSON_AddStringToObject(rec, "Image", img
+                            ? ngx_http_sockerless_json_str(img, "Id")
+                            : (char *) image.data);
 
     p = ngx_http_sockerless_container_path(r->pool, id, "resolv.conf");
     cJSON_AddStringToObject(rec, "ResolvConfPath", (char *) p);
@@ -1241,10 +1251,34 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         }
     }
 
+    if (ngx_http_sockerless_backend()->container_create) {
+        return ngx_http_sockerless_create_backend(r, rec, id, iname);
+    }
+
+    return ngx_http_sockerless_create_done(r, rec, id, iname);
+
+failed:
+
+    (void) ngx_http_sockerless_name_release(iname, id);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* the record goes into the store and the client gets its id */
+
+static ngx_int_t
+ngx_http_sockerless_create_done(ngx_http_request_t *r, cJSON *rec,
+    const char *id, const char *iname)
+{
+    char    key[80];
+    cJSON  *item, *w;
+
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
 
     if (ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
-        goto failed;
+        (void) ngx_http_sockerless_name_release(iname, id);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     item = ngx_http_sockerless_container_attrs(r->pool, rec);
@@ -1261,12 +1295,100 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     cJSON_AddItemToObject(w, "Warnings", cJSON_CreateArray());
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_CREATED, w);
+}
 
-failed:
 
-    (void) ngx_http_sockerless_name_release(iname, id);
+/* a backend that makes something in its cloud for a new container */
 
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+typedef struct {
+    ngx_http_sockerless_op_t       op;
+    cJSON                         *rec;
+    const char                    *iname;
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+} ngx_http_sockerless_create_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_create_backend(ngx_http_request_t *r, cJSON *rec,
+    const char *id, const char *iname)
+{
+    ngx_int_t                        rc;
+    ngx_http_sockerless_backend_t   *be;
+    ngx_http_sockerless_create_t    *cr;
+
+    be = ngx_http_sockerless_backend();
+
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_create_t));
+    if (cr == NULL) {
+        (void) ngx_http_sockerless_name_release(iname, id);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cr->rec = rec;
+    cr->iname = iname;
+    ngx_cpystrn((u_char *) cr->id, (u_char *) id, sizeof(cr->id));
+
+    cr->op.request = r;
+    cr->op.pool = r->pool;
+    cr->op.log = r->connection->log;
+    cr->op.conf = ngx_http_sockerless_backend_conf();
+    cr->op.container = rec;
+    cr->op.handler = ngx_http_sockerless_created;
+    cr->op.data = cr;
+
+    if (be->op_state_size) {
+        cr->op.state = ngx_pcalloc(r->pool, be->op_state_size);
+        if (cr->op.state == NULL) {
+            (void) ngx_http_sockerless_name_release(iname, id);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->main->count++;
+
+    rc = be->container_create(&cr->op);
+
+    if (rc != NGX_AGAIN) {
+        ngx_http_sockerless_created(&cr->op, rc);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_created(ngx_http_sockerless_op_t *op, ngx_int_t rc)
+{
+    ngx_http_sockerless_create_t *cr = op->data;
+
+    u_char              *dir;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    if (rc == NGX_OK) {
+        ngx_http_finalize_request(r, ngx_http_sockerless_create_done(r,
+                                          cr->rec, cr->id, cr->iname));
+        return;
+    }
+
+    (void) ngx_http_sockerless_name_release(cr->iname, cr->id);
+
+    dir = ngx_http_sockerless_container_path(r->pool, cr->id, NULL);
+    if (dir) {
+        ngx_http_sockerless_rm_rf((char *) dir);
+    }
+
+    if (op->status == 0) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (op->message.len == 0) {
+        ngx_str_set(&op->message, "creating the container failed");
+    }
+
+    ngx_http_finalize_request(r, ngx_http_sockerless_send_error(r,
+                                        op->status, "%V", &op->message));
 }
 
 

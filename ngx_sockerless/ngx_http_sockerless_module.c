@@ -134,6 +134,7 @@ static ngx_http_sockerless_route_t  *ngx_http_sockerless_tables[] = {
     ngx_http_sockerless_exec_routes,
     ngx_http_sockerless_image_routes,
     ngx_http_sockerless_volume_routes,
+    ngx_http_sockerless_callback_routes,
     NULL
 };
 
@@ -748,5 +749,6 @@ ngx_http_sockerless_exit_process(ngx_cycle_t *cycle)
         smcf->backend->exit_process(cycle, smcf->backend_conf);
     }
 
+    ngx_http_sockerless_callback_exit_process(cycle);
     ngx_http_sockerless_store_done(cycle);
 }

@@ -178,6 +178,18 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_callback_routes[];
+
+/* callback.c: agents that dial back (reverse mode) */
+ngx_int_t ngx_http_sockerless_send_fd(ngx_socket_t s, ngx_socket_t fd);
+ngx_int_t ngx_http_sockerless_recv_fd(ngx_socket_t s, ngx_socket_t *fd);
+void ngx_http_sockerless_callback_apply(ngx_log_t *log, const char *id,
+    cJSON *report);
+ngx_int_t ngx_http_sockerless_callback_report(ngx_pool_t *pool,
+    ngx_log_t *log, const char *id, cJSON *report, ngx_uint_t from_pump);
+void ngx_http_sockerless_callback_started(ngx_pool_t *pool, ngx_log_t *log,
+    const char *id);
+void ngx_http_sockerless_callback_exit_process(ngx_cycle_t *cycle);
 
 /* files: rm -rf (images.c), du (containers.c) */
 void ngx_http_sockerless_rm_rf(const char *path);

@@ -1217,7 +1217,9 @@ ngx_http_sockerless_agent_opened(ngx_http_sockerless_agent_t *a)
         cJSON_AddBoolToObject(msg, "tty", s->tty);
         cJSON_AddBoolToObject(msg, "stdin", s->want_stdin);
 
-        if (ngx_http_sockerless_direct_ok(s)) {
+        if (!ngx_http_sockerless_agent_remote(a)
+            && ngx_http_sockerless_direct_ok(s))
+        {
             /*
              * the agent serves the client's socket itself (splice): nginx
              * stops watching it until the agent says no or the exec ends
