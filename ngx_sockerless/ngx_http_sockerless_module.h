@@ -178,6 +178,7 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_tree_routes[];
 
 /* files: rm -rf (images.c), du (containers.c) */
 void ngx_http_sockerless_rm_rf(const char *path);
