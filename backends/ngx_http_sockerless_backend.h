@@ -91,6 +91,14 @@ struct ngx_http_sockerless_backend_s {
     ngx_http_sockerless_op_pt      container_stats;
 
     /*
+     * container_layers: where the container's files are on this host, for
+     * changes, export and commit: the result is {"lower": the image's
+     * root filesystem, "upper": the overlay upper directory of its
+     * writes (absent until the first start)}; read while it may run.
+     */
+    ngx_http_sockerless_op_pt      container_layers;
+
+    /*
      * container_alive: NGX_OK when the agent of a running record still
      * exists, NGX_DECLINED when it vanished without an exit report.
      */

@@ -70,6 +70,8 @@ static ngx_int_t ngx_http_sockerless_memory_unpause(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_remove(
     ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_layers(
+    ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_top(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_stats(
@@ -161,6 +163,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_unpause = ngx_http_sockerless_memory_unpause,
     .container_remove = ngx_http_sockerless_memory_remove,
     .container_top = ngx_http_sockerless_memory_top,
+    .container_layers = ngx_http_sockerless_memory_layers,
     .container_stats = ngx_http_sockerless_memory_stats,
     .container_started = ngx_http_sockerless_memory_started,
 };
@@ -1343,6 +1346,50 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 
     /* overlay upper dirs of one container are small: done inline */
     ngx_http_sockerless_rm_rf(dir);
+
+    return NGX_OK;
+}
+
+
+/*
+ * container_layers: the image's unpacked rootfs is the overlay's lower
+ * directory and <container dir>/upper its upper one (see the agent's
+ * sla_proc.c); no cloud call
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_layers(ngx_http_sockerless_op_t *op)
+{
+    cJSON       *img;
+    u_char      *upper;
+    ngx_str_t    ref;
+    const char  *id, *s;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+    s = ngx_http_sockerless_json_str(op->container, "Image");
+
+    ref.data = (u_char *) (s ? s : "");
+    ref.len = ngx_strlen(ref.data);
+
+    img = ngx_http_sockerless_image_find(op->pool, &ref);
+    s = ngx_http_sockerless_json_str(
+            cJSON_GetObjectItemCaseSensitive(img, "_sls"), "rootfs");
+
+    if (s == NULL || id == NULL) {
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the image of the container is gone");
+        return NGX_ERROR;
+    }
+
+    upper = ngx_http_sockerless_container_path(op->pool, id, "upper");
+
+    op->result = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateObject());
+    if (upper == NULL || op->result == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(op->result, "lower", s);
+    cJSON_AddStringToObject(op->result, "upper", (char *) upper);
 
     return NGX_OK;
 }

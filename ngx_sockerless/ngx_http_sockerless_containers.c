@@ -119,8 +119,6 @@ static void ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out,
 static ngx_int_t ngx_http_sockerless_filters_match(ngx_pool_t *pool,
     sls_filters_t *filters, cJSON *rec, cJSON *before, cJSON *since);
 static void ngx_http_sockerless_human(char *buf, size_t size, time_t d);
-static cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
-    ngx_uint_t size);
 
 
 ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[] = {
@@ -1858,7 +1856,7 @@ ngx_http_sockerless_human(char *buf, size_t size, time_t d)
 }
 
 
-static cJSON *
+cJSON *
 ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
 {
     cJSON        *item, *names, *state, *conf, *hc, *ns, *cmd, *e;
@@ -3376,7 +3374,7 @@ ngx_http_sockerless_prune_scan(void *data, const char *key, cJSON *rec)
  * from now ("24h", "1h30m", "90s"), or a time as since/until take it
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sockerless_prune_until(const char *s, time_t *until, char *err,
     size_t size)
 {

@@ -46,6 +46,14 @@ u_char *ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
 
 ngx_int_t ngx_http_sockerless_signal_parse(ngx_str_t *s);
 
+/* the /containers/json summary of a record, sizes when "size" */
+cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
+    ngx_uint_t size);
+
+/* a prune "until": a Go duration ago, or a timestamp; err set on error */
+ngx_int_t ngx_http_sockerless_prune_until(const char *s, time_t *until,
+    char *err, size_t size);
+
 ngx_int_t ngx_http_sockerless_exec_create(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 ngx_int_t ngx_http_sockerless_exec_inspect(ngx_http_request_t *r,

@@ -10,6 +10,7 @@
 
 #include <ngx_http_sockerless_module.h>
 #include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_containers.h>
 #include <sls_filters.h>
 #include <ngx_thread_pool.h>
 #include <archive.h>
@@ -26,6 +27,7 @@ typedef struct {
     char                          *id;        /* hex, malloc */
     char                          *config;    /* JSON text, malloc */
     cJSON                         *tags;      /* array of strings */
+    cJSON                         *sizes;     /* bytes of each layer */
     off_t                          size;
 } ngx_http_sockerless_loaded_t;
 
@@ -54,8 +56,10 @@ static ngx_int_t ngx_http_sockerless_image_create(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static void ngx_http_sockerless_load_thread(void *data, ngx_log_t *log);
 static void ngx_http_sockerless_load_done(ngx_event_t *ev);
-static ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool,
-    const char *tag, const char *id);
+static ngx_int_t ngx_http_sockerless_image_history(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_image_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
 
 
 ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
@@ -67,6 +71,14 @@ ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
     { NGX_HTTP_GET, ngx_string("/images/json"),
       ngx_null_string, 0,
       ngx_http_sockerless_image_list },
+
+    { NGX_HTTP_POST, ngx_string("/images/prune"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_image_prune },
+
+    { NGX_HTTP_GET, ngx_string("/images/"),
+      ngx_string("history"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_image_history },
 
     { NGX_HTTP_POST, ngx_string("/images/create"),
       ngx_null_string, 0,
@@ -589,7 +601,7 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
     ngx_http_sockerless_load_t *ld = data;
 
     char       *tmp, *manifest, *cfgtext, *rootfs, *final, *p;
-    cJSON      *m, *img, *layers, *layer, *tags, *t;
+    cJSON      *m, *img, *layers, *layer, *tags, *t, *sizes;
     size_t      tlen;
     off_t       size;
     char        hex[65], real[PATH_MAX];
@@ -687,6 +699,7 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
 
         snprintf(final, tlen + 256, "%s/images/%s", real, hex);
         size = 0;
+        sizes = NULL;
 
         if (stat(final, &st) != 0) {
             snprintf(rootfs, tlen + 256, "%s/images/%s.tmp", real, hex);
@@ -695,8 +708,15 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
             strcat(rootfs, "/rootfs");
             (void) mkdir(rootfs, 0755);
 
+            sizes = cJSON_CreateArray();
+            if (sizes == NULL) {
+                free(cfgtext);
+                goto done;
+            }
+
             cJSON_ArrayForEach(layer, layers) {
-                char  *lpath;
+                char   *lpath;
+                off_t   before;
 
                 if (!cJSON_IsString(layer)
                     || strstr(layer->valuestring, ".."))
@@ -714,18 +734,22 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
                 }
 
                 sprintf(lpath, "%s/%s", tmp, layer->valuestring);
+                before = size;
 
                 if (ngx_http_sockerless_extract(lpath, rootfs, 1, &size,
                                                 ld->error,
                                                 sizeof(ld->error))
                     != 0)
                 {
+                    cJSON_Delete(sizes);
                     free(lpath);
                     free(cfgtext);
                     goto done;
                 }
 
                 free(lpath);
+                cJSON_AddItemToArray(sizes,
+                                cJSON_CreateNumber((double) (size - before)));
             }
 
             rootfs[strlen(rootfs) - sizeof("/rootfs") + 1] = '\0';
@@ -748,6 +772,7 @@ ngx_http_sockerless_load_thread(void *data, ngx_log_t *log)
         ld->images[ld->n].id = strdup(hex);
         ld->images[ld->n].config = cfgtext;
         ld->images[ld->n].tags = tags;
+        ld->images[ld->n].sizes = sizes;
         ld->images[ld->n].size = size;
         ld->n++;
     }
@@ -886,7 +911,7 @@ ngx_http_sockerless_add_ref(void *data, cJSON **value)
 
 /* points tag at image "sha256:<hex>", moving it away from another image */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
     const char *id)
 {
@@ -933,24 +958,100 @@ ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
 }
 
 
+/*
+ * The record "i/<hex>" of an image: the inspect document made from its
+ * config, and in "_sls" the rootfs, the config itself and the bytes each
+ * layer added (history sizes)
+ */
+
+cJSON *
+ngx_http_sockerless_image_record(ngx_pool_t *pool, const char *hex,
+    cJSON *cfg, off_t size, cJSON *sizes)
+{
+    char                             *line;
+    cJSON                            *rec, *item, *t, *sls;
+    const char                       *s;
+    ngx_http_sockerless_main_conf_t  *smcf;
+    char                              key[80], now[64];
+
+    smcf = ngx_http_sockerless_conf();
+
+    rec = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    line = ngx_pnalloc(pool, smcf->data_dir.len + 100);
+    if (rec == NULL || line == NULL) {
+        return NULL;
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+    ngx_sprintf((u_char *) key, "sha256:%s%Z", hex);
+
+    cJSON_AddStringToObject(rec, "Id", key);
+    cJSON_AddArrayToObject(rec, "RepoTags");
+    cJSON_AddArrayToObject(rec, "RepoDigests");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "parent"));
+    cJSON_AddStringToObject(rec, "Parent", s ? s : "");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "comment"));
+    cJSON_AddStringToObject(rec, "Comment", s ? s : "");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "created"));
+    cJSON_AddStringToObject(rec, "Created", s ? s : "0001-01-01T00:00:00Z");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "docker_version"));
+    cJSON_AddStringToObject(rec, "DockerVersion", s ? s : "");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "author"));
+    cJSON_AddStringToObject(rec, "Author", s ? s : "");
+
+    item = cJSON_GetObjectItem(cfg, "config");
+    cJSON_AddItemToObject(rec, "Config", item ? cJSON_Duplicate(item, 1)
+                                              : cJSON_CreateObject());
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "architecture"));
+    cJSON_AddStringToObject(rec, "Architecture", s ? s : "amd64");
+    s = cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "os"));
+    cJSON_AddStringToObject(rec, "Os", s ? s : "linux");
+    cJSON_AddNumberToObject(rec, "Size", (double) size);
+
+    item = cJSON_AddObjectToObject(rec, "GraphDriver");
+    cJSON_AddStringToObject(item, "Name", "overlay2");
+    cJSON_AddNullToObject(item, "Data");
+
+    item = cJSON_AddObjectToObject(rec, "RootFS");
+    cJSON_AddStringToObject(item, "Type", "layers");
+    t = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"), "diff_ids");
+    cJSON_AddItemToObject(item, "Layers", t ? cJSON_Duplicate(t, 1)
+                                            : cJSON_CreateArray());
+
+    item = cJSON_AddObjectToObject(rec, "Metadata");
+    cJSON_AddStringToObject(item, "LastTagTime", now);
+
+    sls = cJSON_AddObjectToObject(rec, "_sls");
+    ngx_sprintf((u_char *) line, "%V/images/%s/rootfs%Z", &smcf->data_dir,
+                hex);
+    cJSON_AddStringToObject(sls, "rootfs", line);
+    cJSON_AddItemToObject(sls, "config", cJSON_Duplicate(cfg, 1));
+    cJSON_AddItemToObject(sls, "layer_sizes",
+                          sizes ? cJSON_Duplicate(sizes, 1)
+                                : cJSON_CreateArray());
+
+    return rec;
+}
+
+
 static void
 ngx_http_sockerless_load_done(ngx_event_t *ev)
 {
     ngx_http_sockerless_load_t *ld = ev->data;
 
-    char                 key[80], now[64], *line;
-    cJSON               *rec, *cfg, *item, *t, *rootfs, *msg, *attrs;
+    char                 key[80], *line;
+    off_t                size;
+    cJSON               *rec, *cfg, *t, *msg, *attrs, *sizes, *old;
     u_char              *p;
+    double               d;
     size_t               len;
     ngx_uint_t           i;
     ngx_buf_t           *b;
     ngx_chain_t         *out, **ll, *cl;
     ngx_str_t            ref, norm;
     ngx_http_request_t  *r;
-    ngx_http_sockerless_main_conf_t  *smcf;
 
     r = ld->request;
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
 
     if (ld->n == 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -962,8 +1063,6 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_sockerless_now(now, sizeof(now));
-
     out = NULL;
     ll = &out;
 
@@ -973,72 +1072,41 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
         free(ld->images[i].config);
         ngx_http_sockerless_json_bind(r->pool, ld->images[i].tags);
 
-        rec = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
-        if (cfg == NULL || rec == NULL) {
+        ngx_sprintf((u_char *) key, "sha256:%s%Z", ld->images[i].id);
+
+        line = ngx_pnalloc(r->pool, 80);
+        if (cfg == NULL || line == NULL) {
+            free(ld->images[i].id);
+            cJSON_Delete(ld->images[i].sizes);
+            continue;
+        }
+
+        ngx_sprintf((u_char *) line, "i/%s%Z", ld->images[i].id);
+
+        sizes = ngx_http_sockerless_json_bind(r->pool, ld->images[i].sizes);
+        size = ld->images[i].size;
+
+        if (sizes == NULL) {
+            /* unpacked before: the sizes are those recorded then */
+            old = ngx_http_sockerless_store_get(r->pool, line);
+            d = cJSON_GetNumberValue(
+                    cJSON_GetObjectItemCaseSensitive(old, "Size"));
+            size = (d == d) ? (off_t) d : 0;
+            sizes = cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(old, "_sls"),
+                        "layer_sizes");
+        }
+
+        rec = ngx_http_sockerless_image_record(r->pool, ld->images[i].id,
+                                               cfg, size, sizes);
+        if (rec == NULL) {
             free(ld->images[i].id);
             continue;
         }
 
-        ngx_sprintf((u_char *) key, "sha256:%s%Z", ld->images[i].id);
-
-        cJSON_AddStringToObject(rec, "Id", key);
-        cJSON_AddArrayToObject(rec, "RepoTags");
-        cJSON_AddArrayToObject(rec, "RepoDigests");
-        cJSON_AddStringToObject(rec, "Parent", "");
-        cJSON_AddStringToObject(rec, "Comment",
-                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "comment"))
-                     ? : "");
-        cJSON_AddStringToObject(rec, "Created",
-                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "created"))
-                     ? : "0001-01-01T00:00:00Z");
-        cJSON_AddStringToObject(rec, "DockerVersion",
-                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg,
-                                                        "docker_version"))
-                     ? : "");
-        cJSON_AddStringToObject(rec, "Author",
-                     cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "author"))
-                     ? : "");
-
-        item = cJSON_GetObjectItem(cfg, "config");
-        cJSON_AddItemToObject(rec, "Config", item ? cJSON_Duplicate(item, 1)
-                                                  : cJSON_CreateObject());
-        cJSON_AddStringToObject(rec, "Architecture",
-                cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "architecture"))
-                ? : "amd64");
-        cJSON_AddStringToObject(rec, "Os",
-                cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "os"))
-                ? : "linux");
-        cJSON_AddNumberToObject(rec, "Size", (double) ld->images[i].size);
-
-        item = cJSON_AddObjectToObject(rec, "GraphDriver");
-        cJSON_AddStringToObject(item, "Name", "overlay2");
-        cJSON_AddNullToObject(item, "Data");
-
-        item = cJSON_AddObjectToObject(rec, "RootFS");
-        cJSON_AddStringToObject(item, "Type", "layers");
-        t = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"),
-                                "diff_ids");
-        cJSON_AddItemToObject(item, "Layers", t ? cJSON_Duplicate(t, 1)
-                                                : cJSON_CreateArray());
-
-        item = cJSON_AddObjectToObject(rec, "Metadata");
-        cJSON_AddStringToObject(item, "LastTagTime", now);
-
-        rootfs = cJSON_AddObjectToObject(rec, "_sls");
-        line = ngx_pnalloc(r->pool, smcf->data_dir.len + 100);
-        if (line == NULL) {
-            break;
-        }
-
-        ngx_sprintf((u_char *) line, "%V/images/%s/rootfs%Z",
-                    &smcf->data_dir, ld->images[i].id);
-        cJSON_AddStringToObject(rootfs, "rootfs", line);
-
         ngx_sprintf((u_char *) line, "i/%s%Z", ld->images[i].id);
 
         {
-            cJSON  *old;
-
             /* a reload keeps the tags the image has */
             old = ngx_http_sockerless_store_get(r->pool, line);
             t = cJSON_GetObjectItemCaseSensitive(old, "RepoTags");
@@ -1509,22 +1577,64 @@ ngx_http_sockerless_image_rm_done(ngx_event_t *ev)
 }
 
 
+/* the unpacked tree goes in a thread, under a name no lookup finds */
+
+void
+ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex)
+{
+    char                             *path;
+    ngx_str_t                         name;
+    ngx_pool_t                       *pool;
+    ngx_thread_task_t                *task;
+    ngx_thread_pool_t                *tp;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_sockerless_conf();
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    path = ngx_pnalloc(pool, smcf->data_dir.len + 100);
+    task = ngx_thread_task_alloc(pool, smcf->data_dir.len + 200);
+
+    if (path && task && ngx_strlen(hex) < 80) {
+        ngx_sprintf((u_char *) path, "%V/images/%s%Z", &smcf->data_dir, hex);
+        ngx_sprintf(task->ctx, "%V/tmp/rm-%s%Z", &smcf->data_dir, hex);
+
+        if (rename(path, task->ctx) == 0) {
+            task->handler = ngx_http_sockerless_image_rm_thread;
+            task->event.handler = ngx_http_sockerless_image_rm_done;
+            task->event.data = pool;
+
+            ngx_str_set(&name, "default");
+            tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+            if (tp && ngx_thread_task_post(tp, task) == NGX_OK) {
+                return;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "sockerless: image files left in \"%s\"",
+                          (char *) task->ctx);
+        }
+    }
+
+    ngx_destroy_pool(pool);
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_image_delete(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    char                        *key, *tag, *path;
+    char                        *key, *tag;
     cJSON                       *rec, *tags, *out, *item, *t;
     ngx_str_t                    norm, name;
     ngx_uint_t                   by_tag, force, ntags;
     const char                  *id;
-    ngx_pool_t                  *pool;
-    ngx_thread_task_t           *task;
-    ngx_thread_pool_t           *tp;
     ngx_http_sockerless_iuse_t   iu;
-    ngx_http_sockerless_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
 
     rec = ngx_http_sockerless_image_find(r->pool, &args->id);
     if (rec == NULL) {
@@ -1628,40 +1738,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
 
     (void) ngx_http_sockerless_event("image", "delete", id, NULL);
 
-    /* the unpacked tree goes in a thread */
-
-    path = ngx_pnalloc(r->pool, smcf->data_dir.len + 100);
-    pool = ngx_create_pool(1024, ngx_cycle->log);
-    task = pool ? ngx_thread_task_alloc(pool, smcf->data_dir.len + 200)
-                : NULL;
-
-    if (path && task) {
-        ngx_sprintf((u_char *) path, "%V/images/%s%Z", &smcf->data_dir,
-                    id + 7);
-        ngx_sprintf(task->ctx, "%V/tmp/rm-%s%Z", &smcf->data_dir, id + 7);
-
-        if (rename(path, task->ctx) == 0) {
-            task->handler = ngx_http_sockerless_image_rm_thread;
-            task->event.handler = ngx_http_sockerless_image_rm_done;
-            task->event.data = pool;
-
-            ngx_str_set(&name, "default");
-            tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
-
-            if (tp && ngx_thread_task_post(tp, task) == NGX_OK) {
-                pool = NULL;
-
-            } else {
-                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "sockerless: image files left in \"%s\"",
-                              (char *) task->ctx);
-            }
-        }
-    }
-
-    if (pool) {
-        ngx_destroy_pool(pool);
-    }
+    ngx_http_sockerless_image_files_rm(r->connection->log, id + 7);
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
 }
@@ -1693,4 +1770,270 @@ ngx_http_sockerless_image_create(ngx_http_request_t *r,
                     "pull access denied for %V: pulling images from "
                     "registries is not supported by sockerless yet; load "
                     "the image with \"docker load\"", &from);
+}
+
+
+/*
+ * GET /images/{name}/history: the rows of the config's "history", newest
+ * first, as dockerd answers them: the top row carries the image id and
+ * tags, the older ones "<missing>" (no parent images are kept); a row that
+ * made a layer has the bytes that layer unpacked to, recorded at load.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_image_history(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON       *rec, *sls, *cfg, *sizes, *out, *h, *row, *tags, *first;
+    double       size;
+    ngx_int_t    layer;
+    const char  *s;
+
+    rec = ngx_http_sockerless_image_find(r->pool, &args->id);
+    if (rec == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such image: %V",
+                                              &args->id);
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    cfg = cJSON_GetObjectItemCaseSensitive(sls, "config");
+    sizes = cJSON_GetObjectItemCaseSensitive(sls, "layer_sizes");
+
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    layer = 0;
+
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cfg, "history")) {
+        row = cJSON_CreateObject();
+        if (row == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        size = 0;
+
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h,
+                                                           "empty_layer")))
+        {
+            size = cJSON_GetNumberValue(cJSON_GetArrayItem(sizes, layer++));
+            size = (size == size) ? size : 0;
+        }
+
+        cJSON_AddStringToObject(row, "Id", "<missing>");
+        cJSON_AddNumberToObject(row, "Created",
+                    (double) ngx_http_sockerless_parse_time(
+                                 ngx_http_sockerless_json_str(h, "created")));
+        s = ngx_http_sockerless_json_str(h, "created_by");
+        cJSON_AddStringToObject(row, "CreatedBy", s ? s : "");
+        cJSON_AddNullToObject(row, "Tags");
+        cJSON_AddNumberToObject(row, "Size", size);
+        s = ngx_http_sockerless_json_str(h, "comment");
+        cJSON_AddStringToObject(row, "Comment", s ? s : "");
+
+        cJSON_InsertItemInArray(out, 0, row);
+    }
+
+    first = cJSON_GetArrayItem(out, 0);
+
+    if (first) {
+        cJSON_ReplaceItemInObjectCaseSensitive(first, "Id",
+                cJSON_CreateString(ngx_http_sockerless_json_str(rec, "Id")));
+
+        tags = cJSON_GetObjectItemCaseSensitive(rec, "RepoTags");
+
+        if (cJSON_GetArraySize(tags)) {
+            cJSON_ReplaceItemInObjectCaseSensitive(first, "Tags",
+                                                   cJSON_Duplicate(tags, 1));
+        }
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/* POST /images/prune */
+
+typedef struct {
+    cJSON                         *images;    /* candidate records */
+    cJSON                         *used;      /* image id -> true */
+} ngx_http_sockerless_iprune_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_iprune_image(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_iprune_t *ip = data;
+
+    cJSON_AddItemReferenceToArray(ip->images, rec);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_iprune_user(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_iprune_t *ip = data;
+
+    const char  *img;
+
+    img = ngx_http_sockerless_json_str(rec, "Image");
+
+    if (img && !cJSON_HasObjectItem(ip->used, img)) {
+        cJSON_AddTrueToObject(ip->used, img);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_image_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    int                            dangling;
+    char                          *key;
+    cJSON                         *rec, *out, *deleted, *item, *t, *labels;
+    cJSON                         *attrs;
+    double                         size, reclaimed;
+    time_t                         until;
+    ngx_str_t                      s;
+    const char                    *id, *v;
+    sls_filters_t                 *filters;
+    ngx_http_sockerless_iprune_t   ip;
+    char                           err[256], num[32];
+
+    static const char  *allowed[] = {
+        "dangling", "label", "label!", "until", NULL
+    };
+
+    filters = NULL;
+    dangling = 1;
+    until = 0;
+
+    if (ngx_http_sockerless_arg(r, "filters", &s) == NGX_OK && s.len) {
+        filters = ngx_http_sockerless_filters(r, &s, allowed, err,
+                                              sizeof(err));
+        if (filters == NULL
+            || sls_filters_bool(filters, "dangling", 1, &dangling, err,
+                                sizeof(err))
+               != 0)
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", err);
+        }
+
+        v = sls_filters_value(filters, "until", 0);
+
+        if (v && ngx_http_sockerless_prune_until(v, &until, err,
+                                                 sizeof(err))
+                 != NGX_OK)
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", err);
+        }
+    }
+
+    ip.images = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    ip.used = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    deleted = cJSON_CreateArray();
+    key = ngx_pnalloc(r->pool, 300);
+
+    if (ip.images == NULL || ip.used == NULL || out == NULL
+        || deleted == NULL || key == NULL)
+    {
+        cJSON_Delete(deleted);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddItemToObject(out, "ImagesDeleted", deleted);
+
+    if (ngx_http_sockerless_store_scan(r->pool, "i/",
+                                       ngx_http_sockerless_iprune_image, &ip)
+        == NGX_ERROR
+        || ngx_http_sockerless_store_scan(r->pool, "c/",
+                                       ngx_http_sockerless_iprune_user, &ip)
+           == NGX_ERROR)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    reclaimed = 0;
+
+    cJSON_ArrayForEach(rec, ip.images) {
+        id = ngx_http_sockerless_json_str(rec, "Id");
+        t = cJSON_GetObjectItemCaseSensitive(rec, "RepoTags");
+        labels = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(rec, "Config"),
+                     "Labels");
+
+        /* dockerd never removes an image a container uses */
+
+        if (id == NULL || ngx_strlen(id) != 71
+            || (dangling && cJSON_GetArraySize(t) > 0)
+            || cJSON_HasObjectItem(ip.used, id)
+            || (until && ngx_http_sockerless_image_created(rec) >= until)
+            || !sls_filters_match_label(filters, "label", labels)
+            || (sls_filters_has(filters, "label!")
+                && sls_filters_match_label(filters, "label!", labels)))
+        {
+            continue;
+        }
+
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(rec,
+                                                               "RepoTags"))
+        {
+            if (!cJSON_IsString(t) || ngx_strlen(t->valuestring) > 256) {
+                continue;
+            }
+
+            ngx_sprintf((u_char *) key, "t/%s%Z", t->valuestring);
+            (void) ngx_http_sockerless_store_del(key);
+
+            item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "Untagged", t->valuestring);
+            cJSON_AddItemToArray(deleted, item);
+
+            (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+        }
+
+        ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
+
+        if (ngx_http_sockerless_store_del(key) != NGX_OK) {
+            continue;
+        }
+
+        item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "Deleted", id);
+        cJSON_AddItemToArray(deleted, item);
+
+        (void) ngx_http_sockerless_event("image", "delete", id, NULL);
+
+        size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec,
+                                                                    "Size"));
+        reclaimed += (size == size) ? size : 0;
+
+        ngx_http_sockerless_image_files_rm(r->connection->log, id + 7);
+    }
+
+    if (cJSON_GetArraySize(deleted) == 0) {
+        cJSON_ReplaceItemInObjectCaseSensitive(out, "ImagesDeleted",
+                                               cJSON_CreateNull());
+    }
+
+    ngx_sprintf((u_char *) num, "%.0f%Z", reclaimed);
+
+    cJSON_AddItemToObject(out, "SpaceReclaimed", cJSON_CreateRaw(num));
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "reclaimed", num);
+        (void) ngx_http_sockerless_event("image", "prune", "", attrs);
+    }
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
 }

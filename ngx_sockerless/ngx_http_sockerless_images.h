@@ -24,6 +24,20 @@ cJSON *ngx_http_sockerless_image_find(ngx_pool_t *pool, ngx_str_t *ref);
 ngx_int_t ngx_http_sockerless_image_normalize(ngx_pool_t *pool,
     ngx_str_t *ref, ngx_str_t *out);
 
+/*
+ * The store record of image "sha256:<hex>" made from its config (the
+ * image config JSON), its size and the bytes of each layer; bound to pool.
+ */
+cJSON *ngx_http_sockerless_image_record(ngx_pool_t *pool, const char *hex,
+    cJSON *cfg, off_t size, cJSON *sizes);
+
+/* points tag ("repo:tag", normalized) at "sha256:<hex>", moving it */
+ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
+    const char *id);
+
+/* rm -rf of <data>/images/<hex> in the thread pool, after a rename */
+void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
+
 /* declares the thread pool image unpacking runs in */
 ngx_int_t ngx_http_sockerless_images_init_conf(ngx_conf_t *cf);
 

@@ -135,6 +135,7 @@ static ngx_http_sockerless_route_t  *ngx_http_sockerless_tables[] = {
     ngx_http_sockerless_image_routes,
     ngx_http_sockerless_volume_routes,
     ngx_http_sockerless_callback_routes,
+    ngx_http_sockerless_tree_routes,
     NULL
 };
 
