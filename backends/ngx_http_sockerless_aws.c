@@ -85,6 +85,9 @@ static char *ngx_http_sockerless_aws_read_file(ngx_conf_t *cf,
     ngx_http_sockerless_aws_main_conf_t *amcf, ngx_uint_t required);
 static char *ngx_http_sockerless_aws_read_ecs(ngx_conf_t *cf,
     ngx_http_sockerless_aws_main_conf_t *amcf, ngx_uint_t required);
+static char *ngx_http_sockerless_aws_missing(ngx_conf_t *cf,
+    ngx_http_sockerless_aws_main_conf_t *amcf, const char *why,
+    ngx_str_t *path, const char *detail);
 static ngx_int_t ngx_http_sockerless_aws_getenv(ngx_conf_t *cf,
     const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_sockerless_aws_slurp(ngx_pool_t *pool,
@@ -1273,11 +1276,10 @@ ngx_http_sockerless_aws_read_env(ngx_conf_t *cf,
                                           &secret) != NGX_OK)
     {
         if (required) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "sockerless_aws_credentials env: "
-                               "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                               "must be set");
-            return NGX_CONF_ERROR;
+            return ngx_http_sockerless_aws_missing(cf, amcf,
+                       "sockerless_aws_credentials env, but "
+                       "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not "
+                       "set", NULL, NULL);
         }
 
         return NGX_CONF_OK;
@@ -1324,10 +1326,9 @@ ngx_http_sockerless_aws_read_file(ngx_conf_t *cf,
     {
         if (ngx_http_sockerless_aws_getenv(cf, "HOME", &home) != NGX_OK) {
             if (required) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "sockerless_aws_credentials file: no path "
-                                   "given and HOME is not set");
-                return NGX_CONF_ERROR;
+                return ngx_http_sockerless_aws_missing(cf, amcf,
+                           "sockerless_aws_credentials file without a path, "
+                           "and HOME is not set", NULL, NULL);
             }
 
             return NGX_CONF_OK;
@@ -1360,10 +1361,8 @@ ngx_http_sockerless_aws_read_file(ngx_conf_t *cf,
     if (ngx_http_sockerless_aws_slurp(cf->temp_pool, cf->log, &path, &text)
         != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "sockerless_aws_credentials file: \"%V\" cannot "
-                           "be read", &path);
-        return NGX_CONF_ERROR;
+        return ngx_http_sockerless_aws_missing(cf, amcf,
+                   "the credentials file cannot be read", &path, NULL);
     }
 
     profile = ngx_pnalloc(cf->temp_pool, amcf->profile.len + 1);
@@ -1377,10 +1376,8 @@ ngx_http_sockerless_aws_read_file(ngx_conf_t *cf,
                               amcf->creds, err, sizeof(err))
         != 0)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "sockerless_aws_credentials file: \"%V\": %s",
-                           &path, err);
-        return NGX_CONF_ERROR;
+        return ngx_http_sockerless_aws_missing(cf, amcf,
+                   "the credentials file is unusable", &path, err);
     }
 
     ngx_explicit_memzero(text.data, text.len);
@@ -1413,12 +1410,11 @@ ngx_http_sockerless_aws_read_ecs(ngx_conf_t *cf,
                != NGX_OK)
     {
         if (required) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "sockerless_aws_credentials ecs: "
-                               "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
-                               "AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
-                               "set");
-            return NGX_CONF_ERROR;
+            return ngx_http_sockerless_aws_missing(cf, amcf,
+                       "sockerless_aws_credentials ecs, but neither "
+                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+                       "AWS_CONTAINER_CREDENTIALS_FULL_URI is set", NULL,
+                       NULL);
         }
 
         return NGX_CONF_OK;
@@ -1433,6 +1429,51 @@ ngx_http_sockerless_aws_read_ecs(ngx_conf_t *cf,
     }
 
     amcf->source = NGX_HTTP_SOCKERLESS_AWS_FROM_ECS;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Credentials asked for but absent are not a configuration error (nginx
+ * -s and -t run with whatever environment they have): calls then fail
+ * with MissingCredentials and this text
+ */
+
+static char *
+ngx_http_sockerless_aws_missing(ngx_conf_t *cf,
+    ngx_http_sockerless_aws_main_conf_t *amcf, const char *why,
+    ngx_str_t *path, const char *detail)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = sizeof("no AWS credentials: ") - 1 + ngx_strlen(why)
+          + (path ? path->len + sizeof(" \"\"") - 1 : 0)
+          + (detail ? ngx_strlen(detail) + 2 : 0);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->none.data = p;
+
+    p = ngx_sprintf(p, "no AWS credentials: %s", why);
+
+    if (path) {
+        p = ngx_sprintf(p, " \"%V\"", path);
+    }
+
+    if (detail) {
+        p = ngx_sprintf(p, ": %s", detail);
+    }
+
+    amcf->none.len = p - amcf->none.data;
+    amcf->source = 0;
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "sockerless aws: %V",
+                       &amcf->none);
 
     return NGX_CONF_OK;
 }
