@@ -1,0 +1,90 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * The libcurl bridge (DESIGN.md D4): one curl multi per worker, driven by
+ * nginx's events and a timer, never blocking. A call is one HTTP request
+ * whose answer is collected in the caller's pool.
+ */
+
+
+#ifndef _NGX_HTTP_SOCKERLESS_CURL_H_INCLUDED_
+#define _NGX_HTTP_SOCKERLESS_CURL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <curl/curl.h>
+
+
+#define NGX_HTTP_SOCKERLESS_CURL_MAX_BODY  (64 * 1024 * 1024)
+
+
+typedef struct ngx_http_sockerless_curl_s  ngx_http_sockerless_curl_t;
+
+typedef void (*ngx_http_sockerless_curl_handler_pt)(
+    ngx_http_sockerless_curl_t *hc);
+
+
+/*
+ * Everything a call allocates comes from its pool, which the caller owns
+ * and destroys; a pool cleanup releases curl's handle (and takes it out
+ * of the multi when still in flight). The request fields are copied by
+ * start(): they may change or go once it returns.
+ */
+
+struct ngx_http_sockerless_curl_s {
+    ngx_pool_t                          *pool;
+    ngx_log_t                           *log;
+
+    /* request */
+    ngx_str_t                            method;   /* "": GET, or POST with
+                                                      a body */
+    ngx_str_t                            url;
+    ngx_array_t                         *headers;  /* ngx_str_t "N: v" */
+    ngx_str_t                            body;     /* data NULL: none */
+    ngx_msec_t                           timeout;  /* whole call; 0: none */
+    ngx_str_t                            sigv4;    /* CURLOPT_AWS_SIGV4 */
+    ngx_str_t                            user;     /* with sigv4: key id */
+    ngx_str_t                            password; /* with sigv4: secret */
+    ngx_str_t                            ca_file;  /* "": system CAs */
+    size_t                               max_body; /* 0: the default max */
+
+    ngx_http_sockerless_curl_handler_pt  handler;  /* once, never from
+                                                      inside start() */
+    void                                *data;
+
+    /* answer, valid in the handler */
+    ngx_uint_t                           status;   /* 0: none */
+    ngx_array_t                          headers_out; /* ngx_keyval_t */
+    ngx_str_t                            body_out; /* NUL-terminated */
+    ngx_int_t                            result;   /* CURLcode */
+    ngx_str_t                            error;    /* curl's text or "" */
+
+    /* private */
+    CURL                                *easy;
+    struct curl_slist                   *slist;
+    ngx_queue_t                          queue;
+    size_t                               body_size;
+    char                                 errbuf[CURL_ERROR_SIZE];
+    unsigned                             active:1;
+};
+
+
+/* NULL on failure; the call lives in pool */
+ngx_http_sockerless_curl_t *ngx_http_sockerless_curl_create(ngx_pool_t *pool,
+    ngx_log_t *log);
+
+/* NGX_OK: the handler will be called; NGX_ERROR: it will not */
+ngx_int_t ngx_http_sockerless_curl_start(ngx_http_sockerless_curl_t *hc);
+
+/* in flight: stops the call, the handler is not called */
+void ngx_http_sockerless_curl_cancel(ngx_http_sockerless_curl_t *hc);
+
+/* an answer header, name case-insensitive, or NULL */
+ngx_str_t *ngx_http_sockerless_curl_header(ngx_http_sockerless_curl_t *hc,
+    const char *name);
+
+
+#endif /* _NGX_HTTP_SOCKERLESS_CURL_H_INCLUDED_ */
