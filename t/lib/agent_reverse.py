@@ -7,6 +7,8 @@
 # and absent gateways, the environment children see, the agent's stdout.
 # Usage: agent_reverse.py [path/to/sockerless-agent]; TAP output.
 
+import base64
+import hashlib
 import json
 import os
 import queue
@@ -36,12 +38,14 @@ class Gateway:
     """accepts parks (answers from park_answers, then 101) and exit
     reports (answers from exit_answers, then 200); records everything"""
 
-    def __init__(self, port=0, park_answers=(), exit_answers=()):
+    def __init__(self, port=0, park_answers=(), exit_answers=(),
+                 eager=False):
         self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind(('127.0.0.1', port))
         self.ls.listen(16)
         self.port = self.ls.getsockname()[1]
+        self.eager = eager
         self.park_answers = list(park_answers)
         self.exit_answers = list(exit_answers)
         self.requests = []
@@ -111,8 +115,14 @@ class Gateway:
             c.close()
             self.refused.put(req)
             return
-        c.sendall(b'HTTP/1.1 101 Switching Protocols\r\n'
+        answer = (b'HTTP/1.1 101 Switching Protocols\r\n'
                   b'Connection: Upgrade\r\nUpgrade: sockerless-agent\r\n\r\n')
+        if self.eager:
+            # the WebSocket request in the same segment as the answer
+            key = ws_key()
+            req['ws_key'] = key
+            answer += ws_request(key)
+        c.sendall(answer)
         c.settimeout(None)
         self.parks.put((req, c))
 
@@ -132,20 +142,27 @@ class Gateway:
         self.ls.close()
 
 
-class ParkWS(agent_smoke.WS):
-    """the WebSocket client side, on a parked connection"""
+def ws_key():
+    return base64.b64encode(os.urandom(16)).decode()
 
-    def __init__(self, sock, token=TOKEN):
-        import base64
-        import hashlib
+
+def ws_request(key, token=TOKEN):
+    return ('GET /agent HTTP/1.1\r\nHost: agent\r\nUpgrade: websocket\r\n'
+            'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n'
+            'Sec-WebSocket-Version: 13\r\n'
+            'Authorization: Bearer %s\r\n\r\n' % (key, token)).encode()
+
+
+class ParkWS(agent_smoke.WS):
+    """the WebSocket client side, on a parked connection; sent_key: the
+    gateway has sent the request already"""
+
+    def __init__(self, sock, token=TOKEN, sent_key=None):
         self.s = sock
         self.s.settimeout(WAIT)
-        key = base64.b64encode(os.urandom(16)).decode()
-        req = ('GET /agent HTTP/1.1\r\nHost: agent\r\nUpgrade: websocket\r\n'
-               'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n'
-               'Sec-WebSocket-Version: 13\r\n'
-               'Authorization: Bearer %s\r\n\r\n' % (key, token))
-        self.s.sendall(req.encode())
+        key = sent_key or ws_key()
+        if sent_key is None:
+            self.s.sendall(ws_request(key, token))
         self.buf = b''
         while b'\r\n\r\n' not in self.buf:
             d = self.s.recv(4096)
@@ -166,7 +183,7 @@ class ParkWS(agent_smoke.WS):
 
 class Agent:
     def __init__(self, port, cmd, prefix='', config=None, url=None,
-                 extra_env=None, log=None):
+                 extra_env=None, log=None, preexec=None):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith('SOCKERLESS_')}
         env.update({
@@ -183,6 +200,7 @@ class Agent:
             env['SOCKERLESS_AGENT_LOG'] = log
         env.update(extra_env or {})
         self.p = subprocess.Popen([AGENT, 'reverse', '--'] + cmd, env=env,
+                                  preexec_fn=preexec,
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
@@ -493,6 +511,51 @@ def test_bulk(top):
         gw.close()
 
 
+def test_eager(top):
+    """the WebSocket request right behind the 101, in one segment"""
+    gw = Gateway(eager=True)
+    a = Agent(gw.port, ['sh', '-c', 'echo eager; exec sleep 600'])
+    try:
+        req, sock = gw.park()
+        ws = ParkWS(sock, sent_key=req and req['ws_key'])
+        ok(req is not None and ws.code == 101 and ws.accepted,
+           'a WebSocket request sent with the 101 is served', ws.head)
+        req2, _ = gw.park()
+        ok(req2 is not None, 'and counts as the park\'s first byte')
+        ws.send(type='attach', id='main', stdout=True, stderr=True,
+                logs=True)
+        ws.pump(lambda: b'eager\n' in ws.data('main', 1))
+        ws.send(type='signal', id='main', signal=9)
+        ws.pump(lambda: 'main' in ws.exits)
+        rc = a.finish()
+        ok(rc == 137 and ws.data('main', 1) == b'eager\n',
+           'attach and signal on it', (rc, ws.data('main', 1)))
+    finally:
+        a.kill()
+        gw.close()
+
+
+def test_not_root(top):
+    """no user: the agent's own ids (a Lambda is not root)"""
+    if os.geteuid() != 0:
+        ok(True, '# SKIP needs root to become nobody')
+        return
+    gw = Gateway()
+    a = Agent(gw.port, ['sh', '-c', 'id -u; id -g'],
+              preexec=lambda: (os.setgroups([]), os.setgid(65534),
+                               os.setuid(65534)))
+    try:
+        e = gw.exit()
+        body = json.loads(e['body']) if e else {}
+        rc = a.finish()
+        ok(rc == 0 and body.get('exitCode') == 0
+           and a.out == b'65534\n65534\n',
+           'run by nobody, main runs as nobody', (rc, a.out, a.err))
+    finally:
+        a.kill()
+        gw.close()
+
+
 def main():
     if not os.path.exists(AGENT):
         print('1..0 # SKIP no agent at %s' % AGENT)
@@ -506,6 +569,8 @@ def main():
         test_errors(top)
         test_tty(top)
         test_bulk(top)
+        test_eager(top)
+        test_not_root(top)
     finally:
         subprocess.run(['rm', '-rf', top])
 
