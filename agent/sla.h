@@ -193,6 +193,7 @@ typedef struct {
     sls_callback_url_t url;
     struct sockaddr_storage  addr;    /* the gateway, resolved */
     socklen_t          addr_len;      /* 0: resolve at the next dial */
+    int                addr_index;    /* which of the name's addresses */
     sla_dial_t         park;
     sla_dial_t         report;
     int64_t            report_until;

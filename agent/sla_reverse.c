@@ -56,8 +56,8 @@ sla_reverse_main(sla_agent_t *a, int argc, char **argv)
 {
     int             rc;
     char            err[SLA_ERR_LEN];
-    const char     *logpath;
     sigset_t        set;
+    const char     *logpath;
     sla_spawn_t     sp;
     sla_session_t  *s;
 
@@ -382,8 +382,8 @@ sla_reverse_stdio_flush(sla_agent_t *a, int block)
     int             *fdp;
     size_t           len;
     ssize_t          n;
-    unsigned char   *q;
     struct pollfd    pfd;
+    unsigned char   *q;
 
     while (a->stdq.len >= SLA_STDQ_HEADER) {
         q = sla_buf_pos(&a->stdq);
@@ -559,21 +559,24 @@ sla_reverse_tick(sla_agent_t *a)
 }
 
 
+/*
+ * The gateway's address: after a failed connect the name is resolved
+ * again and the next of its addresses is taken (localhost may be ::1
+ * first while the gateway listens on 127.0.0.1 only)
+ */
+
 static int
 sla_dial_resolve(sla_agent_t *a)
 {
-    int               rc;
+    int               rc, n;
     char              port[8];
-    struct addrinfo   hints, *res;
+    struct addrinfo   hints, *res, *ai;
 
     if (a->addr_len) {
         return 0;
     }
 
-    /*
-     * libc's resolver blocks the loop while it runs; it runs again only
-     * after a dial has failed
-     */
+    /* libc's resolver blocks the loop while it runs */
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -589,8 +592,19 @@ sla_dial_resolve(sla_agent_t *a)
         return -1;
     }
 
-    memcpy(&a->addr, res->ai_addr, res->ai_addrlen);
-    a->addr_len = res->ai_addrlen;
+    n = 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        n++;
+    }
+
+    a->addr_index %= n;
+
+    for (ai = res, n = 0; n < a->addr_index; n++) {
+        ai = ai->ai_next;
+    }
+
+    memcpy(&a->addr, ai->ai_addr, ai->ai_addrlen);
+    a->addr_len = ai->ai_addrlen;
     freeaddrinfo(res);
 
     return 0;
@@ -675,6 +689,7 @@ sla_dial_connect(sla_agent_t *a, sla_dial_t *d)
         sla_log("error", "sockerless-agent: connect() to %s failed: %s",
                 a->url.authority, strerror(errno));
         a->addr_len = 0;
+        a->addr_index++;
         sla_dial_failed(a, d, d->delay);
     }
 }
@@ -708,6 +723,7 @@ sla_reverse_dial_event(sla_agent_t *a, sla_dial_t *d, int revents)
             sla_log("error", "sockerless-agent: connect() to %s failed: %s",
                     a->url.authority, strerror(e));
             a->addr_len = 0;
+            a->addr_index++;
             sla_dial_failed(a, d, d->delay);
             return;
         }

@@ -480,9 +480,10 @@ def test_errors(top):
 
 
 def test_tty(top):
+    """a tty; the gateway by name (localhost, which may be ::1 first)"""
     gw = Gateway()
     a = Agent(gw.port, ['sh', '-c', 'test -t 0 && test -t 1 && echo is-tty'],
-              config={'tty': True})
+              config={'tty': True}, url='http://localhost:%d' % gw.port)
     try:
         e = gw.exit()
         body = json.loads(e['body']) if e else {}
