@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sls_ws.h>
 #include <sls_agent_proto.h>
+#include <sls_callback.h>
 
 
 #define SLA_READ_CHUNK        (32 * 1024)
@@ -24,6 +26,12 @@
 #define SLA_ERR_LEN           512
 #define SLA_DIRECT_FRAME      (1024 * 1024)
 #define SLA_DIRECT_PIPE       (1024 * 1024)
+
+/* reverse mode: redial backoff, one attempt, the exit report */
+#define SLA_DIAL_MIN_MSEC     100
+#define SLA_DIAL_MAX_MSEC     5000
+#define SLA_DIAL_TIMEOUT      10000
+#define SLA_REPORT_MSEC       10000
 
 #define SLA_DEFAULT_PATH                                                      \
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -126,6 +134,7 @@ struct sla_conn_s {
     int                att_stderr;
     sla_session_t     *paused_on;     /* stdin of that session is full */
     int                passed_fd;     /* SCM_RIGHTS, for a direct exec */
+    int                parked;        /* reverse: dialed, no byte yet */
     sla_conn_t        *next;
 };
 
@@ -136,6 +145,28 @@ struct sla_chunk_s {
     size_t             len;
     unsigned char      data[];
 };
+
+
+#define SLA_DIAL_OFF       0
+#define SLA_DIAL_WAIT      1          /* timer: the next attempt */
+#define SLA_DIAL_CONNECT   2          /* timer: the attempt's deadline */
+#define SLA_DIAL_SEND      3
+#define SLA_DIAL_HEAD      4
+#define SLA_DIAL_PARKED    5          /* the park is a connection now */
+#define SLA_DIAL_DONE      6          /* the exit report is over */
+
+
+/* reverse mode: one connection dialed to the gateway (a park, a report) */
+typedef struct {
+    int                fd;
+    int                state;
+    int                report;        /* the exit report, else a park */
+    int64_t            timer;         /* ms, CLOCK_MONOTONIC */
+    int64_t            delay;         /* the next backoff, ms */
+    sla_buf_t          req;           /* request bytes not yet written */
+    size_t             head_len;
+    char               head[SLS_CB_MAX_HEAD];
+} sla_dial_t;
 
 
 typedef struct {
@@ -154,6 +185,25 @@ typedef struct {
     size_t             ring_size;
     int                finishing;
     int64_t            deadline;      /* ms, CLOCK_MONOTONIC */
+
+    /* reverse mode (sla_reverse.c) */
+    int                reverse;
+    int                exit_code;     /* the main process's, to exit with */
+    pid_t              main_pid;
+    sls_callback_url_t url;
+    struct sockaddr_storage  addr;    /* the gateway, resolved */
+    socklen_t          addr_len;      /* 0: resolve at the next dial */
+    int                addr_index;    /* which of the name's addresses */
+    sla_dial_t         park;
+    sla_dial_t         report;
+    int64_t            report_until;
+    char              *report_body;
+    int                out_fd;        /* the container's stdout, -1: gone */
+    int                err_fd;
+    int                out_flags;     /* their file status flags on entry */
+    int                err_flags;
+    sla_buf_t          stdq;          /* records: stream, length, bytes */
+    size_t             stdq_off;      /* of the first record's bytes */
 } sla_agent_t;
 
 
@@ -174,6 +224,10 @@ void sla_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int64_t sla_now_ms(void);
 int sla_write_exit_file(sla_agent_t *a, const char *exec_id, int status);
+size_t sla_exit_json(sla_agent_t *a, const char *exec_id, int code, int sig,
+    const char *error, char *buf, size_t size);
+int sla_config_json(sla_config_t *conf, const char *text, size_t len,
+    char *err, size_t err_size);
 
 /* sla_proc.c */
 int sla_container_setup(sla_agent_t *a, char *err, size_t err_size);
@@ -185,6 +239,23 @@ void sla_strv_free(char **v);
 /* sla_loop.c */
 int sla_listen(sla_agent_t *a, char *err, size_t err_size);
 int sla_loop(sla_agent_t *a);
+sla_conn_t *sla_conn_add(sla_agent_t *a, int fd);
+void sla_conn_feed(sla_agent_t *a, sla_conn_t *c, const void *p,
+    size_t len);
+void sla_conn_close(sla_agent_t *a, sla_conn_t *c);
+
+/* sla_reverse.c */
+int sla_reverse_main(sla_agent_t *a, int argc, char **argv);
+void sla_reverse_park_used(sla_agent_t *a);
+void sla_reverse_park_lost(sla_agent_t *a);
+void sla_reverse_exited(sla_agent_t *a, int code, int sig,
+    const char *error);
+int sla_reverse_busy(sla_agent_t *a);
+int sla_reverse_tick(sla_agent_t *a);
+void sla_reverse_dial_event(sla_agent_t *a, sla_dial_t *d, int revents);
+void sla_reverse_stdio(sla_agent_t *a, int stream, const unsigned char *p,
+    size_t len);
+void sla_reverse_stdio_flush(sla_agent_t *a, int block);
 
 /* sla_direct.c */
 void sla_direct_init(sla_session_t *s, int cfd);

@@ -39,6 +39,8 @@
 #define SLA_P_CLIENT_IN   6       /* direct exec: the client's socket */
 #define SLA_P_CLIENT_OUT  7
 #define SLA_P_DIRECT_IN   8       /* direct exec: its stdin pipe */
+#define SLA_P_DIAL        9       /* reverse: a park or the exit report */
+#define SLA_P_STDIO       10      /* reverse: the container's stdout */
 
 
 typedef struct {
@@ -50,7 +52,6 @@ typedef struct {
 static void sla_accept(sla_agent_t *a);
 static void sla_conn_read(sla_agent_t *a, sla_conn_t *c);
 static void sla_conn_write(sla_conn_t *c);
-static void sla_conn_close(sla_agent_t *a, sla_conn_t *c);
 static void sla_conn_process(sla_agent_t *a, sla_conn_t *c);
 static void sla_conn_handshake(sla_agent_t *a, sla_conn_t *c);
 static void sla_conn_http(sla_conn_t *c, const char *status,
@@ -213,14 +214,27 @@ sla_loop(sla_agent_t *a)
 
             now = sla_now_ms();
 
-            if (!busy || now >= a->deadline) {
+            /* reverse mode: the exit report is out (or given up) first */
+
+            if ((!busy || now >= a->deadline)
+                && !(a->reverse && sla_reverse_busy(a)))
+            {
                 break;
             }
 
-            timeout = (int) (a->deadline - now);
+            timeout = (busy && now < a->deadline)
+                      ? (int) (a->deadline - now) : -1;
 
         } else {
             timeout = -1;
+        }
+
+        if (a->reverse) {
+            wait = sla_reverse_tick(a);
+
+            if (wait >= 0 && (timeout == -1 || wait < timeout)) {
+                timeout = (int) wait;
+            }
         }
 
         /*
@@ -249,7 +263,7 @@ sla_loop(sla_agent_t *a)
             }
         }
 
-        nfds = 2;
+        nfds = 5;
         for (c = a->conns; c; c = c->next) {
             nfds++;
         }
@@ -286,6 +300,24 @@ sla_loop(sla_agent_t *a)
         }
 
         sla_poll_add(a->sig_fd, POLLIN, SLA_P_SIGNAL, NULL);
+
+        if (a->reverse) {
+            sla_dial_t     *d;
+            unsigned char  *q;
+
+            for (d = &a->park; d; d = (d == &a->park) ? &a->report : NULL) {
+                if (d->fd != -1) {
+                    sla_poll_add(d->fd, d->state == SLA_DIAL_HEAD
+                                        ? POLLIN : POLLOUT, SLA_P_DIAL, d);
+                }
+            }
+
+            if (a->stdq.len) {
+                q = sla_buf_pos(&a->stdq);
+                sla_poll_add(q[0] == 2 ? a->err_fd : a->out_fd, POLLOUT,
+                             SLA_P_STDIO, NULL);
+            }
+        }
 
         for (c = a->conns; c; c = c->next) {
             short  ev;
@@ -386,6 +418,14 @@ sla_loop(sla_agent_t *a)
                 sla_reap(a);
                 break;
 
+            case SLA_P_DIAL:
+                sla_reverse_dial_event(a, refs[i].ptr, pfds[i].revents);
+                break;
+
+            case SLA_P_STDIO:
+                sla_reverse_stdio_flush(a, 0);
+                break;
+
             case SLA_P_CONN:
                 c = refs[i].ptr;
 
@@ -469,7 +509,9 @@ sla_loop(sla_agent_t *a)
         }
     }
 
-    unlink(a->conf.socket);
+    if (a->conf.socket) {
+        unlink(a->conf.socket);
+    }
 
     sla_log("info", "sockerless-agent: exiting");
 
@@ -492,6 +534,12 @@ sla_sweep(sla_agent_t *a)
         }
 
         *cp = c->next;
+
+        if (c->parked) {
+            /* closed before the gateway used it: dial another */
+            c->parked = 0;
+            sla_reverse_park_lost(a);
+        }
 
         if (c->passed_fd != -1) {
             close(c->passed_fd);
@@ -522,8 +570,7 @@ sla_sweep(sla_agent_t *a)
 static void
 sla_accept(sla_agent_t *a)
 {
-    int          fd, n;
-    sla_conn_t  *c;
+    int  fd;
 
     for ( ;; ) {
         fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -537,27 +584,56 @@ sla_accept(sla_agent_t *a)
             return;
         }
 
-        n = 0;
-        for (c = a->conns; c; c = c->next) {
-            n++;
-        }
-
-        c = (n < SLA_MAX_CONNS) ? calloc(1, sizeof(sla_conn_t)) : NULL;
-
-        if (c == NULL) {
-            sla_log("error", "sockerless-agent: too many connections");
+        if (sla_conn_add(a, fd) == NULL) {
             close(fd);
-            continue;
         }
-
-        c->fd = fd;
-        c->passed_fd = -1;
-        c->state = SLA_CONN_HTTP;
-        c->rd.server = 1;
-        c->rd.max_message = SLS_WS_MAX_MESSAGE;
-        c->next = a->conns;
-        a->conns = c;
     }
+}
+
+
+/* a connection accepted or, in reverse mode, dialed and parked */
+
+sla_conn_t *
+sla_conn_add(sla_agent_t *a, int fd)
+{
+    int          n;
+    sla_conn_t  *c;
+
+    n = 0;
+    for (c = a->conns; c; c = c->next) {
+        n++;
+    }
+
+    c = (n < SLA_MAX_CONNS) ? calloc(1, sizeof(sla_conn_t)) : NULL;
+
+    if (c == NULL) {
+        sla_log("error", "sockerless-agent: too many connections");
+        return NULL;
+    }
+
+    c->fd = fd;
+    c->passed_fd = -1;
+    c->state = SLA_CONN_HTTP;
+    c->rd.server = 1;
+    c->rd.max_message = SLS_WS_MAX_MESSAGE;
+    c->next = a->conns;
+    a->conns = c;
+
+    return c;
+}
+
+
+/* bytes read for c elsewhere (after a parked connection's answer head) */
+
+void
+sla_conn_feed(sla_agent_t *a, sla_conn_t *c, const void *p, size_t len)
+{
+    if (sla_buf_add(&c->in, p, len) != 0) {
+        sla_conn_close(a, c);
+        return;
+    }
+
+    sla_conn_process(a, c);
 }
 
 
@@ -616,6 +692,12 @@ sla_conn_read(sla_agent_t *a, sla_conn_t *c)
         }
 
         if (n > 0) {
+            if (c->parked) {
+                /* the gateway has taken this one: park another */
+                c->parked = 0;
+                sla_reverse_park_used(a);
+            }
+
             if (sla_buf_add(&c->in, buf, (size_t) n) != 0) {
                 sla_conn_close(a, c);
                 return;
@@ -682,7 +764,7 @@ sla_conn_write(sla_conn_t *c)
 }
 
 
-static void
+void
 sla_conn_close(sla_agent_t *a, sla_conn_t *c)
 {
     sla_session_t  *s;
@@ -1253,6 +1335,10 @@ sla_session_throttled(sla_agent_t *a, sla_session_t *s)
         return s->owner && s->owner->out.len > SLA_CONN_HIGH_WATER;
     }
 
+    if (a->stdq.len > SLA_CONN_HIGH_WATER) {
+        return 1;
+    }
+
     for (c = a->conns; c; c = c->next) {
         if (c->att_main && c->fd != -1 && c->out.len > SLA_CONN_HIGH_WATER) {
             return 1;
@@ -1330,9 +1416,16 @@ sla_session_deliver(sla_agent_t *a, sla_session_t *s, int stream,
     iov[1].iov_base = (void *) p;
     iov[1].iov_len = len;
 
-    if (writev(a->log_fd, iov, 2) != (ssize_t) (sizeof(hdr) + len)) {
+    if (a->log_fd != -1
+        && writev(a->log_fd, iov, 2) != (ssize_t) (sizeof(hdr) + len))
+    {
         sla_log("alert", "sockerless-agent: writev() to %s failed: %s",
                 a->conf.log, strerror(errno));
+    }
+
+    if (a->reverse) {
+        /* the cloud's log driver reads the container's own stdout */
+        sla_reverse_stdio(a, stream, p, len);
     }
 
     sla_ring_add(a, stream, p, len);
@@ -1388,7 +1481,17 @@ sla_reap(sla_agent_t *a)
     struct signalfd_siginfo  si;
 
     while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-        /* void */
+        if (si.ssi_signo == SIGCHLD) {
+            continue;
+        }
+
+        /* reverse mode: what the cloud sends the agent is for main */
+
+        for (s = a->sessions; s; s = s->next) {
+            if (s->is_main && !s->exited && !s->reaped) {
+                kill(s->pid, (int) si.ssi_signo);
+            }
+        }
     }
 
     for ( ;; ) {
@@ -1495,6 +1598,11 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     if (a->listen_fd != -1) {
         close(a->listen_fd);
         a->listen_fd = -1;
+    }
+
+    if (a->reverse) {
+        sla_reverse_exited(a, code, WIFSIGNALED(s->status)
+                                    ? WTERMSIG(s->status) : 0, NULL);
     }
 }
 

@@ -63,6 +63,10 @@ main(int argc, char **argv)
         return 1;
     }
 
+    if (argc >= 2 && strcmp(argv[1], "reverse") == 0) {
+        return sla_reverse_main(&a, argc, argv);
+    }
+
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         return sla_usage();
     }
@@ -173,7 +177,8 @@ static int
 sla_usage(void)
 {
     fprintf(stderr, "usage: sockerless-agent run --config /abs/agent.json "
-            "[--status-fd N]\n");
+            "[--status-fd N]\n"
+            "       sockerless-agent reverse -- CMD [ARG...]\n");
     return 2;
 }
 
@@ -315,15 +320,57 @@ sla_now_ms(void)
 }
 
 
+/* the exit file's JSON, a newline included; the length it needs */
+
+size_t
+sla_exit_json(sla_agent_t *a, const char *exec_id, int code, int sig,
+    const char *error, char *buf, size_t size)
+{
+    char             when[64];
+    size_t           n;
+    struct tm        tm;
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
+
+    if (exec_id == NULL) {
+        exec_id = "";
+    }
+
+    if (error == NULL) {
+        error = "";
+    }
+
+    n = (size_t) snprintf(buf, size, "{\"id\":");
+    n += sls_json_quote(buf + n, n < size ? size - n : 0, a->conf.id,
+                        strlen(a->conf.id));
+    n += (size_t) snprintf(buf + (n < size ? n : 0), n < size ? size - n : 0,
+                           ",\"exec\":");
+    n += sls_json_quote(buf + (n < size ? n : 0), n < size ? size - n : 0,
+                        exec_id, strlen(exec_id));
+    n += (size_t) snprintf(buf + (n < size ? n : 0), n < size ? size - n : 0,
+                           ",\"exitCode\":%d,\"signal\":%d,"
+                           "\"finishedAt\":\"%s\",\"oomKilled\":false,"
+                           "\"error\":", code, sig, when);
+    n += sls_json_quote(buf + (n < size ? n : 0), n < size ? size - n : 0,
+                        error, strlen(error));
+    n += (size_t) snprintf(buf + (n < size ? n : 0), n < size ? size - n : 0,
+                           "}\n");
+
+    return n;
+}
+
+
 int
 sla_write_exit_file(sla_agent_t *a, const char *exec_id, int status)
 {
     int              fd, code, sig;
-    char             tmp[4096], path[4096], when[64], json[1024];
+    char             tmp[4096], path[4096], json[2048];
     size_t           n;
-    struct tm        tm;
     const char      *name;
-    struct timespec  ts;
 
     if (WIFSIGNALED(status)) {
         sig = WTERMSIG(status);
@@ -334,23 +381,16 @@ sla_write_exit_file(sla_agent_t *a, const char *exec_id, int status)
         code = WEXITSTATUS(status);
     }
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
-
     name = exec_id ? exec_id : a->conf.id;
 
-    n = (size_t) snprintf(json, sizeof(json), "{\"id\":");
-    n += sls_json_quote(json + n, sizeof(json) - n, a->conf.id,
-                        strlen(a->conf.id));
-    n += (size_t) snprintf(json + n, sizeof(json) - n, ",\"exec\":");
-    n += sls_json_quote(json + n, sizeof(json) - n, exec_id ? exec_id : "",
-                        exec_id ? strlen(exec_id) : 0);
-    n += (size_t) snprintf(json + n, sizeof(json) - n,
-                           ",\"exitCode\":%d,\"signal\":%d,"
-                           "\"finishedAt\":\"%s\",\"oomKilled\":false,"
-                           "\"error\":\"\"}\n", code, sig, when);
+    if (a->conf.exit_dir == NULL) {
+        /* reverse mode: sessions see exec exits, the main exit is posted */
+        sla_log("info", "sockerless-agent: %s %s exited with %d",
+                exec_id ? "exec" : "container", name, code);
+        return 0;
+    }
+
+    n = sla_exit_json(a, exec_id, code, sig, NULL, json, sizeof(json));
 
     if (n >= sizeof(json)) {
         sla_log("alert", "sockerless-agent: exit file too long");
@@ -668,6 +708,64 @@ done:
 
     if (rc != 0 && err[0] == '\0') {
         snprintf(err, err_size, "agent.json: out of memory");
+    }
+
+    sls_json_free(root);
+
+    return rc;
+}
+
+
+/*
+ * SOCKERLESS_AGENT_CONFIG of reverse mode: the keys of agent.json that
+ * apply there (tty, open_stdin, stdin_once, workdir, user, env); the
+ * other members of conf are left alone
+ */
+
+int
+sla_config_json(sla_config_t *conf, const char *text, size_t len, char *err,
+    size_t err_size)
+{
+    int          rc;
+    char         jerr[128], msg[SLA_ERR_LEN];
+    sls_json_t  *root;
+
+    err[0] = '\0';
+
+    root = sls_json_parse(text, len, jerr, sizeof(jerr));
+
+    if (root == NULL || root->type != SLS_JSON_OBJECT) {
+        snprintf(err, err_size, "SOCKERLESS_AGENT_CONFIG: %s",
+                 root ? "not a JSON object" : jerr);
+        sls_json_free(root);
+        return -1;
+    }
+
+    rc = -1;
+
+    if (sla_config_strv(root, "env", &conf->env, err, err_size) != 0
+        || sla_config_str(root, "workdir", &conf->workdir, 0, err, err_size)
+           != 0
+        || sla_config_str(root, "user", &conf->user, 0, err, err_size) != 0
+        || sla_config_bool(root, "tty", &conf->tty, err, err_size) != 0
+        || sla_config_bool(root, "open_stdin", &conf->open_stdin,
+                           err, err_size) != 0
+        || sla_config_bool(root, "stdin_once", &conf->stdin_once,
+                           err, err_size) != 0)
+    {
+        snprintf(msg, sizeof(msg), "SOCKERLESS_AGENT_CONFIG: %s",
+                 strncmp(err, "agent.json: ", 12) == 0 ? err + 12 : err);
+        snprintf(err, err_size, "%s", msg);
+
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    if (rc != 0 && err[0] == '\0') {
+        snprintf(err, err_size, "SOCKERLESS_AGENT_CONFIG: out of memory");
     }
 
     sls_json_free(root);

@@ -541,9 +541,9 @@ static void
 sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
     int report)
 {
-    int          sig;
+    int          sig, keep_ids;
     char         err[SLA_ERR_LEN], path[4096], *envp_home, **envp;
-    char       **v, *home[2];
+    char       **v, *home[2], uid[16];
     size_t       n, plen;
     sigset_t     set;
     sla_user_t   u;
@@ -591,29 +591,46 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
         }
     }
 
-    if (sla_lookup_user(sp->user, &u, err, sizeof(err)) != 0) {
+    /*
+     * reverse mode without a user: the cloud already chose who runs the
+     * container (a Lambda is not root), so the agent's ids are kept
+     */
+
+    keep_ids = (a->reverse && sp->user[0] == '\0');
+
+    if (keep_ids) {
+        snprintf(uid, sizeof(uid), "%u", (unsigned) geteuid());
+    }
+
+    if (sla_lookup_user(keep_ids ? uid : sp->user, &u, err, sizeof(err))
+        != 0)
+    {
         sla_child_fail(report, "%s", err);
     }
 
-    if (sla_mkdir_p(sp->workdir, 0755, u.uid, u.gid) != 0
-        || chdir(sp->workdir) != 0)
+    /* "" (reverse mode only): the working directory the cloud gave */
+
+    if (sp->workdir[0]
+        && (sla_mkdir_p(sp->workdir, 0755, u.uid, u.gid) != 0
+            || chdir(sp->workdir) != 0))
     {
         sla_child_fail(report, "chdir to cwd (\"%s\") set in config.json "
                        "failed: %s", sp->workdir, sla_strerror(errno));
     }
 
-    if (setgroups(u.ngroups, u.groups) != 0 && geteuid() == 0
+    if (!keep_ids
+        && setgroups(u.ngroups, u.groups) != 0 && geteuid() == 0
         && !(errno == EPERM && u.ngroups == 0))
     {
         sla_child_fail(report, "setgroups: %s", sla_strerror(errno));
     }
 
-    if (setgid(u.gid) != 0) {
+    if (!keep_ids && setgid(u.gid) != 0) {
         sla_child_fail(report, "setgid %u: %s", (unsigned) u.gid,
                        sla_strerror(errno));
     }
 
-    if (setuid(u.uid) != 0) {
+    if (!keep_ids && setuid(u.uid) != 0) {
         sla_child_fail(report, "setuid %u: %s", (unsigned) u.uid,
                        sla_strerror(errno));
     }
