@@ -788,7 +788,7 @@ def ecs_register_task_definition(sim, req):
                                        % (family, rev)),
           'containerDefinitions': defs, 'family': family,
           'revision': rev, 'volumes': req.get('volumes') or [],
-          'status': 'ACTIVE', 'requiresAttributes': [],
+          'status': 'ACTIVE', 'requiresAttributes': requires(req),
           'placementConstraints': req.get('placementConstraints') or [],
           'compatibilities': compat,
           'requiresCompatibilities': req.get('requiresCompatibilities')
@@ -811,6 +811,23 @@ def ecs_register_task_definition(sim, req):
                                              for t in tags}
     return {'taskDefinition': td,
             'tags': sim.tag_list(td['taskDefinitionArn'])}
+
+
+def requires(req):
+    """The capabilities ECS derives from a definition (a useful subset)."""
+    attrs = []
+    logs = any((cd.get('logConfiguration') or {}).get('logDriver')
+               == 'awslogs' for cd in req['containerDefinitions'])
+    if logs:
+        attrs += ['com.amazonaws.ecs.capability.logging-driver.awslogs',
+                  'com.amazonaws.ecs.capability.docker-remote-api.1.19']
+        if req.get('executionRoleArn'):
+            attrs.append('ecs.capability.execution-role-awslogs')
+    if req.get('taskRoleArn'):
+        attrs.append('com.amazonaws.ecs.capability.task-iam-role')
+    if req.get('networkMode') == 'awsvpc':
+        attrs.append('ecs.capability.task-eni')
+    return [{'name': a} for a in attrs]
 
 
 def ecs_describe_task_definition(sim, req):
@@ -1300,11 +1317,7 @@ def fn_config(sim, f):
     if f['state'] == 'Pending':
         cfg.update({'State': 'Pending',
                     'StateReason': 'The function is being created.',
-                    'StateReasonCode': 'Creating',
-                    'LastUpdateStatus': 'InProgress',
-                    'LastUpdateStatusReason':
-                        'The function is being created.',
-                    'LastUpdateStatusReasonCode': 'Creating'})
+                    'StateReasonCode': 'Creating'})
     else:
         cfg.update({'State': 'Active', 'LastUpdateStatus': 'Successful'})
     return cfg
