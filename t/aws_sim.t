@@ -13,7 +13,7 @@ use FindBin;
 use File::Temp qw(tempfile);
 use Test::More;
 
-my $FLOWS = 49;
+my $FLOWS = 51;
 
 for my $mod (qw(boto3 botocore)) {
     system('python3', '-c', "import $mod") == 0
