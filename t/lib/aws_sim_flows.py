@@ -11,6 +11,7 @@
 import base64
 import contextlib
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -604,7 +605,6 @@ def flows_lambda(lam, logs):
         msgs = [e['message'] for e in ev]
         st = logs.describe_log_streams(
             logGroupName='/aws/lambda/simevent')['logStreams']
-        import re
         return (r['StatusCode'] == 202 and 'simevent got "x"' in msgs
                 and msgs[0].startswith('START RequestId: ')
                 and msgs[-2].startswith('END RequestId: ')

@@ -21,7 +21,9 @@ Usage:
   Prints one line {"port": N} on stdout once listening (port 0 picks a free
   port) and appends one JSON object per request to DIR/requests.jsonl:
   {"time", "service", "action", "status", "duration_ms"}.  The default
-  credentials are AKIDSOCKERLESS / sockerless-secret.
+  credentials are AKIDSOCKERLESS / sockerless-secret.  SIGTERM and SIGINT
+  kill every task and invocation process group, then exit.
+  docs/simulators.md documents every operation and answer.
 
 Requests are told apart by the service of the SigV4 credential scope
 (Credential=AKID/DATE/REGION/SERVICE/aws4_request) and, for JSON 1.1, by
@@ -93,7 +95,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -162,6 +163,7 @@ class Sim:
         self.tags = {}          # arn -> {key: value}
         self.groups = {}        # log group name -> group
         self.functions = {}     # lambda name -> function
+        self.live = set()       # running Lambda invocations (Popen)
         self.models = {}
         session = botocore.session.get_session()
         for svc in ('ecs', 'logs', 'lambda'):
@@ -1489,6 +1491,9 @@ def invoke(sim, f, payload, q, headers):
         out_hdr['X-Amz-Function-Error'] = 'Unhandled'
         return 200, out_hdr, json.dumps(body).encode(), log
 
+    with sim.lock:
+        sim.live.add(proc)
+
     class Sink(list):
         def append(self, line):
             super().append(line)
@@ -1523,6 +1528,8 @@ def invoke(sim, f, payload, q, headers):
         except OSError:
             pass
         code = proc.wait()
+    with sim.lock:
+        sim.live.discard(proc)
     for th in readers:
         th.join(5)
     if tmp:
@@ -1958,6 +1965,11 @@ def main():
         with server.sim.lock:
             for t in server.sim.tasks.values():
                 t.signal_all(signal.SIGKILL)
+            for p in server.sim.live:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
         os._exit(0)
 
     signal.signal(signal.SIGTERM, bye)
