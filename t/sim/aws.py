@@ -52,6 +52,7 @@ Admin endpoints (no signature):
   GET    /_sim/tasks     the internal task table (argv, pids, exit codes)
 
 Deviations from AWS, on purpose:
+  - Request bodies need a Content-Length (chunked bodies are a 411).
   - Only launchType FARGATE runs a task; any other launch type fails as ECS
     does on a cluster without container instances ("No Container Instances
     were found in your cluster.").  Services, capacity providers, container
@@ -1648,6 +1649,11 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         sim = self.server.sim
         t0 = time.monotonic()
+        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+            self.close_connection = True
+            self.send(411, {'message': 'a Content-Length is required'})
+            sim.record('?', '?', 411, time.monotonic() - t0)
+            return
         n = int(self.headers.get('Content-Length') or 0)
         self.body = self.rfile.read(n) if n else b''
         path = urlsplit(self.path).path
