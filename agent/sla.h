@@ -32,6 +32,7 @@
 #define SLA_DIAL_MAX_MSEC     5000
 #define SLA_DIAL_TIMEOUT      10000
 #define SLA_REPORT_MSEC       10000
+#define SLA_LINGER_MSEC       30000   /* reverse: for the gateway to read */
 
 #define SLA_DEFAULT_PATH                                                      \
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -132,6 +133,8 @@ struct sla_conn_s {
     int                att_stdin;
     int                att_stdout;
     int                att_stderr;
+    int                att_logs;      /* attached with the ring replayed */
+    int                exit_sent;     /* main's exit is queued to it */
     sla_session_t     *paused_on;     /* stdin of that session is full */
     int                passed_fd;     /* SCM_RIGHTS, for a direct exec */
     int                parked;        /* reverse: dialed, no byte yet */
@@ -197,6 +200,7 @@ typedef struct {
     sla_dial_t         park;
     sla_dial_t         report;
     int64_t            report_until;
+    int64_t            linger_until;  /* after main: serve the gateway */
     char              *report_body;
     int                out_fd;        /* the container's stdout, -1: gone */
     int                err_fd;
@@ -251,6 +255,7 @@ void sla_reverse_park_lost(sla_agent_t *a);
 void sla_reverse_exited(sla_agent_t *a, int code, int sig,
     const char *error);
 int sla_reverse_busy(sla_agent_t *a);
+int sla_reverse_lingering(sla_agent_t *a);
 int sla_reverse_tick(sla_agent_t *a);
 void sla_reverse_dial_event(sla_agent_t *a, sla_dial_t *d, int revents);
 void sla_reverse_stdio(sla_agent_t *a, int stream, const unsigned char *p,

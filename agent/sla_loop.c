@@ -217,13 +217,20 @@ sla_loop(sla_agent_t *a)
             /* reverse mode: the exit report is out (or given up) first */
 
             if ((!busy || now >= a->deadline)
-                && !(a->reverse && sla_reverse_busy(a)))
+                && !(a->reverse && sla_reverse_busy(a))
+                && !(a->reverse && sla_reverse_lingering(a)))
             {
                 break;
             }
 
             timeout = (busy && now < a->deadline)
                       ? (int) (a->deadline - now) : -1;
+
+            if (a->reverse && sla_reverse_lingering(a)
+                && (timeout == -1 || a->linger_until - now < timeout))
+            {
+                timeout = (int) (a->linger_until - now);
+            }
 
         } else {
             timeout = -1;
@@ -1080,14 +1087,15 @@ sla_conn_control(sla_agent_t *a, sla_conn_t *c, const char *p, size_t len)
 static void
 sla_conn_attach(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
 {
-    sla_chunk_t  *ch;
+    sla_chunk_t      *ch;
+    sls_agent_msg_t   r;
 
     if (strcmp(m->id, "main") != 0) {
         sla_send_error(c, m->id, "only \"main\" can be attached");
         return;
     }
 
-    if (a->finishing) {
+    if (a->finishing && !(a->reverse && m->logs)) {
         sla_send_error(c, m->id, "the container has exited");
         return;
     }
@@ -1096,6 +1104,7 @@ sla_conn_attach(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     c->att_stdin = m->attach_stdin;
     c->att_stdout = m->attach_stdout;
     c->att_stderr = m->attach_stderr;
+    c->att_logs = m->logs;
 
     if (!m->logs) {
         return;
@@ -1105,6 +1114,16 @@ sla_conn_attach(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         if (ch->stream == 1 ? c->att_stdout : c->att_stderr) {
             sla_send_data(c, ch->stream, "main", ch->data, ch->len);
         }
+    }
+
+    if (a->finishing) {
+        /* reverse mode: the gateway reads a run that ended before it came */
+        memset(&r, 0, sizeof(r));
+        r.type = SLS_AGENT_MSG_EXIT;
+        strcpy(r.id, "main");
+        r.exit_code = a->exit_code;
+        sla_send_msg(c, &r);
+        c->exit_sent = 1;
     }
 }
 
@@ -1585,6 +1604,7 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     for (c = a->conns; c; c = c->next) {
         if (c->att_main) {
             sla_send_msg(c, &m);
+            c->exit_sent = 1;
         }
 
         if (c->fd != -1 && c->out.len) {

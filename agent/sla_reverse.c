@@ -442,12 +442,15 @@ sla_reverse_exited(sla_agent_t *a, int code, int sig, const char *error)
 
     a->exit_code = code;
 
-    /* no new parks; the one parked goes when the report is over */
+    /*
+     * Parks go on while the exit report is under way; a gateway that
+     * answers it 202 reads the output itself, so they go on until a
+     * connection attached with "logs" has been sent main's output and
+     * exit (main may have ended before the gateway attached at all), or
+     * SLA_LINGER_MSEC have passed
+     */
 
-    if (a->park.state != SLA_DIAL_PARKED) {
-        sla_dial_close(&a->park);
-        a->park.state = SLA_DIAL_OFF;
-    }
+    a->linger_until = 0;
 
     n = sla_exit_json(a, NULL, code, sig, error, body, sizeof(body));
     if (n >= sizeof(body)) {
@@ -472,6 +475,31 @@ sla_reverse_exited(sla_agent_t *a, int code, int sig, const char *error)
 }
 
 
+/* main has ended and the gateway has not read all of it yet */
+
+int
+sla_reverse_lingering(sla_agent_t *a)
+{
+    sla_conn_t  *c;
+
+    if (!a->finishing
+        || (!sla_reverse_busy(a) && sla_now_ms() >= a->linger_until))
+    {
+        return 0;
+    }
+
+    for (c = a->conns; c; c = c->next) {
+        if (c->fd != -1 && c->att_main && c->att_logs && c->exit_sent
+            && c->out.len == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 int
 sla_reverse_busy(sla_agent_t *a)
 {
@@ -489,7 +517,7 @@ sla_reverse_park_used(sla_agent_t *a)
 
     a->park.state = SLA_DIAL_OFF;
 
-    if (a->finishing) {
+    if (a->finishing && !sla_reverse_lingering(a)) {
         return;
     }
 
@@ -507,7 +535,7 @@ sla_reverse_park_lost(sla_agent_t *a)
 
     a->park.state = SLA_DIAL_OFF;
 
-    if (a->finishing) {
+    if (a->finishing && !sla_reverse_lingering(a)) {
         return;
     }
 
@@ -821,6 +849,16 @@ sla_dial_head(sla_agent_t *a, sla_dial_t *d)
             sla_log("info", "sockerless-agent: exit reported (%d)", status);
             sla_dial_close(d);
             d->state = SLA_DIAL_DONE;
+
+            if (status == 202) {
+                /* the gateway comes for the output: serve it a while */
+                a->linger_until = sla_now_ms() + SLA_LINGER_MSEC;
+
+                if (sla_reverse_lingering(a)) {
+                    return;
+                }
+            }
+
             sla_reverse_stop_parking(a);
             return;
         }

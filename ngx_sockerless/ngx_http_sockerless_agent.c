@@ -585,7 +585,8 @@ ngx_http_sockerless_agent_relayed(ngx_http_sockerless_agent_t *a)
     nc->send = ngx_send;
     nc->recv_chain = ngx_recv_chain;
     nc->send_chain = ngx_send_chain;
-    nc->log_error = NGX_ERROR_ERR;
+    /* a remote agent whose main ended hangs up when it is done */
+    nc->log_error = NGX_ERROR_INFO;
     nc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
     nc->read->handler = ngx_http_sockerless_agent_read;
     nc->write->handler = ngx_http_sockerless_agent_write;
@@ -730,8 +731,14 @@ ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a)
     if (!a->paused && wslay_event_want_read(a->ws)) {
         if (wslay_event_recv(a->ws) != 0) {
             a->busy = 0;
-            ngx_http_sockerless_agent_fail(a, a->failed ? NGX_DONE : NGX_ERROR,
-                                           "the agent connection broke");
+
+            /* an agent that said goodbye and hung up has not broken */
+
+            ngx_http_sockerless_agent_fail(a,
+                                    a->failed
+                                    || wslay_event_get_close_received(a->ws)
+                                    ? NGX_DONE : NGX_ERROR,
+                                    "the agent connection broke");
             return;
         }
     }
@@ -745,8 +752,10 @@ ngx_http_sockerless_agent_io(ngx_http_sockerless_agent_t *a)
     if (wslay_event_want_write(a->ws)) {
         if (wslay_event_send(a->ws) != 0) {
             a->busy = 0;
-            ngx_http_sockerless_agent_fail(a, NGX_ERROR,
-                                           "the agent connection broke");
+            ngx_http_sockerless_agent_fail(a,
+                                    wslay_event_get_close_received(a->ws)
+                                    ? NGX_DONE : NGX_ERROR,
+                                    "the agent connection broke");
             return;
         }
     }
@@ -1147,7 +1156,9 @@ static void
 ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a)
 {
     if (a->ws) {
-        if (a->open && !a->failed) {
+        if (a->open && !a->failed
+            && !wslay_event_get_close_received(a->ws))
+        {
             /* what was queued last (a resize, a stdin_close) goes out */
             (void) wslay_event_send(a->ws);
         }

@@ -300,12 +300,14 @@ ngx_http_sockerless_callback_park(ngx_http_request_t *r,
     ngx_memcpy(id, args->id.data, NGX_HTTP_SOCKERLESS_ID_LEN);
     id[NGX_HTTP_SOCKERLESS_ID_LEN] = '\0';
 
+    /* relay.sock exists before a start waiting for the agent hears of it */
+
+    ngx_http_sockerless_callback_handoff(c->log, id, fd);
+
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
     (void) ngx_http_sockerless_store_update(r->pool, key,
                                             ngx_http_sockerless_agent_seen,
                                             &pid);
-
-    ngx_http_sockerless_callback_handoff(c->log, id, fd);
 
     return NGX_HTTP_CLOSE;
 }
@@ -984,6 +986,7 @@ typedef struct {
     cJSON                         *report;
     ngx_uint_t                     from_pump;
     ngx_uint_t                     apply;
+    ngx_uint_t                     kept;
 } ngx_http_sockerless_exit_ctx_t;
 
 
@@ -1007,6 +1010,7 @@ ngx_http_sockerless_exit_stash(void *data, cJSON **value)
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls, "starting"))) {
         cJSON_DeleteItemFromObjectCaseSensitive(sls, "exit");
         cJSON_AddItemToObject(sls, "exit", cJSON_Duplicate(x->report, 1));
+        x->kept = 1;
         return NGX_OK;
     }
 
@@ -1014,8 +1018,14 @@ ngx_http_sockerless_exit_stash(void *data, cJSON **value)
                            cJSON_GetObjectItemCaseSensitive(sls, "pump"));
 
     if (!x->from_pump && pump > 0 && kill((pid_t) pump, 0) == 0) {
-        /* the worker reading the output records the exit after it */
-        return NGX_DECLINED;
+        /*
+         * the worker reading the output records the exit after it; the
+         * report is kept for when that worker loses the agent first
+         */
+        cJSON_DeleteItemFromObjectCaseSensitive(sls, "exit");
+        cJSON_AddItemToObject(sls, "exit", cJSON_Duplicate(x->report, 1));
+        x->kept = 1;
+        return NGX_OK;
     }
 
     x->apply = 1;
@@ -1047,9 +1057,10 @@ static ngx_int_t
 ngx_http_sockerless_callback_exit(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    char        id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
-    cJSON      *rec, *code;
-    ngx_int_t   rc;
+    char         id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    cJSON       *rec, *code;
+    ngx_int_t    rc;
+    const char  *error;
 
     rec = ngx_http_sockerless_callback_auth(r, args, &rc);
     if (rec == NULL) {
@@ -1069,14 +1080,23 @@ ngx_http_sockerless_callback_exit(ngx_http_request_t *r,
     ngx_memcpy(id, args->id.data, NGX_HTTP_SOCKERLESS_ID_LEN);
     id[NGX_HTTP_SOCKERLESS_ID_LEN] = '\0';
 
-    if (ngx_http_sockerless_callback_report(r->pool, r->connection->log, id,
-                                            args->body, 0)
-        != NGX_OK)
-    {
+    rc = ngx_http_sockerless_callback_report(r->pool, r->connection->log,
+                                             id, args->body, 0);
+
+    if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_sockerless_send_empty(r, NGX_HTTP_NO_CONTENT);
+    error = ngx_http_sockerless_json_str(args->body, "error");
+
+    /*
+     * 202: a worker will read the output from the agent (a start under
+     * way opens that reader), so the agent waits for it; 204: done
+     */
+
+    return ngx_http_sockerless_send_empty(r,
+                         rc == NGX_AGAIN && (error == NULL || *error == '\0')
+                         ? NGX_HTTP_ACCEPTED : NGX_HTTP_NO_CONTENT);
 }
 
 
@@ -1084,6 +1104,7 @@ ngx_http_sockerless_callback_exit(ngx_http_request_t *r,
  * An exit report ({"exitCode", "finishedAt", "error"}): kept while the
  * start is under way, left to the worker that reads the output when one
  * does (unless this is that worker: from_pump), applied otherwise.
+ * NGX_AGAIN: kept; NGX_OK: applied, or nothing to apply it to.
  */
 
 ngx_int_t
@@ -1098,6 +1119,7 @@ ngx_http_sockerless_callback_report(ngx_pool_t *pool, ngx_log_t *log,
     x.report = report;
     x.from_pump = from_pump;
     x.apply = 0;
+    x.kept = 0;
 
     if (ngx_http_sockerless_store_update(pool, key,
                                          ngx_http_sockerless_exit_stash, &x)
@@ -1110,7 +1132,7 @@ ngx_http_sockerless_callback_report(ngx_pool_t *pool, ngx_log_t *log,
         ngx_http_sockerless_callback_apply(log, id, report);
     }
 
-    return NGX_OK;
+    return x.kept ? NGX_AGAIN : NGX_OK;
 }
 
 
@@ -1124,7 +1146,8 @@ ngx_http_sockerless_exit_unstash(void *data, cJSON **value)
 {
     cJSON **report = data;
 
-    cJSON  *sls;
+    cJSON      *sls;
+    ngx_int_t   pump;
 
     if (*value == NULL) {
         return NGX_DECLINED;
@@ -1136,9 +1159,64 @@ ngx_http_sockerless_exit_unstash(void *data, cJSON **value)
     }
 
     cJSON_DeleteItemFromObjectCaseSensitive(sls, "starting");
-    *report = cJSON_DetachItemFromObjectCaseSensitive(sls, "exit");
+
+    pump = (ngx_int_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls, "pump"));
+
+    /* a worker reads the output: it records the exit after the last byte */
+
+    if (!(pump > 0 && kill((pid_t) pump, 0) == 0)) {
+        *report = cJSON_DetachItemFromObjectCaseSensitive(sls, "exit");
+    }
 
     return NGX_OK;
+}
+
+
+/* the worker reading the output lost it before the exit: a kept report */
+
+static ngx_int_t
+ngx_http_sockerless_exit_take(void *data, cJSON **value)
+{
+    cJSON **report = data;
+
+    cJSON  *sls;
+
+    sls = *value ? cJSON_GetObjectItemCaseSensitive(*value, "_sls") : NULL;
+
+    if (sls == NULL
+        || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls, "starting")))
+    {
+        return NGX_DECLINED;
+    }
+
+    *report = cJSON_DetachItemFromObjectCaseSensitive(sls, "exit");
+
+    return *report ? NGX_OK : NGX_DECLINED;
+}
+
+
+void
+ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
+    const char *id)
+{
+    char    key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON  *report;
+
+    report = NULL;
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    if (ngx_http_sockerless_store_update(pool, key,
+                                         ngx_http_sockerless_exit_take,
+                                         &report)
+        != NGX_OK
+        || report == NULL)
+    {
+        return;
+    }
+
+    ngx_http_sockerless_callback_apply(log, id, report);
+    cJSON_Delete(report);
 }
 
 

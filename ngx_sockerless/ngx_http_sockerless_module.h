@@ -190,6 +190,8 @@ ngx_int_t ngx_http_sockerless_callback_report(ngx_pool_t *pool,
     ngx_log_t *log, const char *id, cJSON *report, ngx_uint_t from_pump);
 void ngx_http_sockerless_callback_started(ngx_pool_t *pool, ngx_log_t *log,
     const char *id);
+void ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
+    const char *id);
 void ngx_http_sockerless_callback_exit_process(ngx_cycle_t *cycle);
 
 /* files: rm -rf (images.c), du (containers.c) */

@@ -81,6 +81,10 @@ ngx_http_sockerless_store_init(ngx_cycle_t *cycle,
     ngx_sprintf(path, "%V%Z", &smcf->data_dir);
     (void) ngx_create_dir(path, 0700);
 
+    /* every backend's containers have a directory: logs, sockets */
+    ngx_sprintf(path, "%V/containers%Z", &smcf->data_dir);
+    (void) ngx_create_dir(path, 0700);
+
     ngx_sprintf(path, "%V/store%Z", &smcf->data_dir);
 
     if (ngx_create_dir(path, 0700) == NGX_FILE_ERROR

@@ -284,6 +284,58 @@ EOF
 
 
 # the docker CLI straight to the test's dockerd
+# The AWS simulator (t/sim/aws.py) on a free port with its state under the
+# prefix, running the agent for /sockerless/agent; returns its base URL, or
+# undef with the reason in $self->{aws_sim_err}. Options: access_key,
+# secret_key, delay, stop_timeout.
+sub start_aws_sim {
+    my ($self, %o) = @_;
+
+    my $dir = "$self->{prefix}/aws";
+    make_path($dir);
+
+    my @args = ('python3', "$self->{repo}/t/sim/aws.py", '--port', '0',
+        '--state-dir', $dir,
+        '--access-key', $o{access_key} // 'AKIDSOCKERLESSTEST',
+        '--secret-key', $o{secret_key} // 'sockerless-test-secret',
+        '--map', "/sockerless/agent=$self->{agent}",
+        '--delay', $o{delay} // '0.05');
+    push @args, '--stop-timeout', $o{stop_timeout} if $o{stop_timeout};
+
+    my $p = $self->spawn(@args);
+    my $line = $p->wait_output(qr/\{"port": *\d+\}/, 30);
+
+    unless ($line) {
+        $self->{aws_sim_err} = $p->stderr;
+        return undef;
+    }
+
+    my ($port) = $p->stdout =~ /"port": *(\d+)/;
+    $self->{aws_sim} = { proc => $p, port => $port, dir => $dir };
+
+    return "http://127.0.0.1:$port";
+}
+
+
+# a request to the simulator's admin endpoints: ($status, $json)
+sub aws_sim_admin {
+    my ($self, $method, $path, $body) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $self->{aws_sim}{port}, Proto => 'tcp', Timeout => 10)
+        or return (0, undef);
+    my $b = defined $body ? json_encode($body) : '';
+    print $s "$method $path HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n"
+        . "Content-Type: application/json\r\n"
+        . "Content-Length: " . length($b) . "\r\n\r\n$b";
+    local $/;
+    my $r = <$s> // '';
+    my ($st) = $r =~ m{^HTTP/1\.\d (\d+)};
+    my (undef, $rb) = split /\r\n\r\n/, $r, 2;
+    return ($st // 0, eval { json_decode($rb // '') });
+}
+
+
 sub dockerd_cli {
     my ($self, @args) = @_;
 

@@ -1,0 +1,1974 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * The ECS backend (issue 4, seeds/backend-ecs.md): a container is a task
+ * definition (family "sockerless-<id12>") and each start a Fargate task.
+ * The task runs "sockerless-agent reverse -- CMD": the agent dials back to
+ * sockerless_ecs_callback (callback.c), and every stream, exec and signal
+ * goes through it as with the memory backend's local agent. One worker
+ * reads the main process' output from the agent into the container's log
+ * (the "pump"), so attach, logs and logs -f read it as they read any log;
+ * the task's awslogs stream in CloudWatch keeps the same output.
+ *
+ * Exits come from the pump (after the output), from the agent's exit
+ * report when no pump lives, and from DescribeTasks, polled by the one
+ * worker holding the "lease/ecs" record, for tasks whose agent is gone.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_agent.h>
+#include <ngx_http_sockerless_aws.h>
+#include <sls_logfmt.h>
+#include <sls_ecs.h>
+#include <openssl/rand.h>
+
+
+#define NGX_HTTP_SOCKERLESS_ECS_TARGET  "AmazonEC2ContainerServiceV20141113."
+#define NGX_HTTP_SOCKERLESS_ECS_BATCH   100
+
+
+typedef struct {
+    ngx_str_t                      cluster;
+    ngx_array_t                   *subnets;          /* ngx_str_t */
+    ngx_array_t                   *security_groups;  /* ngx_str_t */
+    ngx_flag_t                     public_ip;
+    ngx_str_t                      execution_role;
+    ngx_str_t                      task_role;
+    ngx_str_t                      log_group;
+    ngx_str_t                      agent;
+    ngx_str_t                      callback;
+    ngx_msec_t                     poll;
+    ngx_msec_t                     start_timeout;
+} ngx_http_sockerless_ecs_conf_t;
+
+
+typedef struct {
+    ngx_http_sockerless_op_t      *op;
+    ngx_http_sockerless_ecs_conf_t  *ecf;
+    ngx_http_sockerless_aws_call_t  *call;
+    ngx_http_sockerless_watch_t    watch;
+    ngx_event_t                    poll;
+    ngx_event_t                    timeout;
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                           token[65];
+    char                          *task;
+    ngx_int_t                      pid;
+    unsigned                       waiting:1;
+    unsigned                       done:1;
+} ngx_http_sockerless_ecs_op_t;
+
+
+/* the worker's reader of one container's output */
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    ngx_http_sockerless_agent_t   *agent;
+    ngx_http_sockerless_ecs_op_t  *start;     /* until it is opened */
+    ngx_fd_t                       fd;        /* container.log */
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    unsigned                       exited:1;
+} ngx_http_sockerless_ecs_pump_t;
+
+
+static void *ngx_http_sockerless_ecs_create_conf(ngx_conf_t *cf);
+static char *ngx_http_sockerless_ecs_init_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_sockerless_ecs_init_process(ngx_cycle_t *cycle,
+    void *conf);
+static void ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle,
+    void *conf);
+static ngx_int_t ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_ecs_registered(
+    ngx_http_sockerless_aws_call_t *ac);
+static ngx_int_t ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_watch(ngx_http_sockerless_watch_t *w);
+static void ngx_http_sockerless_ecs_start_poll(ngx_event_t *ev);
+static void ngx_http_sockerless_ecs_start_described(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_start_timeout(ngx_event_t *ev);
+static void ngx_http_sockerless_ecs_start_done(
+    ngx_http_sockerless_ecs_op_t *st, ngx_int_t rc);
+static ngx_int_t ngx_http_sockerless_ecs_pump_open(
+    ngx_http_sockerless_ecs_op_t *st);
+static void ngx_http_sockerless_ecs_pump_opened(
+    ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_ecs_pump_control(
+    ngx_http_sockerless_agent_t *a, cJSON *msg);
+static ngx_int_t ngx_http_sockerless_ecs_pump_data(
+    ngx_http_sockerless_agent_t *a, ngx_uint_t stream, u_char *p, size_t len);
+static void ngx_http_sockerless_ecs_pump_closed(
+    ngx_http_sockerless_agent_t *a, ngx_int_t rc);
+static void ngx_http_sockerless_ecs_pump_free(
+    ngx_http_sockerless_ecs_pump_t *pm);
+static ngx_int_t ngx_http_sockerless_ecs_kill(ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_ecs_alive(ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_ecs_started(ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_ecs_background(ngx_log_t *log,
+    const char *action, cJSON *body);
+static void ngx_http_sockerless_ecs_background_done(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_poller(ngx_event_t *ev);
+static void ngx_http_sockerless_ecs_polled(ngx_http_sockerless_aws_call_t *ac);
+static char *ngx_http_sockerless_ecs_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_sockerless_ecs_error(ngx_http_sockerless_op_t *op,
+    ngx_http_sockerless_aws_call_t *ac, const char *action);
+
+
+static ngx_command_t  ngx_http_sockerless_ecs_commands[] = {
+
+    { ngx_string("sockerless_ecs_cluster"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, cluster),
+      NULL },
+
+    { ngx_string("sockerless_ecs_subnets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sockerless_ecs_list,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, subnets),
+      NULL },
+
+    { ngx_string("sockerless_ecs_security_groups"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sockerless_ecs_list,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, security_groups),
+      NULL },
+
+    { ngx_string("sockerless_ecs_assign_public_ip"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, public_ip),
+      NULL },
+
+    { ngx_string("sockerless_ecs_execution_role"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, execution_role),
+      NULL },
+
+    { ngx_string("sockerless_ecs_task_role"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, task_role),
+      NULL },
+
+    { ngx_string("sockerless_ecs_log_group"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, log_group),
+      NULL },
+
+    { ngx_string("sockerless_ecs_agent"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, agent),
+      NULL },
+
+    { ngx_string("sockerless_ecs_callback"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, callback),
+      NULL },
+
+    { ngx_string("sockerless_ecs_poll_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, poll),
+      NULL },
+
+    { ngx_string("sockerless_ecs_start_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_ecs_conf_t, start_timeout),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_sockerless_ecs_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_sockerless_ecs_create_conf,   /* create main configuration */
+    ngx_http_sockerless_ecs_init_conf,     /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_sockerless_ecs_module = {
+    NGX_MODULE_V1,
+    &ngx_http_sockerless_ecs_module_ctx,   /* module context */
+    ngx_http_sockerless_ecs_commands,      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend = {
+    .name = ngx_string("ecs"),
+    .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_SIGNALS
+                |SLS_SUPPORTS_LOGS|SLS_REMOTE_IMAGES,
+    .op_state_size = sizeof(ngx_http_sockerless_ecs_op_t),
+    .init_process = ngx_http_sockerless_ecs_init_process,
+    .exit_process = ngx_http_sockerless_ecs_exit_process,
+    .container_create = ngx_http_sockerless_ecs_create,
+    .container_start = ngx_http_sockerless_ecs_start,
+    .container_kill = ngx_http_sockerless_ecs_kill,
+    .container_remove = ngx_http_sockerless_ecs_remove,
+    .container_alive = ngx_http_sockerless_ecs_alive,
+    .container_started = ngx_http_sockerless_ecs_started,
+};
+
+
+static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_ecs_pump_h = {
+    ngx_http_sockerless_ecs_pump_opened,
+    ngx_http_sockerless_ecs_pump_control,
+    ngx_http_sockerless_ecs_pump_data,
+    NULL,
+    ngx_http_sockerless_ecs_pump_closed
+};
+
+
+static ngx_event_t                      ngx_http_sockerless_ecs_poll_ev;
+static ngx_http_sockerless_ecs_conf_t  *ngx_http_sockerless_ecs_conf;
+
+
+static void *
+ngx_http_sockerless_ecs_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_sockerless_ecs_conf_t  *ecf;
+
+    ecf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sockerless_ecs_conf_t));
+    if (ecf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ecf->cluster = { 0, NULL };
+     *     ecf->execution_role = { 0, NULL };
+     *     ...
+     */
+
+    ecf->subnets = NGX_CONF_UNSET_PTR;
+    ecf->security_groups = NGX_CONF_UNSET_PTR;
+    ecf->public_ip = NGX_CONF_UNSET;
+    ecf->poll = NGX_CONF_UNSET_MSEC;
+    ecf->start_timeout = NGX_CONF_UNSET_MSEC;
+
+    return ecf;
+}
+
+
+static char *
+ngx_http_sockerless_ecs_init_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = conf;
+
+    if (ecf->cluster.len == 0) {
+        ngx_str_set(&ecf->cluster, "default");
+    }
+
+    if (ecf->log_group.len == 0) {
+        ngx_str_set(&ecf->log_group, "/sockerless");
+    }
+
+    if (ecf->agent.len == 0) {
+        ngx_str_set(&ecf->agent, "/sockerless/agent");
+    }
+
+    ngx_conf_init_ptr_value(ecf->subnets, NULL);
+    ngx_conf_init_ptr_value(ecf->security_groups, NULL);
+    ngx_conf_init_value(ecf->public_ip, 0);
+    ngx_conf_init_msec_value(ecf->poll, 5000);
+    ngx_conf_init_msec_value(ecf->start_timeout, 120000);
+
+    if (ecf->callback.len
+        && ngx_strncmp(ecf->callback.data, "http://", 7) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sockerless_ecs_callback \"%V\" must be an "
+                           "http:// URL that the tasks can reach",
+                           &ecf->callback);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sockerless_ecs_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_init_process(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = conf;
+
+    ngx_http_sockerless_ecs_conf = ecf;
+
+    ngx_http_sockerless_ecs_poll_ev.handler = ngx_http_sockerless_ecs_poller;
+    ngx_http_sockerless_ecs_poll_ev.log = cycle->log;
+    ngx_http_sockerless_ecs_poll_ev.cancelable = 1;
+    ngx_http_sockerless_ecs_poll_ev.data = ecf;
+
+    ngx_add_timer(&ngx_http_sockerless_ecs_poll_ev, ecf->poll);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle, void *conf)
+{
+    if (ngx_http_sockerless_ecs_poll_ev.timer_set) {
+        ngx_del_timer(&ngx_http_sockerless_ecs_poll_ev);
+    }
+}
+
+
+/* a JSON 1.1 call; NULL when it could not start (op gets the error) */
+
+static ngx_http_sockerless_aws_call_t *
+ngx_http_sockerless_ecs_call(ngx_log_t *log, const char *action, cJSON *body,
+    ngx_http_sockerless_aws_handler_pt handler, void *data)
+{
+    u_char                          *p;
+    size_t                           len;
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    ac = ngx_http_sockerless_aws_create(log, "ecs");
+    if (ac == NULL) {
+        return NULL;
+    }
+
+    len = sizeof(NGX_HTTP_SOCKERLESS_ECS_TARGET) - 1 + ngx_strlen(action);
+
+    p = ngx_pnalloc(ac->pool, len);
+    if (p == NULL) {
+        ngx_http_sockerless_aws_free(ac);
+        return NULL;
+    }
+
+    ngx_sprintf(p, NGX_HTTP_SOCKERLESS_ECS_TARGET "%s", action);
+
+    ac->target.data = p;
+    ac->target.len = len;
+    ac->body = body;
+    ac->handler = handler;
+    ac->data = data;
+
+    if (ngx_http_sockerless_aws_start(ac) != NGX_OK) {
+        ngx_http_sockerless_aws_free(ac);
+        return NULL;
+    }
+
+    return ac;
+}
+
+
+/* a failed call as a Docker error: the cloud's words, the action named */
+
+static void
+ngx_http_sockerless_ecs_error(ngx_http_sockerless_op_t *op,
+    ngx_http_sockerless_aws_call_t *ac, const char *action)
+{
+    u_char  *p;
+    size_t   len;
+
+    op->status = ac->status == 0 ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                 : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    len = 64 + ngx_strlen(action) + ac->error_type.len + ac->message.len;
+
+    p = ngx_pnalloc(op->pool, len);
+    if (p == NULL) {
+        ngx_str_set(&op->message, "ECS call failed");
+        return;
+    }
+
+    op->message.data = p;
+    op->message.len = ngx_snprintf(p, len, "ECS %s failed: %V%s%V", action,
+                                   &ac->error_type,
+                                   ac->error_type.len ? ": " : "",
+                                   &ac->message)
+                      - p;
+}
+
+
+static void
+ngx_http_sockerless_ecs_kv(cJSON *a, const char *k, const char *v)
+{
+    cJSON  *o;
+
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", k);
+    cJSON_AddStringToObject(o, "value", v);
+    cJSON_AddItemToArray(a, o);
+}
+
+
+static void
+ngx_http_sockerless_ecs_tag(cJSON *a, const char *k, const char *v)
+{
+    cJSON  *o;
+
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "key", k);
+    cJSON_AddStringToObject(o, "value", v);
+    cJSON_AddItemToArray(a, o);
+}
+
+
+/* create: RegisterTaskDefinition */
+
+static ngx_int_t
+ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
+    ngx_http_sockerless_ecs_op_t   *st = op->state;
+
+    char         family[32], num[32], tagk[160];
+    cJSON       *body, *cd, *a, *item, *conf, *hc, *sls, *opts, *tags;
+    cJSON       *ports;
+    double       nano, mem;
+    unsigned long  cpu, memory;
+    ngx_uint_t     n;
+    const char  *id, *s;
+    ngx_str_t   *region;
+
+    st->op = op;
+    st->ecf = ecf;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+    conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+
+    ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
+
+    /* HostConfig's limits, as the smallest Fargate size that holds them */
+
+    nano = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                                "NanoCpus"));
+    mem = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                                "Memory"));
+
+    if (sls_ecs_fargate_size(nano == nano ? (uint64_t) nano : 0,
+                             mem == mem ? (uint64_t) mem : 0,
+                             &cpu, &memory)
+        != 0)
+    {
+        op->status = NGX_HTTP_BAD_REQUEST;
+        ngx_str_set(&op->message, "the CPU and memory asked for exceed "
+                    "the largest Fargate task (16 vCPU, 120 GiB)");
+        return NGX_ERROR;
+    }
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) family, "sockerless-%*s%Z", 12, id);
+    cJSON_AddStringToObject(body, "family", family);
+    cJSON_AddStringToObject(body, "networkMode", "awsvpc");
+    a = cJSON_AddArrayToObject(body, "requiresCompatibilities");
+    cJSON_AddItemToArray(a, cJSON_CreateString("FARGATE"));
+
+    ngx_sprintf((u_char *) num, "%ul%Z", cpu);
+    cJSON_AddStringToObject(body, "cpu", num);
+    ngx_sprintf((u_char *) num, "%ul%Z", memory);
+    cJSON_AddStringToObject(body, "memory", num);
+
+    if (ecf->execution_role.len) {
+        cJSON_AddStringToObject(body, "executionRoleArn",
+                      ngx_http_sockerless_cstr(op->pool, &ecf->execution_role));
+    }
+
+    if (ecf->task_role.len) {
+        cJSON_AddStringToObject(body, "taskRoleArn",
+                      ngx_http_sockerless_cstr(op->pool, &ecf->task_role));
+    }
+
+    a = cJSON_AddArrayToObject(body, "containerDefinitions");
+    cd = cJSON_CreateObject();
+    cJSON_AddItemToArray(a, cd);
+
+    cJSON_AddStringToObject(cd, "name", "main");
+    cJSON_AddStringToObject(cd, "image",
+                            ngx_http_sockerless_json_str(conf, "Image"));
+    cJSON_AddTrueToObject(cd, "essential");
+
+    /* the agent runs the command and dials back */
+
+    a = cJSON_AddArrayToObject(cd, "entryPoint");
+    cJSON_AddItemToArray(a, cJSON_CreateString(
+                     ngx_http_sockerless_cstr(op->pool, &ecf->agent)));
+    cJSON_AddItemToArray(a, cJSON_CreateString("reverse"));
+    cJSON_AddItemToArray(a, cJSON_CreateString("--"));
+    cJSON_AddItemToObject(cd, "command", cJSON_Duplicate(
+        cJSON_GetObjectItemCaseSensitive(sls, "cmd"), 1));
+
+    a = cJSON_AddArrayToObject(cd, "environment");
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(conf, "Env")) {
+        if (cJSON_IsString(item)) {
+            char  *eq, *k;
+
+            k = ngx_pnalloc(op->pool, ngx_strlen(item->valuestring) + 1);
+            if (k == NULL) {
+                cJSON_Delete(body);
+                return NGX_ERROR;
+            }
+
+            ngx_cpystrn((u_char *) k, (u_char *) item->valuestring,
+                        ngx_strlen(item->valuestring) + 1);
+
+            eq = ngx_strchr(k, '=');
+            if (eq == NULL) {
+                continue;
+            }
+
+            *eq = '\0';
+            ngx_http_sockerless_ecs_kv(a, k, eq + 1);
+        }
+    }
+
+    {
+        cJSON  *ac;
+        char   *text;
+
+        ac = cJSON_CreateObject();
+        cJSON_AddBoolToObject(ac, "tty", cJSON_IsTrue(
+            cJSON_GetObjectItemCaseSensitive(conf, "Tty")));
+        cJSON_AddBoolToObject(ac, "open_stdin", cJSON_IsTrue(
+            cJSON_GetObjectItemCaseSensitive(conf, "OpenStdin")));
+        cJSON_AddBoolToObject(ac, "stdin_once", cJSON_IsTrue(
+            cJSON_GetObjectItemCaseSensitive(conf, "StdinOnce")));
+
+        text = cJSON_PrintUnformatted(ac);
+        cJSON_Delete(ac);
+
+        if (text) {
+            ngx_http_sockerless_ecs_kv(a, "SOCKERLESS_AGENT_CONFIG", text);
+            cJSON_free(text);
+        }
+    }
+
+    s = ngx_http_sockerless_json_str(conf, "WorkingDir");
+    if (s && *s) {
+        cJSON_AddStringToObject(cd, "workingDirectory", s);
+    }
+
+    s = ngx_http_sockerless_json_str(conf, "User");
+    if (s && *s) {
+        cJSON_AddStringToObject(cd, "user", s);
+    }
+
+    /* exposed ports: awsvpc maps them one to one */
+
+    ports = cJSON_AddArrayToObject(cd, "portMappings");
+
+    cJSON_ArrayForEach(item,
+                       cJSON_GetObjectItemCaseSensitive(conf, "ExposedPorts"))
+    {
+        ngx_int_t   port;
+        char       *slash;
+        cJSON      *pm;
+
+        port = ngx_atoi((u_char *) item->string,
+                        (slash = ngx_strchr(item->string, '/'))
+                        ? (size_t) (slash - item->string)
+                        : ngx_strlen(item->string));
+
+        if (port <= 0 || port > 65535) {
+            continue;
+        }
+
+        pm = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pm, "containerPort", (double) port);
+        cJSON_AddStringToObject(pm, "protocol",
+                                slash && ngx_strcmp(slash, "/udp") == 0
+                                ? "udp" : "tcp");
+        cJSON_AddItemToArray(ports, pm);
+    }
+
+    region = ngx_http_sockerless_aws_region();
+
+    opts = cJSON_CreateObject();
+    cJSON_AddStringToObject(opts, "awslogs-group",
+                   ngx_http_sockerless_cstr(op->pool, &ecf->log_group));
+    cJSON_AddStringToObject(opts, "awslogs-region",
+                   ngx_http_sockerless_cstr(op->pool, region));
+    ngx_sprintf((u_char *) family, "%*s%Z", 12, id);
+    cJSON_AddStringToObject(opts, "awslogs-stream-prefix", family);
+    cJSON_AddStringToObject(opts, "awslogs-create-group", "true");
+
+    item = cJSON_AddObjectToObject(cd, "logConfiguration");
+    cJSON_AddStringToObject(item, "logDriver", "awslogs");
+    cJSON_AddItemToObject(item, "options", opts);
+
+    /* tags: what a fresh gateway needs to find its containers again */
+
+    tags = cJSON_AddArrayToObject(body, "tags");
+    ngx_http_sockerless_ecs_tag(tags, "sockerless:id", id);
+
+    s = ngx_http_sockerless_json_str(op->container, "Name");
+    if (s) {
+        ngx_http_sockerless_ecs_tag(tags, "sockerless:name",
+                                    *s == '/' ? s + 1 : s);
+    }
+
+    n = 2;
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(conf, "Labels"))
+    {
+        if (!cJSON_IsString(item) || n >= 50
+            || ngx_strlen(item->string) > 128 - sizeof("sockerless:label:")
+            || ngx_strlen(item->valuestring) > 256)
+        {
+            continue;
+        }
+
+        ngx_sprintf((u_char *) tagk, "sockerless:label:%s%Z", item->string);
+        ngx_http_sockerless_ecs_tag(tags, tagk, item->valuestring);
+        n++;
+    }
+
+    st->call = ngx_http_sockerless_ecs_call(op->log, "RegisterTaskDefinition",
+                                        body,
+                                        ngx_http_sockerless_ecs_registered,
+                                        st);
+    cJSON_Delete(body);
+
+    if (st->call == NULL) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "ECS RegisterTaskDefinition could not "
+                    "be sent");
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_sockerless_ecs_registered(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_op_t *st = ac->data;
+
+    cJSON                     *sls;
+    const char                *arn;
+    ngx_http_sockerless_op_t  *op;
+
+    op = st->op;
+    st->call = NULL;
+
+    arn = ngx_http_sockerless_json_str(
+              cJSON_GetObjectItemCaseSensitive(ac->json, "taskDefinition"),
+              "taskDefinitionArn");
+
+    if (ac->status != NGX_HTTP_OK || arn == NULL) {
+        ngx_http_sockerless_ecs_error(op, ac, "RegisterTaskDefinition");
+        ngx_http_sockerless_aws_free(ac);
+        op->handler(op, NGX_ERROR);
+        return;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+    cJSON_AddStringToObject(sls, "task_definition", arn);
+    cJSON_AddTrueToObject(sls, "reverse");
+
+    ngx_http_sockerless_aws_free(ac);
+
+    op->handler(op, NGX_OK);
+}
+
+
+/* start: RunTask, then wait for the agent to dial back */
+
+static ngx_int_t
+ngx_http_sockerless_ecs_prepare(void *data, cJSON **value)
+{
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "exit");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "task");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "agent_pid");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "starting");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
+    cJSON_AddTrueToObject(sls, "starting");
+    cJSON_AddStringToObject(sls, "token", (char *) data);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
+    ngx_http_sockerless_ecs_op_t   *st = op->state;
+
+    char         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    u_char       rnd[32];
+    cJSON       *body, *a, *vpc, *ov, *co, *env, *tags;
+    ngx_uint_t   i;
+    ngx_str_t   *s;
+    const char  *td, *id;
+
+    st->op = op;
+    st->ecf = ecf;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+    ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
+
+    if (ecf->subnets == NULL || ecf->callback.len == 0) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "the ECS backend needs "
+                    "sockerless_ecs_subnets and sockerless_ecs_callback");
+        return NGX_ERROR;
+    }
+
+    td = ngx_http_sockerless_json_str(
+             cJSON_GetObjectItemCaseSensitive(op->container, "_sls"),
+             "task_definition");
+
+    if (td == NULL) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "the container has no ECS task "
+                    "definition");
+        return NGX_ERROR;
+    }
+
+    /* a token of its own for every run */
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump((u_char *) st->token, rnd, sizeof(rnd));
+    st->token[64] = '\0';
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", st->id);
+
+    if (ngx_http_sockerless_store_update(op->pool, key,
+                                         ngx_http_sockerless_ecs_prepare,
+                                         st->token)
+        != NGX_OK
+        || ngx_http_sockerless_ecs_prepare(st->token, &op->container)
+           != NGX_OK)
+    {
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the container was removed");
+        return NGX_ERROR;
+    }
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(body, "cluster",
+                            ngx_http_sockerless_cstr(op->pool, &ecf->cluster));
+    cJSON_AddStringToObject(body, "taskDefinition", td);
+    cJSON_AddStringToObject(body, "launchType", "FARGATE");
+    cJSON_AddNumberToObject(body, "count", 1);
+
+    ngx_sprintf((u_char *) key, "sockerless-%*s%Z", 12, st->id);
+    cJSON_AddStringToObject(body, "startedBy", key);
+
+    vpc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(body,
+                                                 "networkConfiguration"),
+                                  "awsvpcConfiguration");
+    a = cJSON_AddArrayToObject(vpc, "subnets");
+    s = ecf->subnets->elts;
+
+    for (i = 0; i < ecf->subnets->nelts; i++) {
+        cJSON_AddItemToArray(a, cJSON_CreateString(
+                                ngx_http_sockerless_cstr(op->pool, &s[i])));
+    }
+
+    if (ecf->security_groups) {
+        a = cJSON_AddArrayToObject(vpc, "securityGroups");
+        s = ecf->security_groups->elts;
+
+        for (i = 0; i < ecf->security_groups->nelts; i++) {
+            cJSON_AddItemToArray(a, cJSON_CreateString(
+                                ngx_http_sockerless_cstr(op->pool, &s[i])));
+        }
+    }
+
+    cJSON_AddStringToObject(vpc, "assignPublicIp",
+                            ecf->public_ip ? "ENABLED" : "DISABLED");
+
+    /* what the agent needs, for this run only: not in the definition */
+
+    ov = cJSON_AddObjectToObject(body, "overrides");
+    a = cJSON_AddArrayToObject(ov, "containerOverrides");
+    co = cJSON_CreateObject();
+    cJSON_AddItemToArray(a, co);
+    cJSON_AddStringToObject(co, "name", "main");
+    env = cJSON_AddArrayToObject(co, "environment");
+    ngx_http_sockerless_ecs_kv(env, "SOCKERLESS_CALLBACK_URL",
+                      ngx_http_sockerless_cstr(op->pool, &ecf->callback));
+    ngx_http_sockerless_ecs_kv(env, "SOCKERLESS_AGENT_TOKEN", st->token);
+    ngx_http_sockerless_ecs_kv(env, "SOCKERLESS_CONTAINER_ID", st->id);
+
+    tags = cJSON_AddArrayToObject(body, "tags");
+    ngx_http_sockerless_ecs_tag(tags, "sockerless:id", st->id);
+    cJSON_AddStringToObject(body, "propagateTags", "TASK_DEFINITION");
+
+    st->call = ngx_http_sockerless_ecs_call(op->log, "RunTask", body,
+                                            ngx_http_sockerless_ecs_ran, st);
+    cJSON_Delete(body);
+
+    if (st->call == NULL) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "ECS RunTask could not be sent");
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_set_task(void *data, cJSON **value)
+{
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "task");
+    cJSON_AddStringToObject(sls, "task", (char *) data);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_op_t *st = ac->data;
+
+    char                      key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                    *task, *failure;
+    size_t                    len;
+    const char               *arn, *reason;
+    ngx_http_sockerless_op_t *op;
+
+    op = st->op;
+    st->call = NULL;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_http_sockerless_ecs_error(op, ac, "RunTask");
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    task = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                               "tasks"), 0);
+    arn = ngx_http_sockerless_json_str(task, "taskArn");
+
+    if (arn == NULL) {
+        failure = cJSON_GetArrayItem(
+            cJSON_GetObjectItemCaseSensitive(ac->json, "failures"), 0);
+        reason = ngx_http_sockerless_json_str(failure, "reason");
+
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.data = ngx_pnalloc(op->pool, 256);
+
+        if (op->message.data) {
+            op->message.len = ngx_snprintf(op->message.data, 256,
+                                           "ECS RunTask started no task: %s",
+                                           reason ? reason : "no reason given")
+                              - op->message.data;
+        }
+
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    len = ngx_strlen(arn) + 1;
+
+    st->task = ngx_pnalloc(op->pool, len);
+    if (st->task == NULL) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    ngx_cpystrn((u_char *) st->task, (u_char *) arn, len);
+    ngx_http_sockerless_aws_free(ac);
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", st->id);
+    (void) ngx_http_sockerless_store_update(op->pool, key,
+                                            ngx_http_sockerless_ecs_set_task,
+                                            st->task);
+    (void) ngx_http_sockerless_ecs_set_task(st->task, &op->container);
+
+    /* the agent's first park wakes the watch; the task's fate the poll */
+
+    st->waiting = 1;
+    st->watch.handler = ngx_http_sockerless_ecs_watch;
+    st->watch.data = st;
+
+    if (ngx_http_sockerless_store_watch(&st->watch) != NGX_OK) {
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    st->poll.handler = ngx_http_sockerless_ecs_start_poll;
+    st->poll.data = st;
+    st->poll.log = op->log;
+    ngx_add_timer(&st->poll, st->ecf->poll);
+
+    st->timeout.handler = ngx_http_sockerless_ecs_start_timeout;
+    st->timeout.data = st;
+    st->timeout.log = op->log;
+    ngx_add_timer(&st->timeout, st->ecf->start_timeout);
+
+    ngx_http_sockerless_ecs_watch(&st->watch);
+}
+
+
+static void
+ngx_http_sockerless_ecs_watch(ngx_http_sockerless_watch_t *w)
+{
+    ngx_http_sockerless_ecs_op_t *st = w->data;
+
+    char                      key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                    *rec, *sls;
+    size_t                    len;
+    ngx_int_t                 pid;
+    ngx_pool_t               *pool;
+    const char               *error;
+    ngx_http_sockerless_op_t *op;
+
+    if (!st->waiting) {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, st->op->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", st->id);
+    rec = ngx_http_sockerless_store_get(pool, key);
+
+    if (rec == NULL) {
+        ngx_destroy_pool(pool);
+        st->op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&st->op->message, "the container was removed while it "
+                    "was starting");
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    pid = (ngx_int_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"));
+
+    error = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(sls, "exit"), "error");
+
+    if (error && *error) {
+        /* the agent could not start the command: dockerd's words */
+        op = st->op;
+        op->status = NGX_HTTP_BAD_REQUEST;
+        len = ngx_strlen(error) + 128;
+        op->message.data = ngx_pnalloc(op->pool, len);
+
+        if (op->message.data) {
+            op->message.len = ngx_snprintf(op->message.data, len,
+                                "failed to create task for container: "
+                                "failed to create shim task: OCI runtime "
+                                "create failed: %s: unknown", error)
+                              - op->message.data;
+        }
+
+        ngx_destroy_pool(pool);
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    ngx_destroy_pool(pool);
+
+    if (pid <= 0) {
+        return;
+    }
+
+    /* the agent is there: read its output, then the start is done */
+
+    st->pid = pid;
+    st->waiting = 0;
+
+    if (ngx_http_sockerless_ecs_pump_open(st) != NGX_OK) {
+        st->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&st->op->message, "the task's agent called back but "
+                    "cannot be reached");
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+    }
+}
+
+
+/* while waiting: a task that stopped before its agent called back */
+
+static void
+ngx_http_sockerless_ecs_start_poll(ngx_event_t *ev)
+{
+    ngx_http_sockerless_ecs_op_t *st = ev->data;
+
+    cJSON  *body, *a;
+
+    if (!st->waiting || st->call) {
+        return;
+    }
+
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "cluster",
+                      ngx_http_sockerless_cstr(st->op->pool,
+                                               &st->ecf->cluster));
+    a = cJSON_AddArrayToObject(body, "tasks");
+    cJSON_AddItemToArray(a, cJSON_CreateString(st->task));
+
+    st->call = ngx_http_sockerless_ecs_call(st->op->log, "DescribeTasks",
+                                  body,
+                                  ngx_http_sockerless_ecs_start_described,
+                                  st);
+    cJSON_Delete(body);
+
+    if (st->call == NULL) {
+        ngx_add_timer(&st->poll, st->ecf->poll);
+    }
+}
+
+
+static void
+ngx_http_sockerless_ecs_start_described(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_op_t *st = ac->data;
+
+    cJSON       *task;
+    const char  *status, *reason;
+    ngx_http_sockerless_op_t  *op;
+
+    op = st->op;
+    st->call = NULL;
+
+    task = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                               "tasks"), 0);
+    status = ngx_http_sockerless_json_str(task, "lastStatus");
+
+    if (ac->status == NGX_HTTP_OK && status
+        && ngx_strcmp(status, "STOPPED") == 0 && st->waiting)
+    {
+        reason = ngx_http_sockerless_json_str(task, "stoppedReason");
+
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.data = ngx_pnalloc(op->pool, 512);
+
+        if (op->message.data) {
+            op->message.len = ngx_snprintf(op->message.data, 512,
+                                    "the ECS task stopped before its agent "
+                                    "called back: %s",
+                                    reason ? reason : "no reason given")
+                              - op->message.data;
+        }
+
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+        return;
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (st->waiting) {
+        ngx_add_timer(&st->poll, st->ecf->poll);
+    }
+}
+
+
+static void
+ngx_http_sockerless_ecs_start_timeout(ngx_event_t *ev)
+{
+    ngx_http_sockerless_ecs_op_t *st = ev->data;
+
+    ngx_http_sockerless_op_t  *op;
+
+    op = st->op;
+
+    op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    op->message.data = ngx_pnalloc(op->pool, 256);
+
+    if (op->message.data) {
+        op->message.len = ngx_snprintf(op->message.data, 256,
+                                       "the agent of the ECS task did not "
+                                       "call back within %M ms",
+                                       st->ecf->start_timeout)
+                          - op->message.data;
+    }
+
+    ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+}
+
+
+static void
+ngx_http_sockerless_ecs_stop_task(ngx_http_sockerless_ecs_conf_t *ecf,
+    ngx_log_t *log, const char *task, const char *reason)
+{
+    cJSON  *body;
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(body, "cluster",
+                      ngx_http_sockerless_cstr(ngx_cycle->pool,
+                                               &ecf->cluster));
+    cJSON_AddStringToObject(body, "task", task);
+    cJSON_AddStringToObject(body, "reason", reason);
+
+    ngx_http_sockerless_ecs_background(log, "StopTask", body);
+    cJSON_Delete(body);
+}
+
+
+static void
+ngx_http_sockerless_ecs_start_done(ngx_http_sockerless_ecs_op_t *st,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_op_t  *op;
+
+    if (st->done) {
+        return;
+    }
+
+    st->done = 1;
+    st->waiting = 0;
+    op = st->op;
+
+    ngx_http_sockerless_store_unwatch(&st->watch);
+
+    if (st->poll.timer_set) {
+        ngx_del_timer(&st->poll);
+    }
+
+    if (st->timeout.timer_set) {
+        ngx_del_timer(&st->timeout);
+    }
+
+    if (st->call) {
+        ngx_http_sockerless_aws_free(st->call);
+        st->call = NULL;
+    }
+
+    if (rc != NGX_OK && st->task) {
+        /* a task that runs without its start recorded would be lost */
+        ngx_http_sockerless_ecs_stop_task(st->ecf, op->log, st->task,
+                                          "sockerless: the start failed");
+    }
+
+    if (rc == NGX_OK) {
+        op->result = ngx_http_sockerless_json_bind(op->pool,
+                                                   cJSON_CreateObject());
+        if (op->result == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            cJSON_AddNumberToObject(op->result, "Pid", (double) st->pid);
+        }
+    }
+
+    op->handler(op, rc);
+}
+
+
+/* the pump: the main process' output into container.log */
+
+static ngx_int_t
+ngx_http_sockerless_ecs_pump_open(ngx_http_sockerless_ecs_op_t *st)
+{
+    u_char                          *path;
+    ngx_pool_t                      *pool;
+    ngx_http_sockerless_ecs_pump_t  *pm;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    pm = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_pump_t));
+    if (pm == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    pm->pool = pool;
+    pm->log = ngx_cycle->log;
+    pm->start = st;
+    pm->fd = NGX_INVALID_FILE;
+    ngx_cpystrn((u_char *) pm->id, (u_char *) st->id, sizeof(pm->id));
+
+    path = ngx_http_sockerless_container_path(pool, st->id, "container.log");
+    if (path == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    pm->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                           0600);
+    if (pm->fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    path = ngx_http_sockerless_agent_socket(pool, st->id);
+    if (path == NULL) {
+        ngx_http_sockerless_ecs_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    pm->agent = ngx_http_sockerless_agent_connect(pm->log, (char *) path,
+                                                  st->token,
+                                                  &ngx_http_sockerless_ecs_pump_h,
+                                                  pm);
+    if (pm->agent == NULL) {
+        ngx_http_sockerless_ecs_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_set_pump(void *data, cJSON **value)
+{
+    ngx_int_t  pid = *(ngx_int_t *) data;
+
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
+
+    if (pid) {
+        cJSON_AddNumberToObject(sls, "pump", (double) pid);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_pump_opened(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char                           key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                         *msg;
+    ngx_int_t                      pid;
+    ngx_http_sockerless_ecs_op_t  *st;
+
+    msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "type", "attach");
+    cJSON_AddStringToObject(msg, "id", "main");
+    cJSON_AddFalseToObject(msg, "stdin");
+    cJSON_AddTrueToObject(msg, "stdout");
+    cJSON_AddTrueToObject(msg, "stderr");
+    cJSON_AddTrueToObject(msg, "logs");
+
+    if (ngx_http_sockerless_agent_send_control(a, msg) == NGX_ERROR) {
+        cJSON_Delete(msg);
+        return;
+    }
+
+    cJSON_Delete(msg);
+
+    pid = ngx_pid;
+    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
+    (void) ngx_http_sockerless_store_update(pm->pool, key,
+                                            ngx_http_sockerless_ecs_set_pump,
+                                            &pid);
+
+    st = pm->start;
+    pm->start = NULL;
+
+    if (st) {
+        (void) ngx_http_sockerless_ecs_set_pump(&pid, &st->op->container);
+        ngx_http_sockerless_ecs_start_done(st, NGX_OK);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_pump_data(ngx_http_sockerless_agent_t *a,
+    ngx_uint_t stream, u_char *p, size_t len)
+{
+    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    u_char         hdr[SLS_LOGFMT_HEADER_LEN];
+    uint64_t       ns;
+    struct iovec   iov[2];
+    struct timespec ts;
+
+    if (stream != 1 && stream != 2) {
+        return NGX_OK;
+    }
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+    ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+
+    while (len) {
+        size_t  n;
+
+        n = ngx_min(len, SLS_LOGFMT_MAX_RECORD);
+
+        sls_logfmt_encode_header(hdr, (int) stream, (uint32_t) n, ns);
+
+        iov[0].iov_base = hdr;
+        iov[0].iov_len = SLS_LOGFMT_HEADER_LEN;
+        iov[1].iov_base = p;
+        iov[1].iov_len = n;
+
+        /* one record per write on an O_APPEND file: readers see it whole */
+
+        if (writev(pm->fd, iov, 2) != (ssize_t) (SLS_LOGFMT_HEADER_LEN + n)) {
+            ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
+                          "sockerless ecs: writing the log of container "
+                          "%s failed", pm->id);
+            return NGX_OK;
+        }
+
+        p += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_pump_control(ngx_http_sockerless_agent_t *a,
+    cJSON *msg)
+{
+    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char         now[64];
+    cJSON       *report;
+    const char  *type, *id;
+
+    type = ngx_http_sockerless_json_str(msg, "type");
+    id = ngx_http_sockerless_json_str(msg, "id");
+
+    if (type == NULL || ngx_strcmp(type, "exit") != 0
+        || id == NULL || ngx_strcmp(id, "main") != 0)
+    {
+        return;
+    }
+
+    /* all of the output is in the log: the exit may be recorded */
+
+    pm->exited = 1;
+
+    report = cJSON_CreateObject();
+    if (report == NULL) {
+        return;
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+    cJSON_AddNumberToObject(report, "exitCode", cJSON_GetNumberValue(
+        cJSON_GetObjectItemCaseSensitive(msg, "exitCode")));
+    cJSON_AddStringToObject(report, "finishedAt", now);
+
+    ngx_http_sockerless_callback_report(pm->pool, pm->log, pm->id, report,
+                                        1);
+    cJSON_Delete(report);
+
+    /* nothing more comes: the pump ends before the agent hangs up */
+    ngx_http_sockerless_agent_close(a);
+    pm->agent = NULL;
+    ngx_http_sockerless_ecs_pump_free(pm);
+}
+
+
+static void
+ngx_http_sockerless_ecs_pump_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char                           key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    ngx_int_t                      pid;
+    ngx_http_sockerless_ecs_op_t  *st;
+
+    pm->agent = NULL;
+
+    /* reports of the exit are now for the store to apply */
+
+    pid = 0;
+    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
+    (void) ngx_http_sockerless_store_update(pm->pool, key,
+                                            ngx_http_sockerless_ecs_set_pump,
+                                            &pid);
+
+    if (!pm->exited) {
+        /* an exit the agent reported meanwhile is recorded now */
+        ngx_http_sockerless_callback_orphan(pm->pool, pm->log, pm->id);
+    }
+
+    st = pm->start;
+    pm->start = NULL;
+
+    if (st) {
+        st->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&st->op->message, "the task's agent called back but "
+                    "the connection to it failed");
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+    }
+
+    ngx_http_sockerless_ecs_pump_free(pm);
+}
+
+
+static void
+ngx_http_sockerless_ecs_pump_free(ngx_http_sockerless_ecs_pump_t *pm)
+{
+    if (pm->agent) {
+        ngx_http_sockerless_agent_close(pm->agent);
+        pm->agent = NULL;
+    }
+
+    if (pm->fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(pm->fd);
+    }
+
+    ngx_destroy_pool(pm->pool);
+}
+
+
+/* kill: the signal goes to the agent; without one, the task stops */
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_int_t                      signal;
+} ngx_http_sockerless_ecs_sig_t;
+
+
+static void
+ngx_http_sockerless_ecs_sig_opened(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_ecs_sig_t *sg = ngx_http_sockerless_agent_data(a);
+
+    cJSON  *msg;
+
+    msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "type", "signal");
+    cJSON_AddStringToObject(msg, "id", "main");
+    cJSON_AddNumberToObject(msg, "signal", (double) sg->signal);
+
+    (void) ngx_http_sockerless_agent_send_control(a, msg);
+    cJSON_Delete(msg);
+
+    /* queued messages go out before the close */
+    ngx_http_sockerless_agent_close(a);
+    ngx_destroy_pool(sg->pool);
+}
+
+
+static void
+ngx_http_sockerless_ecs_sig_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_ecs_sig_t *sg = ngx_http_sockerless_agent_data(a);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "sockerless ecs: signal %i was not delivered: the "
+                  "connection to the agent failed", sg->signal);
+
+    ngx_destroy_pool(sg->pool);
+}
+
+
+static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_ecs_sig_h = {
+    ngx_http_sockerless_ecs_sig_opened,
+    NULL,
+    NULL,
+    NULL,
+    ngx_http_sockerless_ecs_sig_closed
+};
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_kill(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
+
+    u_char                         *path;
+    cJSON                          *sls;
+    ngx_pool_t                     *pool;
+    const char                     *token, *task, *id;
+    ngx_http_sockerless_ecs_sig_t  *sg;
+
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+    token = ngx_http_sockerless_json_str(sls, "token");
+    task = ngx_http_sockerless_json_str(sls, "task");
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    sg = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_sig_t));
+    path = ngx_http_sockerless_agent_socket(pool, id);
+
+    if (sg == NULL || path == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    sg->pool = pool;
+    sg->signal = op->signal;
+
+    if (token
+        && ngx_http_sockerless_agent_connect(ngx_cycle->log, (char *) path,
+                                             token,
+                                             &ngx_http_sockerless_ecs_sig_h,
+                                             sg))
+    {
+        return NGX_OK;
+    }
+
+    ngx_destroy_pool(pool);
+
+    /* no agent: only the signals that end a process can be had */
+
+    if (task && (op->signal == SIGKILL || op->signal == SIGTERM)) {
+        ngx_http_sockerless_ecs_stop_task(ecf, op->log, task,
+                                          "sockerless: docker kill");
+        return NGX_OK;
+    }
+
+    op->status = NGX_HTTP_CONFLICT;
+    ngx_str_set(&op->message, "the container's agent is not connected: "
+                "only SIGTERM and SIGKILL (ECS StopTask) can be sent");
+
+    return NGX_ERROR;
+}
+
+
+/* remove: the task stops, the definition goes, in the background */
+
+static ngx_int_t
+ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
+
+    u_char      *dir;
+    cJSON       *sls, *body;
+    const char  *task, *td, *id;
+
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+    task = ngx_http_sockerless_json_str(sls, "task");
+    td = ngx_http_sockerless_json_str(sls, "task_definition");
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    if (task && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(op->container, "State"),
+                    "Running")))
+    {
+        ngx_http_sockerless_ecs_stop_task(ecf, op->log, task,
+                                          "sockerless: docker rm");
+    }
+
+    if (td) {
+        body = cJSON_CreateObject();
+        if (body) {
+            cJSON_AddStringToObject(body, "taskDefinition", td);
+            ngx_http_sockerless_ecs_background(op->log,
+                                               "DeregisterTaskDefinition",
+                                               body);
+            cJSON_Delete(body);
+        }
+    }
+
+    dir = ngx_http_sockerless_container_path(op->pool, id, NULL);
+    if (dir) {
+        ngx_http_sockerless_rm_rf((char *) dir);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_alive(ngx_http_sockerless_op_t *op)
+{
+    /* DescribeTasks (the poller) tells when a task is gone */
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_started(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_callback_started(op->pool, op->log,
+                       ngx_http_sockerless_json_str(op->container, "Id"));
+}
+
+
+/* calls nobody waits for: logged when they fail */
+
+static void
+ngx_http_sockerless_ecs_background(ngx_log_t *log, const char *action,
+    cJSON *body)
+{
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    ac = ngx_http_sockerless_ecs_call(ngx_cycle->log, action, body,
+                                  ngx_http_sockerless_ecs_background_done,
+                                  NULL);
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sockerless ecs: %s could not be sent", action);
+    }
+}
+
+
+static void
+ngx_http_sockerless_ecs_background_done(ngx_http_sockerless_aws_call_t *ac)
+{
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, ac->log, 0,
+                      "sockerless ecs: %V failed: %V %V", &ac->target,
+                      &ac->error_type, &ac->message);
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+}
+
+
+/*
+ * The poller: the worker holding "lease/ecs" asks DescribeTasks, once per
+ * interval and in batches, about the running tasks whose output no worker
+ * reads: their exit comes from the cloud.
+ */
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    cJSON                         *tasks;     /* arns */
+    cJSON                         *ids;       /* arn -> container id */
+} ngx_http_sockerless_ecs_poll_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_lease(void *data, cJSON **value)
+{
+    ngx_msec_t  ttl = *(ngx_msec_t *) data;
+
+    double      until;
+    ngx_int_t   pid;
+    ngx_time_t *tp;
+
+    tp = ngx_timeofday();
+
+    if (*value) {
+        pid = (ngx_int_t) cJSON_GetNumberValue(
+                              cJSON_GetObjectItemCaseSensitive(*value, "pid"));
+        until = cJSON_GetNumberValue(
+                    cJSON_GetObjectItemCaseSensitive(*value, "until"));
+
+        if (pid != ngx_pid && until == until
+            && until > (double) tp->sec * 1000 + tp->msec
+            && kill((pid_t) pid, 0) == 0)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    *value = cJSON_CreateObject();
+    if (*value == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddNumberToObject(*value, "pid", (double) ngx_pid);
+    cJSON_AddNumberToObject(*value, "until",
+                            (double) tp->sec * 1000 + tp->msec + ttl);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_poll_scan(void *data, const char *key, cJSON *rec)
+{
+    ngx_http_sockerless_ecs_poll_t *pl = data;
+
+    cJSON       *sls;
+    ngx_int_t    pump;
+    const char  *task;
+
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    task = ngx_http_sockerless_json_str(sls, "task");
+
+    if (task == NULL
+        || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls, "starting"))
+        || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(rec, "State"), "Running"))
+        || cJSON_GetArraySize(pl->tasks) >= NGX_HTTP_SOCKERLESS_ECS_BATCH)
+    {
+        return NGX_OK;
+    }
+
+    pump = (ngx_int_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls, "pump"));
+
+    if (pump > 0 && kill((pid_t) pump, 0) == 0) {
+        /* a worker reads its output and records its exit */
+        return NGX_OK;
+    }
+
+    cJSON_AddItemToArray(pl->tasks, cJSON_CreateString(task));
+    cJSON_AddStringToObject(pl->ids, task,
+                            ngx_http_sockerless_json_str(rec, "Id"));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_poller(ngx_event_t *ev)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = ev->data;
+
+    cJSON                           *body;
+    ngx_msec_t                       ttl;
+    ngx_pool_t                      *pool;
+    ngx_http_sockerless_ecs_poll_t  *pl;
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    ngx_add_timer(ev, ecf->poll);
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    pl = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_poll_t));
+    if (pl == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    pl->pool = pool;
+    pl->tasks = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+    pl->ids = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+
+    if (pl->tasks == NULL || pl->ids == NULL
+        || ngx_http_sockerless_store_scan(pool, "c/",
+                                      ngx_http_sockerless_ecs_poll_scan, pl)
+           != NGX_OK
+        || cJSON_GetArraySize(pl->tasks) == 0)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    /* one worker asks, the one that holds the lease (taken or renewed) */
+
+    ttl = ecf->poll * 3;
+
+    if (ngx_http_sockerless_store_update(pool, "lease/ecs",
+                                         ngx_http_sockerless_ecs_lease, &ttl)
+        != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "cluster",
+                            ngx_http_sockerless_cstr(pool, &ecf->cluster));
+    cJSON_AddItemReferenceToObject(body, "tasks", pl->tasks);
+
+    ac = ngx_http_sockerless_ecs_call(ngx_cycle->log, "DescribeTasks", body,
+                                      ngx_http_sockerless_ecs_polled, pl);
+    cJSON_Delete(body);
+
+    if (ac == NULL) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static void
+ngx_http_sockerless_ecs_polled(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_poll_t *pl = ac->data;
+
+    char         now[64];
+    cJSON       *task, *ctr, *code;
+    const char  *status, *arn, *id, *reason;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, ac->log, 0,
+                      "sockerless ecs: DescribeTasks failed: %V %V",
+                      &ac->error_type, &ac->message);
+        goto done;
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+
+    cJSON_ArrayForEach(task, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                               "tasks"))
+    {
+        status = ngx_http_sockerless_json_str(task, "lastStatus");
+        arn = ngx_http_sockerless_json_str(task, "taskArn");
+
+        if (status == NULL || arn == NULL
+            || ngx_strcmp(status, "STOPPED") != 0)
+        {
+            continue;
+        }
+
+        id = ngx_http_sockerless_json_str(pl->ids, arn);
+        if (id == NULL) {
+            continue;
+        }
+
+        ctr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(task,
+                                                        "containers"), 0);
+        code = cJSON_GetObjectItemCaseSensitive(ctr, "exitCode");
+        reason = ngx_http_sockerless_json_str(task, "stoppedReason");
+
+        /* no exit code: the container never ran or was lost with its host */
+
+        (void) ngx_http_sockerless_container_exited(ac->log, id,
+                   cJSON_IsNumber(code) ? (ngx_int_t) code->valuedouble : 255,
+                   now,
+                   cJSON_IsNumber(code) ? NULL
+                                        : (reason ? reason : "task stopped"));
+    }
+
+    /* a task ECS no longer knows is gone too */
+
+    cJSON_ArrayForEach(task, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                               "failures"))
+    {
+        arn = ngx_http_sockerless_json_str(task, "arn");
+        reason = ngx_http_sockerless_json_str(task, "reason");
+        id = arn ? ngx_http_sockerless_json_str(pl->ids, arn) : NULL;
+
+        if (id && reason && ngx_strcmp(reason, "MISSING") == 0) {
+            (void) ngx_http_sockerless_container_exited(ac->log, id, 255, now,
+                                           "the ECS task is missing");
+        }
+    }
+
+done:
+
+    ngx_http_sockerless_aws_free(ac);
+    ngx_destroy_pool(pl->pool);
+}
