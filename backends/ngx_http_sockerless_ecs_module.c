@@ -1671,10 +1671,12 @@ ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op)
     td = ngx_http_sockerless_json_str(sls, "task_definition");
     id = ngx_http_sockerless_json_str(op->container, "Id");
 
-    if (task && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(op->container, "State"),
-                    "Running")))
-    {
+    /*
+     * whatever the record says, the task goes: a SIGKILL of rm -f may not
+     * reach an agent that is between two parks when its record vanishes
+     */
+
+    if (task) {
         ngx_http_sockerless_ecs_stop_task(ecf, op->log, task,
                                           "sockerless: docker rm");
     }

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(38);
+$t->plan(37);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -69,11 +69,10 @@ ok($rc == 0 && $out eq "out\n" && $err eq "err\n",
 is($rc, 0, 'create with limits, label, env, workdir') or diag($err);
 chomp(my $id = $out);
 
-my ($st, $tasks) = $t->aws_sim_admin('GET', '/_sim/tasks');
-my ($def) = grep { ($_->{family} // '') eq 'sockerless-' . substr($id, 0, 12) }
-            @{ $tasks->{taskDefinitions} // [] };
-ok($def, 'a task definition sockerless-<id12>')
-    or diag(explain($tasks));
+my $desc = aws_json('ecs', 'describe-task-definition', '--task-definition',
+                    'sockerless-' . substr($id, 0, 12), '--include', 'TAGS');
+my $def = $desc && $desc->{taskDefinition};
+ok($def, 'a task definition sockerless-<id12>');
 ok($def && $def->{cpu} eq '2048' && $def->{memory} eq '5120',
    '--cpus 2 --memory 5g: the smallest Fargate size that holds them')
     or diag(explain($def));
@@ -87,19 +86,18 @@ ok((grep { $_->{name} eq 'GREETING' && $_->{value} eq 'hi' }
    && !(grep { $_->{name} =~ /TOKEN/ } @{ $cd->{environment} // [] }),
    'environment in the definition, and no token there');
 ok((grep { $_->{key} eq 'sockerless:label:team' && $_->{value} eq 'blue' }
-    @{ $def->{tags} // [] }), 'labels become tags');
+    @{ $desc->{tags} // [] }), 'labels become tags');
 
 ($rc, $out, $err) = $t->docker('start', '-a', 'sized');
 ok($rc == 0 && $out eq "hi from /tmp\n", 'start -a: env and workdir')
     or diag("rc $rc out '$out' err '$err'");
 
 my $logs = $t->wait_for(10, sub {
-    my ($rc, $out) = $t->command({ timeout => 30, env => aws_env() },
-        'aws', '--endpoint-url', $sim, '--region', 'us-east-1', 'logs',
-        'filter-log-events', '--log-group-name', '/sockerless',
-        '--log-stream-name-prefix', substr($id, 0, 12) . '/main/',
-        '--output', 'json');
-    return $rc == 0 && $out =~ /hi from \/tmp/ ? $out : undef;
+    my $j = aws_json('logs', 'filter-log-events', '--log-group-name',
+                     '/sockerless', '--log-stream-name-prefix',
+                     substr($id, 0, 12) . '/main/');
+    return $j && grep { $_->{message} =~ /hi from \/tmp/ }
+                 @{ $j->{events} // [] };
 });
 ok($logs, 'the output is in CloudWatch Logs too');
 
@@ -130,8 +128,8 @@ ok($state && $state->{ExitCode} == 0 && $state->{Status} eq 'exited',
                                'sleep', '1000');
 is($rc, 0, 'run -d sleep') or diag($err);
 
-($rc, $out, $err) = $t->docker_in(\"line one\nline two\n", 'exec', '-i',
-                                  'sleeper', 'cat');
+my $in = $t->write_file('in.txt', "line one\nline two\n");
+($rc, $out, $err) = $t->docker_in($in, 'exec', '-i', 'sleeper', 'cat');
 is($out, "line one\nline two\n", 'exec -i: stdin in, stdout out')
     or diag($err);
 
@@ -144,8 +142,8 @@ ok($rc == 0 && $out !~ /SOCKERLESS_/, 'no SOCKERLESS_ variable in an exec')
 
 # attach: stdin and stdout of a run that is not detached
 
-($rc, $out, $err) = $t->docker_in(\"through attach\n", 'run', '--rm', '-i',
-                                  $img, 'cat');
+$in = $t->write_file('in2.txt', "through attach\n");
+($rc, $out, $err) = $t->docker_in($in, 'run', '--rm', '-i', $img, 'cat');
 ok($rc == 0 && $out eq "through attach\n", 'run -i: stdin through attach')
     or diag("rc $rc out '$out' err '$err'");
 
@@ -165,22 +163,25 @@ $state = $t->wait_for(20, sub {
 });
 is($state && $state->{ExitCode}, 137, 'kill: exit 137');
 
-($rc) = $t->docker('run', '-d', '--name', 'doomed', $img, 'sleep', '1000');
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'doomed', $img,
+                               'sleep', '1000');
+is($rc, 0, 'run -d doomed') or diag($err);
 my $doomed = $t->inspect('doomed');
 ($rc, $out, $err) = $t->docker('rm', '-f', 'doomed');
 is($rc, 0, 'rm -f of a running container') or diag($err);
 
+my $id12 = substr($doomed->{Id}, 0, 12);
 my $gone = $t->wait_for(20, sub {
-    my ($st, $tasks) = $t->aws_sim_admin('GET', '/_sim/tasks');
-    my @mine = grep {
-        (grep { $_->{key} eq 'sockerless:id' && $_->{value} eq $doomed->{Id} }
-         @{ $_->{tags} // [] })
-    } @{ $tasks->{tasks} // [] };
-    my ($d) = grep { ($_->{family} // '') eq
-                     'sockerless-' . substr($doomed->{Id}, 0, 12) }
-              @{ $tasks->{taskDefinitions} // [] };
-    return @mine && $mine[0]{lastStatus} eq 'STOPPED' && $d
-           && $d->{status} eq 'INACTIVE';
+    my $l = aws_json('ecs', 'list-tasks', '--started-by', "sockerless-$id12",
+                     '--desired-status', 'STOPPED');
+    my $arn = $l && $l->{taskArns}[0];
+    diag(explain($l)) unless $arn;
+    return unless $arn;
+    my $d = aws_json('ecs', 'describe-tasks', '--tasks', $arn);
+    my $td = aws_json('ecs', 'describe-task-definition', '--task-definition',
+                      $d->{tasks}[0]{taskDefinitionArn});
+    return $d->{tasks}[0]{lastStatus} eq 'STOPPED'
+           && $td->{taskDefinition}{status} eq 'INACTIVE';
 });
 ok($gone, 'rm -f: the task stopped and the definition deregistered');
 
@@ -256,10 +257,18 @@ is($st2, 200, 'the gateway goes on');
 $t->done;
 
 
-sub aws_env {
-    return { AWS_ACCESS_KEY_ID => 'AKIDSOCKERLESSTEST',
-             AWS_SECRET_ACCESS_KEY => 'sockerless-test-secret',
-             AWS_DEFAULT_REGION => 'us-east-1' };
+# the AWS CLI against the simulator; the decoded answer or undef
+sub aws_json {
+    my (@args) = @_;
+    my ($rc, $out, $err) = $t->command({ timeout => 60,
+        env => { AWS_ACCESS_KEY_ID => 'AKIDSOCKERLESSTEST',
+                 AWS_SECRET_ACCESS_KEY => 'sockerless-test-secret',
+                 AWS_DEFAULT_REGION => 'us-east-1',
+                 AWS_CONFIG_FILE => '/dev/null',
+                 AWS_SHARED_CREDENTIALS_FILE => '/dev/null' } },
+        'aws', '--endpoint-url', $sim, '--output', 'json', @args);
+    diag("aws @args: $err") if $rc != 0;
+    return $rc == 0 ? Sockerless::Test::json_decode($out) : undef;
 }
 
 
