@@ -180,6 +180,7 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_callback_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_tree_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[];
 
 /* callback.c: agents that dial back (reverse mode) */
 ngx_int_t ngx_http_sockerless_send_fd(ngx_socket_t s, ngx_socket_t fd);
