@@ -662,6 +662,11 @@ ngx_http_sockerless_archive_data(ngx_http_sockerless_agent_t *a,
     if (ar->busy) {
         /* the client is slower than the container: stop reading it */
         ar->paused = 1;
+
+        if (ngx_handle_write_event(r->connection->write, 0) != NGX_OK) {
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        }
+
         return NGX_AGAIN;
     }
 
@@ -693,6 +698,11 @@ ngx_http_sockerless_archive_write(ngx_http_request_t *r)
     if (ar->busy == NULL && ar->paused && ar->agent) {
         ar->paused = 0;
         ngx_http_sockerless_agent_resume(ar->agent);
+
+    } else if (ar->busy
+               && ngx_handle_write_event(r->connection->write, 0) != NGX_OK)
+    {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
     }
 }
 
