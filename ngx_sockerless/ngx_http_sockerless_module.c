@@ -579,6 +579,8 @@ extern ngx_http_sockerless_backend_t  ngx_http_sockerless_docker_backend;
 extern ngx_module_t                   ngx_http_sockerless_docker_module;
 extern ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend;
 extern ngx_module_t                   ngx_http_sockerless_ecs_module;
+extern ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend;
+extern ngx_module_t                   ngx_http_sockerless_lambda_module;
 
 
 static char *
@@ -712,9 +714,17 @@ ngx_http_sockerless_backend_set(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (value[1].len == 6 && ngx_strncmp(value[1].data, "lambda", 6) == 0) {
+        smcf->backend_name = value[1];
+        smcf->backend = &ngx_http_sockerless_lambda_backend;
+        smcf->backend_conf = ngx_http_conf_get_module_main_conf(cf,
+                                         ngx_http_sockerless_lambda_module);
+        return NGX_CONF_OK;
+    }
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "unknown sockerless backend \"%V\" (this build has: "
-                       "memory, docker, ecs)", &value[1]);
+                       "memory, docker, ecs, lambda)", &value[1]);
 
     return NGX_CONF_ERROR;
 }
