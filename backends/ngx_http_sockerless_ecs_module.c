@@ -477,6 +477,10 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
 
     ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
 
+    if (ngx_http_sockerless_reverse_no_volumes(op, "ECS") != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* HostConfig's limits, as the smallest Fargate size that holds them */
 
     nano = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc,

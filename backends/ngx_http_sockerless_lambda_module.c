@@ -392,10 +392,7 @@ ngx_http_sockerless_lambda_create(ngx_http_sockerless_op_t *op)
         return NGX_ERROR;
     }
 
-    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Binds")) > 0
-        && ngx_http_sockerless_lambda_refuse(op, "the Lambda backend cannot "
-                   "mount volumes or binds"))
-    {
+    if (ngx_http_sockerless_reverse_no_volumes(op, "Lambda") != NGX_OK) {
         return NGX_ERROR;
     }
 

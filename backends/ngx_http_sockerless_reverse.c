@@ -564,6 +564,47 @@ ngx_http_sockerless_pump_free(ngx_http_sockerless_pump_t *pm)
 }
 
 
+/* what a container in a cloud task cannot have is refused, not dropped */
+
+ngx_int_t
+ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
+    const char *backend)
+{
+    u_char  *p;
+    cJSON   *hc, *conf;
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Binds")) == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Mounts"))
+           == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                         "VolumesFrom")) == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(conf,
+                                                         "Volumes")) == 0)
+    {
+        return NGX_OK;
+    }
+
+    op->status = NGX_HTTP_BAD_REQUEST;
+
+    p = ngx_pnalloc(op->pool, 256);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->message.data = p;
+    op->message.len = ngx_snprintf(p, 256, "the %s backend cannot mount "
+                                   "binds or volumes: a cloud task has no "
+                                   "host paths, and EFS volumes are not "
+                                   "supported", backend)
+                      - p;
+
+    return NGX_ERROR;
+}
+
+
 /* signals */
 
 ngx_int_t

@@ -60,6 +60,13 @@ ngx_int_t ngx_http_sockerless_reverse_wait(ngx_http_sockerless_rwait_t *w);
 /* no handler any more; a pump not open yet is dropped */
 void ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w);
 
+/*
+ * NGX_ERROR with a 400 in op when the container asks for binds, mounts or
+ * volumes, which a cloud task of this backend cannot have
+ */
+ngx_int_t ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
+    const char *backend);
+
 /* the signal through the agent: NGX_OK sent, NGX_DECLINED no agent */
 ngx_int_t ngx_http_sockerless_reverse_signal(cJSON *rec, ngx_int_t sig);
 

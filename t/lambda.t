@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(25);
+$t->plan(26);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -133,6 +133,11 @@ ok($rc == 0 && $out eq "through attach\n", 'run -i: stdin through attach')
 ($rc, $out, $err) = $t->docker('run', '--rm', '-u', 'nobody', $img, 'id');
 ok($rc == 125 && $err =~ /cannot set a user/, '-u: a clear error')
     or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '--rm', '-v', 'data:/data', $img,
+                               'true');
+ok($rc == 125 && $err =~ /cannot mount binds or volumes/,
+   '-v: a clear error') or diag($err);
 
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'nopause', $img,
                                'sleep', '1000');
