@@ -318,8 +318,8 @@ sls_registry_parse_ref(const char *name, const char *tag,
         }
 
     } else {
-        snprintf(ref->familiar, sizeof(ref->familiar), "%.255s/%.255s", ref->domain,
-                 ref->path);
+        snprintf(ref->familiar, sizeof(ref->familiar), "%.255s/%.255s",
+                 ref->domain, ref->path);
     }
 
     return 0;
