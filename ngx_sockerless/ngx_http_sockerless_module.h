@@ -36,6 +36,8 @@ typedef struct {
     void                          *backend_conf;
     size_t                         json_max;
     size_t                         event_history;
+    ngx_msec_t                     registry_timeout;
+    ngx_array_t                   *insecure_registries; /* ngx_str_t */
     ngx_flag_t                     enabled;
 } ngx_http_sockerless_main_conf_t;
 
