@@ -354,6 +354,8 @@ ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle, void *conf)
     if (ngx_http_sockerless_ecs_poll_ev.timer_set) {
         ngx_del_timer(&ngx_http_sockerless_ecs_poll_ev);
     }
+
+    ngx_http_sockerless_reverse_exit_process();
 }
 
 

@@ -62,6 +62,8 @@ struct ngx_http_sockerless_lambda_op_s {
 static void *ngx_http_sockerless_lambda_create_conf(ngx_conf_t *cf);
 static char *ngx_http_sockerless_lambda_init_conf(ngx_conf_t *cf,
     void *conf);
+static void ngx_http_sockerless_lambda_exit_process(ngx_cycle_t *cycle,
+    void *conf);
 static ngx_int_t ngx_http_sockerless_lambda_create(
     ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_lambda_created(
@@ -182,6 +184,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend = {
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_SIGNALS
                 |SLS_SUPPORTS_LOGS|SLS_REMOTE_IMAGES,
     .op_state_size = sizeof(ngx_http_sockerless_lambda_op_t),
+    .exit_process = ngx_http_sockerless_lambda_exit_process,
     .container_create = ngx_http_sockerless_lambda_create,
     .container_start = ngx_http_sockerless_lambda_start,
     .container_kill = ngx_http_sockerless_lambda_kill,
@@ -259,6 +262,13 @@ ngx_http_sockerless_lambda_init_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_sockerless_lambda_exit_process(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_http_sockerless_reverse_exit_process();
 }
 
 

@@ -20,6 +20,7 @@
 
 
 typedef struct {
+    ngx_queue_t                    queue;
     ngx_pool_t                    *pool;
     ngx_log_t                     *log;
     ngx_http_sockerless_agent_t   *agent;
@@ -63,6 +64,11 @@ static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_pump_h = {
     NULL,
     ngx_http_sockerless_pump_closed
 };
+
+
+/* this worker's pumps: a stopping worker closes them before it exits */
+static ngx_queue_t  ngx_http_sockerless_pumps;
+static ngx_uint_t   ngx_http_sockerless_pumps_init;
 
 
 static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_rsig_h = {
@@ -308,11 +314,18 @@ ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
     pm->pool = pool;
     pm->log = ngx_cycle->log;
     pm->fd = NGX_INVALID_FILE;
+
+    if (!ngx_http_sockerless_pumps_init) {
+        ngx_queue_init(&ngx_http_sockerless_pumps);
+        ngx_http_sockerless_pumps_init = 1;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_sockerless_pumps, &pm->queue);
     ngx_cpystrn((u_char *) pm->id, (u_char *) w->id, sizeof(pm->id));
 
     path = ngx_http_sockerless_container_path(pool, w->id, "container.log");
     if (path == NULL) {
-        ngx_destroy_pool(pool);
+        ngx_http_sockerless_pump_free(pm);
         return NGX_ERROR;
     }
 
@@ -321,7 +334,7 @@ ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
     if (pm->fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
                       ngx_open_file_n " \"%s\" failed", path);
-        ngx_destroy_pool(pool);
+        ngx_http_sockerless_pump_free(pm);
         return NGX_ERROR;
     }
 
@@ -551,6 +564,8 @@ ngx_http_sockerless_pump_closed(ngx_http_sockerless_agent_t *a, ngx_int_t rc)
 static void
 ngx_http_sockerless_pump_free(ngx_http_sockerless_pump_t *pm)
 {
+    ngx_queue_remove(&pm->queue);
+
     if (pm->agent) {
         ngx_http_sockerless_agent_close(pm->agent);
         pm->agent = NULL;
@@ -561,6 +576,32 @@ ngx_http_sockerless_pump_free(ngx_http_sockerless_pump_t *pm)
     }
 
     ngx_destroy_pool(pm->pool);
+}
+
+
+/*
+ * A stopping worker's pumps go before it exits (nginx would find their
+ * connections open); the worker holding lease/ecs, or the exit reports,
+ * see the runs to their end
+ */
+
+void
+ngx_http_sockerless_reverse_exit_process(void)
+{
+    ngx_queue_t                 *q;
+    ngx_http_sockerless_pump_t  *pm;
+
+    if (!ngx_http_sockerless_pumps_init) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_sockerless_pumps)) {
+        q = ngx_queue_head(&ngx_http_sockerless_pumps);
+        pm = ngx_queue_data(q, ngx_http_sockerless_pump_t, queue);
+
+        pm->wait = NULL;
+        ngx_http_sockerless_pump_free(pm);
+    }
 }
 
 

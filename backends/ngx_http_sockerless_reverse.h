@@ -67,6 +67,9 @@ void ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w);
 ngx_int_t ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
     const char *backend);
 
+/* closes this worker's pumps; for the backends' exit_process */
+void ngx_http_sockerless_reverse_exit_process(void);
+
 /* the signal through the agent: NGX_OK sent, NGX_DECLINED no agent */
 ngx_int_t ngx_http_sockerless_reverse_signal(cJSON *rec, ngx_int_t sig);
 

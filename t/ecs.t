@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(42);
+$t->plan(43);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -257,6 +257,13 @@ my ($reqs) = ($t->aws_sim_admin('GET', '/_sim/requests'))[1];
 ok(!(grep { ($_->{status} // 0) == 403 } @{ $reqs // [] }),
    'no request of the gateway was refused by SigV4')
     or diag(explain([ grep { $_->{status} == 403 } @$reqs ]));
+
+# a worker that stops while it reads a running task's output leaves
+# nothing open (the final check reads the error log)
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'lives-on', $img,
+                               'sleep', '1000');
+is($rc, 0, 'a task runs while nginx stops') or diag($err);
 
 $t->stop;
 $ENV{AWS_SECRET_ACCESS_KEY} = 'a-wrong-secret';
