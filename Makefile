@@ -85,6 +85,7 @@ e2e: all
 
 bench: deps all
 	t/bench/run
+	t/bench/cloud
 
 clean:
 	rm -rf $(BUILD)

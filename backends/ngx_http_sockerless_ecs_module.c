@@ -22,7 +22,7 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_agent.h>
 #include <ngx_http_sockerless_aws.h>
-#include <sls_logfmt.h>
+#include <ngx_http_sockerless_reverse.h>
 #include <sls_ecs.h>
 #include <openssl/rand.h>
 
@@ -50,29 +50,15 @@ typedef struct {
     ngx_http_sockerless_op_t      *op;
     ngx_http_sockerless_ecs_conf_t  *ecf;
     ngx_http_sockerless_aws_call_t  *call;
-    ngx_http_sockerless_watch_t    watch;
+    ngx_http_sockerless_rwait_t    wait;
     ngx_event_t                    poll;
     ngx_event_t                    timeout;
     char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
     char                           token[65];
     char                          *task;
-    ngx_int_t                      pid;
     unsigned                       waiting:1;
     unsigned                       done:1;
 } ngx_http_sockerless_ecs_op_t;
-
-
-/* the worker's reader of one container's output */
-
-typedef struct {
-    ngx_pool_t                    *pool;
-    ngx_log_t                     *log;
-    ngx_http_sockerless_agent_t   *agent;
-    ngx_http_sockerless_ecs_op_t  *start;     /* until it is opened */
-    ngx_fd_t                       fd;        /* container.log */
-    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
-    unsigned                       exited:1;
-} ngx_http_sockerless_ecs_pump_t;
 
 
 static void *ngx_http_sockerless_ecs_create_conf(ngx_conf_t *cf);
@@ -85,26 +71,15 @@ static ngx_int_t ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_ecs_registered(
     ngx_http_sockerless_aws_call_t *ac);
 static ngx_int_t ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op);
+static void ngx_http_sockerless_ecs_agent(ngx_http_sockerless_rwait_t *w,
+    ngx_int_t rc);
 static void ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac);
-static void ngx_http_sockerless_ecs_watch(ngx_http_sockerless_watch_t *w);
 static void ngx_http_sockerless_ecs_start_poll(ngx_event_t *ev);
 static void ngx_http_sockerless_ecs_start_described(
     ngx_http_sockerless_aws_call_t *ac);
 static void ngx_http_sockerless_ecs_start_timeout(ngx_event_t *ev);
 static void ngx_http_sockerless_ecs_start_done(
     ngx_http_sockerless_ecs_op_t *st, ngx_int_t rc);
-static ngx_int_t ngx_http_sockerless_ecs_pump_open(
-    ngx_http_sockerless_ecs_op_t *st);
-static void ngx_http_sockerless_ecs_pump_opened(
-    ngx_http_sockerless_agent_t *a);
-static void ngx_http_sockerless_ecs_pump_control(
-    ngx_http_sockerless_agent_t *a, cJSON *msg);
-static ngx_int_t ngx_http_sockerless_ecs_pump_data(
-    ngx_http_sockerless_agent_t *a, ngx_uint_t stream, u_char *p, size_t len);
-static void ngx_http_sockerless_ecs_pump_closed(
-    ngx_http_sockerless_agent_t *a, ngx_int_t rc);
-static void ngx_http_sockerless_ecs_pump_free(
-    ngx_http_sockerless_ecs_pump_t *pm);
 static ngx_int_t ngx_http_sockerless_ecs_kill(ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_ecs_alive(ngx_http_sockerless_op_t *op);
@@ -251,15 +226,6 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend = {
 };
 
 
-static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_ecs_pump_h = {
-    ngx_http_sockerless_ecs_pump_opened,
-    ngx_http_sockerless_ecs_pump_control,
-    ngx_http_sockerless_ecs_pump_data,
-    NULL,
-    ngx_http_sockerless_ecs_pump_closed
-};
-
-
 static ngx_event_t                      ngx_http_sockerless_ecs_poll_ev;
 static ngx_http_sockerless_ecs_conf_t  *ngx_http_sockerless_ecs_conf;
 
@@ -388,6 +354,8 @@ ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle, void *conf)
     if (ngx_http_sockerless_ecs_poll_ev.timer_set) {
         ngx_del_timer(&ngx_http_sockerless_ecs_poll_ev);
     }
+
+    ngx_http_sockerless_reverse_exit_process();
 }
 
 
@@ -510,6 +478,10 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
     sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
 
     ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
+
+    if (ngx_http_sockerless_reverse_no_volumes(op, "ECS") != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* HostConfig's limits, as the smallest Fargate size that holds them */
 
@@ -753,33 +725,6 @@ ngx_http_sockerless_ecs_registered(ngx_http_sockerless_aws_call_t *ac)
 /* start: RunTask, then wait for the agent to dial back */
 
 static ngx_int_t
-ngx_http_sockerless_ecs_prepare(void *data, cJSON **value)
-{
-    cJSON  *sls;
-
-    if (*value == NULL) {
-        return NGX_DECLINED;
-    }
-
-    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
-    if (sls == NULL) {
-        return NGX_DECLINED;
-    }
-
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "exit");
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "task");
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "agent_pid");
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "starting");
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
-    cJSON_AddTrueToObject(sls, "starting");
-    cJSON_AddStringToObject(sls, "token", (char *) data);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op)
 {
     ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
@@ -825,17 +770,7 @@ ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op)
     ngx_hex_dump((u_char *) st->token, rnd, sizeof(rnd));
     st->token[64] = '\0';
 
-    ngx_sprintf((u_char *) key, "c/%s%Z", st->id);
-
-    if (ngx_http_sockerless_store_update(op->pool, key,
-                                         ngx_http_sockerless_ecs_prepare,
-                                         st->token)
-        != NGX_OK
-        || ngx_http_sockerless_ecs_prepare(st->token, &op->container)
-           != NGX_OK)
-    {
-        op->status = NGX_HTTP_NOT_FOUND;
-        ngx_str_set(&op->message, "the container was removed");
+    if (ngx_http_sockerless_reverse_prepare(op, st->token) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -995,13 +930,9 @@ ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac)
     /* the agent's first park wakes the watch; the task's fate the poll */
 
     st->waiting = 1;
-    st->watch.handler = ngx_http_sockerless_ecs_watch;
-    st->watch.data = st;
-
-    if (ngx_http_sockerless_store_watch(&st->watch) != NGX_OK) {
-        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
-        return;
-    }
+    st->wait.op = op;
+    st->wait.handler = ngx_http_sockerless_ecs_agent;
+    st->wait.data = st;
 
     st->poll.handler = ngx_http_sockerless_ecs_start_poll;
     st->poll.data = st;
@@ -1013,88 +944,16 @@ ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac)
     st->timeout.log = op->log;
     ngx_add_timer(&st->timeout, st->ecf->start_timeout);
 
-    ngx_http_sockerless_ecs_watch(&st->watch);
+    if (ngx_http_sockerless_reverse_wait(&st->wait) != NGX_OK) {
+        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
+    }
 }
 
 
 static void
-ngx_http_sockerless_ecs_watch(ngx_http_sockerless_watch_t *w)
+ngx_http_sockerless_ecs_agent(ngx_http_sockerless_rwait_t *w, ngx_int_t rc)
 {
-    ngx_http_sockerless_ecs_op_t *st = w->data;
-
-    char                      key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    cJSON                    *rec, *sls;
-    size_t                    len;
-    ngx_int_t                 pid;
-    ngx_pool_t               *pool;
-    const char               *error;
-    ngx_http_sockerless_op_t *op;
-
-    if (!st->waiting) {
-        return;
-    }
-
-    pool = ngx_create_pool(4096, st->op->log);
-    if (pool == NULL) {
-        return;
-    }
-
-    ngx_sprintf((u_char *) key, "c/%s%Z", st->id);
-    rec = ngx_http_sockerless_store_get(pool, key);
-
-    if (rec == NULL) {
-        ngx_destroy_pool(pool);
-        st->op->status = NGX_HTTP_NOT_FOUND;
-        ngx_str_set(&st->op->message, "the container was removed while it "
-                    "was starting");
-        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
-        return;
-    }
-
-    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
-    pid = (ngx_int_t) cJSON_GetNumberValue(
-                          cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"));
-
-    error = ngx_http_sockerless_json_str(
-                cJSON_GetObjectItemCaseSensitive(sls, "exit"), "error");
-
-    if (error && *error) {
-        /* the agent could not start the command: dockerd's words */
-        op = st->op;
-        op->status = NGX_HTTP_BAD_REQUEST;
-        len = ngx_strlen(error) + 128;
-        op->message.data = ngx_pnalloc(op->pool, len);
-
-        if (op->message.data) {
-            op->message.len = ngx_snprintf(op->message.data, len,
-                                "failed to create task for container: "
-                                "failed to create shim task: OCI runtime "
-                                "create failed: %s: unknown", error)
-                              - op->message.data;
-        }
-
-        ngx_destroy_pool(pool);
-        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
-        return;
-    }
-
-    ngx_destroy_pool(pool);
-
-    if (pid <= 0) {
-        return;
-    }
-
-    /* the agent is there: read its output, then the start is done */
-
-    st->pid = pid;
-    st->waiting = 0;
-
-    if (ngx_http_sockerless_ecs_pump_open(st) != NGX_OK) {
-        st->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        ngx_str_set(&st->op->message, "the task's agent called back but "
-                    "cannot be reached");
-        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
-    }
+    ngx_http_sockerless_ecs_start_done(w->data, rc);
 }
 
 
@@ -1235,7 +1094,7 @@ ngx_http_sockerless_ecs_start_done(ngx_http_sockerless_ecs_op_t *st,
     st->waiting = 0;
     op = st->op;
 
-    ngx_http_sockerless_store_unwatch(&st->watch);
+    ngx_http_sockerless_reverse_cancel(&st->wait);
 
     if (st->poll.timer_set) {
         ngx_del_timer(&st->poll);
@@ -1263,7 +1122,8 @@ ngx_http_sockerless_ecs_start_done(ngx_http_sockerless_ecs_op_t *st,
             rc = NGX_ERROR;
 
         } else {
-            cJSON_AddNumberToObject(op->result, "Pid", (double) st->pid);
+            cJSON_AddNumberToObject(op->result, "Pid",
+                                    (double) st->wait.pid);
         }
     }
 
@@ -1271,375 +1131,27 @@ ngx_http_sockerless_ecs_start_done(ngx_http_sockerless_ecs_op_t *st,
 }
 
 
-/* the pump: the main process' output into container.log */
-
-static ngx_int_t
-ngx_http_sockerless_ecs_pump_open(ngx_http_sockerless_ecs_op_t *st)
-{
-    u_char                          *path;
-    ngx_pool_t                      *pool;
-    ngx_http_sockerless_ecs_pump_t  *pm;
-
-    pool = ngx_create_pool(4096, ngx_cycle->log);
-    if (pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    pm = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_pump_t));
-    if (pm == NULL) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    pm->pool = pool;
-    pm->log = ngx_cycle->log;
-    pm->start = st;
-    pm->fd = NGX_INVALID_FILE;
-    ngx_cpystrn((u_char *) pm->id, (u_char *) st->id, sizeof(pm->id));
-
-    path = ngx_http_sockerless_container_path(pool, st->id, "container.log");
-    if (path == NULL) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    pm->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
-                           0600);
-    if (pm->fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
-                      ngx_open_file_n " \"%s\" failed", path);
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    path = ngx_http_sockerless_agent_socket(pool, st->id);
-    if (path == NULL) {
-        ngx_http_sockerless_ecs_pump_free(pm);
-        return NGX_ERROR;
-    }
-
-    pm->agent = ngx_http_sockerless_agent_connect(pm->log, (char *) path,
-                                                  st->token,
-                                                  &ngx_http_sockerless_ecs_pump_h,
-                                                  pm);
-    if (pm->agent == NULL) {
-        ngx_http_sockerless_ecs_pump_free(pm);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_sockerless_ecs_set_pump(void *data, cJSON **value)
-{
-    ngx_int_t  pid = *(ngx_int_t *) data;
-
-    cJSON  *sls;
-
-    if (*value == NULL) {
-        return NGX_DECLINED;
-    }
-
-    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
-    if (sls == NULL) {
-        return NGX_DECLINED;
-    }
-
-    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
-
-    if (pid) {
-        cJSON_AddNumberToObject(sls, "pump", (double) pid);
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_sockerless_ecs_pump_opened(ngx_http_sockerless_agent_t *a)
-{
-    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
-
-    char                           key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    cJSON                         *msg;
-    ngx_int_t                      pid;
-    ngx_http_sockerless_ecs_op_t  *st;
-
-    msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "type", "attach");
-    cJSON_AddStringToObject(msg, "id", "main");
-    cJSON_AddFalseToObject(msg, "stdin");
-    cJSON_AddTrueToObject(msg, "stdout");
-    cJSON_AddTrueToObject(msg, "stderr");
-    cJSON_AddTrueToObject(msg, "logs");
-
-    if (ngx_http_sockerless_agent_send_control(a, msg) == NGX_ERROR) {
-        cJSON_Delete(msg);
-        return;
-    }
-
-    cJSON_Delete(msg);
-
-    pid = ngx_pid;
-    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
-    (void) ngx_http_sockerless_store_update(pm->pool, key,
-                                            ngx_http_sockerless_ecs_set_pump,
-                                            &pid);
-
-    st = pm->start;
-    pm->start = NULL;
-
-    if (st) {
-        (void) ngx_http_sockerless_ecs_set_pump(&pid, &st->op->container);
-        ngx_http_sockerless_ecs_start_done(st, NGX_OK);
-    }
-}
-
-
-static ngx_int_t
-ngx_http_sockerless_ecs_pump_data(ngx_http_sockerless_agent_t *a,
-    ngx_uint_t stream, u_char *p, size_t len)
-{
-    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
-
-    u_char         hdr[SLS_LOGFMT_HEADER_LEN];
-    uint64_t       ns;
-    struct iovec   iov[2];
-    struct timespec ts;
-
-    if (stream != 1 && stream != 2) {
-        return NGX_OK;
-    }
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-    ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-
-    while (len) {
-        size_t  n;
-
-        n = ngx_min(len, SLS_LOGFMT_MAX_RECORD);
-
-        sls_logfmt_encode_header(hdr, (int) stream, (uint32_t) n, ns);
-
-        iov[0].iov_base = hdr;
-        iov[0].iov_len = SLS_LOGFMT_HEADER_LEN;
-        iov[1].iov_base = p;
-        iov[1].iov_len = n;
-
-        /* one record per write on an O_APPEND file: readers see it whole */
-
-        if (writev(pm->fd, iov, 2) != (ssize_t) (SLS_LOGFMT_HEADER_LEN + n)) {
-            ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
-                          "sockerless ecs: writing the log of container "
-                          "%s failed", pm->id);
-            return NGX_OK;
-        }
-
-        p += n;
-        len -= n;
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_sockerless_ecs_pump_control(ngx_http_sockerless_agent_t *a,
-    cJSON *msg)
-{
-    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
-
-    char         now[64];
-    cJSON       *report;
-    const char  *type, *id;
-
-    type = ngx_http_sockerless_json_str(msg, "type");
-    id = ngx_http_sockerless_json_str(msg, "id");
-
-    if (type == NULL || ngx_strcmp(type, "exit") != 0
-        || id == NULL || ngx_strcmp(id, "main") != 0)
-    {
-        return;
-    }
-
-    /* all of the output is in the log: the exit may be recorded */
-
-    pm->exited = 1;
-
-    report = cJSON_CreateObject();
-    if (report == NULL) {
-        return;
-    }
-
-    ngx_http_sockerless_now(now, sizeof(now));
-    cJSON_AddNumberToObject(report, "exitCode", cJSON_GetNumberValue(
-        cJSON_GetObjectItemCaseSensitive(msg, "exitCode")));
-    cJSON_AddStringToObject(report, "finishedAt", now);
-
-    ngx_http_sockerless_callback_report(pm->pool, pm->log, pm->id, report,
-                                        1);
-    cJSON_Delete(report);
-
-    /* nothing more comes: the pump ends before the agent hangs up */
-    ngx_http_sockerless_agent_close(a);
-    pm->agent = NULL;
-    ngx_http_sockerless_ecs_pump_free(pm);
-}
-
-
-static void
-ngx_http_sockerless_ecs_pump_closed(ngx_http_sockerless_agent_t *a,
-    ngx_int_t rc)
-{
-    ngx_http_sockerless_ecs_pump_t *pm = ngx_http_sockerless_agent_data(a);
-
-    char                           key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    ngx_int_t                      pid;
-    ngx_http_sockerless_ecs_op_t  *st;
-
-    pm->agent = NULL;
-
-    /* reports of the exit are now for the store to apply */
-
-    pid = 0;
-    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
-    (void) ngx_http_sockerless_store_update(pm->pool, key,
-                                            ngx_http_sockerless_ecs_set_pump,
-                                            &pid);
-
-    if (!pm->exited) {
-        /* an exit the agent reported meanwhile is recorded now */
-        ngx_http_sockerless_callback_orphan(pm->pool, pm->log, pm->id);
-    }
-
-    st = pm->start;
-    pm->start = NULL;
-
-    if (st) {
-        st->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        ngx_str_set(&st->op->message, "the task's agent called back but "
-                    "the connection to it failed");
-        ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
-    }
-
-    ngx_http_sockerless_ecs_pump_free(pm);
-}
-
-
-static void
-ngx_http_sockerless_ecs_pump_free(ngx_http_sockerless_ecs_pump_t *pm)
-{
-    if (pm->agent) {
-        ngx_http_sockerless_agent_close(pm->agent);
-        pm->agent = NULL;
-    }
-
-    if (pm->fd != NGX_INVALID_FILE) {
-        (void) ngx_close_file(pm->fd);
-    }
-
-    ngx_destroy_pool(pm->pool);
-}
-
-
 /* kill: the signal goes to the agent; without one, the task stops */
-
-typedef struct {
-    ngx_pool_t                    *pool;
-    ngx_int_t                      signal;
-} ngx_http_sockerless_ecs_sig_t;
-
-
-static void
-ngx_http_sockerless_ecs_sig_opened(ngx_http_sockerless_agent_t *a)
-{
-    ngx_http_sockerless_ecs_sig_t *sg = ngx_http_sockerless_agent_data(a);
-
-    cJSON  *msg;
-
-    msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "type", "signal");
-    cJSON_AddStringToObject(msg, "id", "main");
-    cJSON_AddNumberToObject(msg, "signal", (double) sg->signal);
-
-    (void) ngx_http_sockerless_agent_send_control(a, msg);
-    cJSON_Delete(msg);
-
-    /* queued messages go out before the close */
-    ngx_http_sockerless_agent_close(a);
-    ngx_destroy_pool(sg->pool);
-}
-
-
-static void
-ngx_http_sockerless_ecs_sig_closed(ngx_http_sockerless_agent_t *a,
-    ngx_int_t rc)
-{
-    ngx_http_sockerless_ecs_sig_t *sg = ngx_http_sockerless_agent_data(a);
-
-    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                  "sockerless ecs: signal %i was not delivered: the "
-                  "connection to the agent failed", sg->signal);
-
-    ngx_destroy_pool(sg->pool);
-}
-
-
-static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_ecs_sig_h = {
-    ngx_http_sockerless_ecs_sig_opened,
-    NULL,
-    NULL,
-    NULL,
-    ngx_http_sockerless_ecs_sig_closed
-};
-
 
 static ngx_int_t
 ngx_http_sockerless_ecs_kill(ngx_http_sockerless_op_t *op)
 {
     ngx_http_sockerless_ecs_conf_t *ecf = op->conf;
 
-    u_char                         *path;
-    cJSON                          *sls;
-    ngx_pool_t                     *pool;
-    const char                     *token, *task, *id;
-    ngx_http_sockerless_ecs_sig_t  *sg;
+    ngx_int_t    rc;
+    const char  *task;
 
-    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
-    token = ngx_http_sockerless_json_str(sls, "token");
-    task = ngx_http_sockerless_json_str(sls, "task");
-    id = ngx_http_sockerless_json_str(op->container, "Id");
+    rc = ngx_http_sockerless_reverse_signal(op->container, op->signal);
 
-    pool = ngx_create_pool(1024, ngx_cycle->log);
-    if (pool == NULL) {
-        return NGX_ERROR;
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
-
-    sg = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_sig_t));
-    path = ngx_http_sockerless_agent_socket(pool, id);
-
-    if (sg == NULL || path == NULL) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    sg->pool = pool;
-    sg->signal = op->signal;
-
-    if (token
-        && ngx_http_sockerless_agent_connect(ngx_cycle->log, (char *) path,
-                                             token,
-                                             &ngx_http_sockerless_ecs_sig_h,
-                                             sg))
-    {
-        return NGX_OK;
-    }
-
-    ngx_destroy_pool(pool);
 
     /* no agent: only the signals that end a process can be had */
+
+    task = ngx_http_sockerless_json_str(
+               cJSON_GetObjectItemCaseSensitive(op->container, "_sls"),
+               "task");
 
     if (task && (op->signal == SIGKILL || op->signal == SIGTERM)) {
         ngx_http_sockerless_ecs_stop_task(ecf, op->log, task,

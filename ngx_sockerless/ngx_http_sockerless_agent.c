@@ -61,9 +61,8 @@ static void ngx_http_sockerless_agent_free(ngx_http_sockerless_agent_t *a);
 static ssize_t ngx_http_sockerless_agent_send_fd(
     ngx_http_sockerless_agent_t *a, const u_char *data, size_t len);
 static size_t ngx_http_sockerless_agent_id(const char *path, const char **id);
-static const char *ngx_http_sockerless_agent_relay_path(const char *path);
-static int ngx_http_sockerless_agent_dirfd(const char *path,
-    struct sockaddr_un *sun);
+static const char *ngx_http_sockerless_agent_relay_path(const char *path,
+    const char *token);
 static ssize_t ngx_http_sockerless_agent_recv_cb(wslay_event_context_ptr ctx,
     uint8_t *buf, size_t len, int flags, void *user_data);
 static ssize_t ngx_http_sockerless_agent_send_cb(wslay_event_context_ptr ctx,
@@ -135,7 +134,7 @@ ngx_http_sockerless_agent_id(const char *path, const char **id)
 
 /* "/proc/self/fd/<dir>/<name>" into sun for a path too long for it */
 
-static int
+int
 ngx_http_sockerless_agent_dirfd(const char *path, struct sockaddr_un *sun)
 {
     int          fd;
@@ -191,8 +190,8 @@ ngx_http_sockerless_agent_connect(ngx_log_t *log, const char *path,
     relay = NULL;
 
     if (ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
-        /* an agent that dialed back: its connections wait in relay.sock */
-        relay = ngx_http_sockerless_agent_relay_path(path);
+        /* an agent that dialed back: its connections wait in relay.<run> */
+        relay = ngx_http_sockerless_agent_relay_path(path, token);
     }
 
     if (relay) {
@@ -504,28 +503,32 @@ ngx_http_sockerless_agent_read_event(ngx_event_t *ev)
 }
 
 
-/* ".../agent.sock" -> ".../relay.sock" when that exists, static */
+/* ".../agent.sock" -> ".../relay.<run>" when that exists, static */
 
 static const char *
-ngx_http_sockerless_agent_relay_path(const char *path)
+ngx_http_sockerless_agent_relay_path(const char *path, const char *token)
 {
     size_t           len;
+    char             run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
     ngx_file_info_t  fi;
 
     static char      buf[NGX_MAX_PATH];
 
     len = ngx_strlen(path);
 
-    if (len < sizeof("agent.sock") - 1 || len >= sizeof(buf)
+    if (len < sizeof("agent.sock") - 1
+        || len + NGX_HTTP_SOCKERLESS_RUN_LEN + 8 >= sizeof(buf)
         || ngx_strcmp(path + len - (sizeof("agent.sock") - 1), "agent.sock")
            != 0)
     {
         return NULL;
     }
 
-    ngx_memcpy(buf, path, len - (sizeof("agent.sock") - 1));
-    ngx_memcpy(buf + len - (sizeof("agent.sock") - 1), "relay.sock",
-               sizeof("relay.sock"));
+    ngx_http_sockerless_relay_run(run, token);
+
+    len -= sizeof("agent.sock") - 1;
+    ngx_memcpy(buf, path, len);
+    ngx_sprintf((u_char *) buf + len, "relay.%s%Z", run);
 
     if (ngx_file_info(buf, &fi) == NGX_FILE_ERROR) {
         return NULL;

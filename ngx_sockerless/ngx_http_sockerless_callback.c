@@ -8,14 +8,16 @@
  * connection is "parked": it carries nothing until the module starts a
  * WebSocket session on it, as it would on a local agent's socket.
  *
- * Parked connections of one container gather in one worker, the owner:
- * the worker holding the flock on <dir>/relay.lock. Another worker that
- * takes a park hands the descriptor to the owner over <dir>/park.sock
+ * Parked connections of one run of a container (<run> is 16 hex digits
+ * of SHA-256 of the run's token) gather in one worker, the owner: the
+ * worker holding the flock on <dir>/lock.<run>. Another worker that takes
+ * a park hands the descriptor to the owner over <dir>/park.<run>
  * (SCM_RIGHTS). A worker that wants a session connects to
- * <dir>/relay.sock and gets one parked descriptor the same way
+ * <dir>/relay.<run> and gets one parked descriptor the same way
  * (ngx_http_sockerless_agent_connect() does this when the container has
  * no agent.sock). The owner keeps nothing once every descriptor is given
- * away, so a session does not depend on the owner living on.
+ * away, so a session does not depend on the owner living on. An agent of
+ * an earlier run, still parking, never serves a later one.
  *
  * POST /_sockerless/agent/<id>/exit reports the exit of the main process.
  */
@@ -25,6 +27,7 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_backend.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <sys/file.h>
 
 
@@ -35,9 +38,10 @@
 typedef struct {
     ngx_queue_t                    queue;
     char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                           run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
     ngx_fd_t                       lock;
-    ngx_connection_t              *relay;     /* listening: relay.sock */
-    ngx_connection_t              *park;      /* listening: park.sock */
+    ngx_connection_t              *relay;     /* listening: relay.<run> */
+    ngx_connection_t              *park;      /* listening: park.<run> */
     ngx_queue_t                    parked;
     ngx_queue_t                    waiting;
     ngx_event_t                    linger;
@@ -55,9 +59,11 @@ typedef struct {
 static cJSON *ngx_http_sockerless_callback_auth(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args, ngx_int_t *rc);
 static void ngx_http_sockerless_callback_handoff(ngx_log_t *log,
-    const char *id, ngx_socket_t fd);
+    const char *id, const char *run, ngx_socket_t fd);
 static ngx_http_sockerless_owner_t *ngx_http_sockerless_owner(ngx_log_t *log,
-    const char *id, ngx_uint_t create);
+    const char *id, const char *run, ngx_uint_t create);
+static u_char *ngx_http_sockerless_owner_path(ngx_http_sockerless_owner_t *o,
+    const char *what);
 static ngx_connection_t *ngx_http_sockerless_owner_listen(
     ngx_http_sockerless_owner_t *o, const char *name,
     ngx_event_handler_pt handler);
@@ -147,12 +153,33 @@ ngx_http_sockerless_callback_auth(ngx_http_request_t *r,
 }
 
 
+/* "<16 hex digits of SHA-256(token)>": the files of one run's agent */
+
+void
+ngx_http_sockerless_relay_run(char *run, const char *token)
+{
+    u_char  md[SHA256_DIGEST_LENGTH];
+
+    SHA256((u_char *) token, ngx_strlen(token), md);
+    ngx_hex_dump((u_char *) run, md, NGX_HTTP_SOCKERLESS_RUN_LEN / 2);
+    run[NGX_HTTP_SOCKERLESS_RUN_LEN] = '\0';
+}
+
+
+typedef struct {
+    ngx_int_t                      pid;
+    const char                    *token;
+} ngx_http_sockerless_seen_t;
+
+
 static ngx_int_t
 ngx_http_sockerless_agent_seen(void *data, cJSON **value)
 {
-    ngx_int_t  pid = *(ngx_int_t *) data;
+    ngx_http_sockerless_seen_t *sn = data;
 
-    cJSON  *sls;
+    cJSON       *sls;
+    ngx_int_t    pid;
+    const char  *token;
 
     if (*value == NULL) {
         return NGX_DECLINED;
@@ -162,6 +189,15 @@ ngx_http_sockerless_agent_seen(void *data, cJSON **value)
     if (sls == NULL) {
         return NGX_DECLINED;
     }
+
+    /* an agent of a run that a new start replaced meanwhile says nothing */
+
+    token = ngx_http_sockerless_json_str(sls, "token");
+    if (token == NULL || ngx_strcmp(token, sn->token) != 0) {
+        return NGX_DECLINED;
+    }
+
+    pid = sn->pid;
 
     if ((ngx_int_t) cJSON_GetNumberValue(
             cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"))
@@ -181,16 +217,18 @@ static ngx_int_t
 ngx_http_sockerless_callback_park(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    char               key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    char               id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
-    cJSON             *rec;
-    ssize_t            n;
-    ngx_int_t          rc, pid;
-    ngx_uint_t         i;
-    ngx_list_part_t   *part;
-    ngx_table_elt_t   *h;
-    ngx_socket_t       fd;
-    ngx_connection_t  *c;
+    char                         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    char                         id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                         run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
+    cJSON                       *rec;
+    ssize_t                      n;
+    ngx_int_t                    rc, pid;
+    ngx_uint_t                   i;
+    ngx_list_part_t             *part;
+    ngx_table_elt_t             *h;
+    ngx_socket_t                 fd;
+    ngx_connection_t            *c;
+    ngx_http_sockerless_seen_t   sn;
 
     static u_char      answer[] = "HTTP/1.1 101 Switching Protocols" CRLF
                                   "Connection: Upgrade" CRLF
@@ -300,14 +338,19 @@ ngx_http_sockerless_callback_park(ngx_http_request_t *r,
     ngx_memcpy(id, args->id.data, NGX_HTTP_SOCKERLESS_ID_LEN);
     id[NGX_HTTP_SOCKERLESS_ID_LEN] = '\0';
 
-    /* relay.sock exists before a start waiting for the agent hears of it */
+    /* the relay exists before a start waiting for the agent hears of it */
 
-    ngx_http_sockerless_callback_handoff(c->log, id, fd);
+    sn.token = ngx_http_sockerless_json_str(
+                   cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
+    sn.pid = pid;
+
+    ngx_http_sockerless_relay_run(run, sn.token);
+    ngx_http_sockerless_callback_handoff(c->log, id, run, fd);
 
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
     (void) ngx_http_sockerless_store_update(r->pool, key,
                                             ngx_http_sockerless_agent_seen,
-                                            &pid);
+                                            &sn);
 
     return NGX_HTTP_CLOSE;
 }
@@ -317,9 +360,10 @@ ngx_http_sockerless_callback_park(ngx_http_request_t *r,
 
 static void
 ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
-    ngx_socket_t fd)
+    const char *run, ngx_socket_t fd)
 {
-    int                           s;
+    char                          name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
+    int                           s, rc, dirfd;
     u_char                       *path;
     ngx_uint_t                    tries;
     struct sockaddr_un            sun;
@@ -327,7 +371,7 @@ ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
 
     for (tries = 0; tries < 3; tries++) {
 
-        o = ngx_http_sockerless_owner(log, id, 1);
+        o = ngx_http_sockerless_owner(log, id, run, 1);
 
         if (o) {
             if (ngx_http_sockerless_owner_add(o, &o->parked, fd,
@@ -345,25 +389,43 @@ ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
 
         /* another worker owns the container */
 
-        path = ngx_http_sockerless_container_path(ngx_cycle->pool, id,
-                                                  "park.sock");
-        if (path == NULL || ngx_strlen(path) >= sizeof(sun.sun_path)) {
+        ngx_sprintf((u_char *) name, "park.%s%Z", run);
+
+        path = ngx_http_sockerless_container_path(ngx_cycle->pool, id, name);
+        if (path == NULL) {
             break;
         }
 
         ngx_memzero(&sun, sizeof(struct sockaddr_un));
         sun.sun_family = AF_UNIX;
-        ngx_cpystrn((u_char *) sun.sun_path, path, sizeof(sun.sun_path));
+        dirfd = -1;
+
+        if (ngx_strlen(path) < sizeof(sun.sun_path)) {
+            ngx_cpystrn((u_char *) sun.sun_path, path, sizeof(sun.sun_path));
+
+        } else {
+            dirfd = ngx_http_sockerless_agent_dirfd((char *) path, &sun);
+            if (dirfd == -1) {
+                break;
+            }
+        }
 
         s = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
         if (s == -1) {
+            if (dirfd != -1) {
+                (void) close(dirfd);
+            }
+
             break;
         }
 
-        if (connect(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un))
-            == 0
-            && ngx_http_sockerless_send_fd(s, fd) == NGX_OK)
-        {
+        rc = connect(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un));
+
+        if (dirfd != -1) {
+            (void) close(dirfd);
+        }
+
+        if (rc == 0 && ngx_http_sockerless_send_fd(s, fd) == NGX_OK) {
             (void) close(s);
             (void) close(fd);
             return;
@@ -478,8 +540,10 @@ ngx_http_sockerless_recv_fd(ngx_socket_t s, ngx_socket_t *fd)
  */
 
 static ngx_http_sockerless_owner_t *
-ngx_http_sockerless_owner(ngx_log_t *log, const char *id, ngx_uint_t create)
+ngx_http_sockerless_owner(ngx_log_t *log, const char *id, const char *run,
+    ngx_uint_t create)
 {
+    char                          name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
     u_char                       *path;
     ngx_fd_t                      fd;
     ngx_queue_t                  *q;
@@ -496,7 +560,7 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, ngx_uint_t create)
     {
         o = ngx_queue_data(q, ngx_http_sockerless_owner_t, queue);
 
-        if (ngx_strcmp(o->id, id) == 0) {
+        if (ngx_strcmp(o->id, id) == 0 && ngx_strcmp(o->run, run) == 0) {
             return o;
         }
     }
@@ -505,8 +569,9 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, ngx_uint_t create)
         return NULL;
     }
 
-    path = ngx_http_sockerless_container_path(ngx_cycle->pool, id,
-                                              "relay.lock");
+    ngx_sprintf((u_char *) name, "lock.%s%Z", run);
+
+    path = ngx_http_sockerless_container_path(ngx_cycle->pool, id, name);
     if (path == NULL) {
         return NULL;
     }
@@ -530,6 +595,7 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, ngx_uint_t create)
     }
 
     ngx_cpystrn((u_char *) o->id, (u_char *) id, sizeof(o->id));
+    ngx_cpystrn((u_char *) o->run, (u_char *) run, sizeof(o->run));
     o->lock = fd;
     o->log = ngx_cycle->log;
     ngx_queue_init(&o->parked);
@@ -541,9 +607,9 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, ngx_uint_t create)
     o->linger.log = o->log;
     o->linger.cancelable = 1;
 
-    o->park = ngx_http_sockerless_owner_listen(o, "park.sock",
+    o->park = ngx_http_sockerless_owner_listen(o, "park",
                                           ngx_http_sockerless_park_accept);
-    o->relay = ngx_http_sockerless_owner_listen(o, "relay.sock",
+    o->relay = ngx_http_sockerless_owner_listen(o, "relay",
                                           ngx_http_sockerless_relay_accept);
 
     if (o->park == NULL || o->relay == NULL) {
@@ -559,39 +625,52 @@ static ngx_connection_t *
 ngx_http_sockerless_owner_listen(ngx_http_sockerless_owner_t *o,
     const char *name, ngx_event_handler_pt handler)
 {
-    int                  s;
+    int                  s, rc, dirfd;
     u_char              *path;
     ngx_connection_t    *c;
     struct sockaddr_un   sun;
 
-    path = ngx_http_sockerless_container_path(ngx_cycle->pool, o->id, name);
+    path = ngx_http_sockerless_owner_path(o, name);
     if (path == NULL) {
-        return NULL;
-    }
-
-    if (ngx_strlen(path) >= sizeof(sun.sun_path)) {
-        ngx_log_error(NGX_LOG_ERR, o->log, 0,
-                      "sockerless: \"%s\" is too long for a unix socket: "
-                      "use a shorter sockerless_data_dir", path);
         return NULL;
     }
 
     ngx_memzero(&sun, sizeof(struct sockaddr_un));
     sun.sun_family = AF_UNIX;
-    ngx_cpystrn((u_char *) sun.sun_path, path, sizeof(sun.sun_path));
+    dirfd = -1;
+
+    if (ngx_strlen(path) < sizeof(sun.sun_path)) {
+        ngx_cpystrn((u_char *) sun.sun_path, path, sizeof(sun.sun_path));
+
+    } else {
+        /* a deep data directory: bound through its directory's fd */
+        dirfd = ngx_http_sockerless_agent_dirfd((char *) path, &sun);
+        if (dirfd == -1) {
+            ngx_log_error(NGX_LOG_ERR, o->log, ngx_errno,
+                          "sockerless: cannot reach \"%s\"", path);
+            return NULL;
+        }
+    }
 
     s = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
     if (s == -1) {
+        if (dirfd != -1) {
+            (void) close(dirfd);
+        }
+
         return NULL;
     }
 
     /* a file left by an owner that died: the flock says it is stale */
     (void) unlink((char *) path);
 
-    if (bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un)) == -1
-        || chmod((char *) path, 0600) == -1
-        || listen(s, 64) == -1)
-    {
+    rc = bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un));
+
+    if (dirfd != -1) {
+        (void) close(dirfd);
+    }
+
+    if (rc == -1 || chmod((char *) path, 0600) == -1 || listen(s, 64) == -1) {
         ngx_log_error(NGX_LOG_ERR, o->log, ngx_socket_errno,
                       "sockerless: cannot listen on \"%s\"", path);
         (void) close(s);
@@ -616,6 +695,20 @@ ngx_http_sockerless_owner_listen(ngx_http_sockerless_owner_t *o,
     }
 
     return c;
+}
+
+
+/* <dir>/<what>.<run> */
+
+static u_char *
+ngx_http_sockerless_owner_path(ngx_http_sockerless_owner_t *o,
+    const char *what)
+{
+    char  name[NGX_HTTP_SOCKERLESS_RUN_LEN + 16];
+
+    ngx_sprintf((u_char *) name, "%s.%s%Z", what, o->run);
+
+    return ngx_http_sockerless_container_path(ngx_cycle->pool, o->id, name);
 }
 
 
@@ -645,8 +738,7 @@ ngx_http_sockerless_owner_release(ngx_http_sockerless_owner_t *o)
     /* the files go while the flock says that they are this worker's */
 
     if (o->relay) {
-        path = ngx_http_sockerless_container_path(ngx_cycle->pool, o->id,
-                                                  "relay.sock");
+        path = ngx_http_sockerless_owner_path(o, "relay");
         if (path) {
             (void) unlink((char *) path);
         }
@@ -655,8 +747,7 @@ ngx_http_sockerless_owner_release(ngx_http_sockerless_owner_t *o)
     }
 
     if (o->park) {
-        path = ngx_http_sockerless_container_path(ngx_cycle->pool, o->id,
-                                                  "park.sock");
+        path = ngx_http_sockerless_owner_path(o, "park");
         if (path) {
             (void) unlink((char *) path);
         }

@@ -878,9 +878,31 @@ ngx_http_sockerless_name_release(const char *name, const char *id)
 }
 
 
+/* an error of a build, in dockerd's words; always NGX_ERROR */
+
 static ngx_int_t
-ngx_http_sockerless_container_create(ngx_http_request_t *r,
-    ngx_http_sockerless_args_t *args)
+ngx_http_sockerless_build_fail(ngx_http_sockerless_build_t *b,
+    ngx_uint_t status, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   ap;
+
+    b->status = status;
+
+    va_start(ap, fmt);
+    p = ngx_vslprintf((u_char *) b->message,
+                      (u_char *) b->message + sizeof(b->message) - 1, fmt,
+                      ap);
+    va_end(ap);
+
+    *p = '\0';
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
 {
     char                        *key, *iname;
     cJSON                       *body, *hc, *img, *iconf, *rec, *conf, *env;
@@ -888,24 +910,25 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     cJSON                       *sls;
     u_char                      *p;
     ngx_int_t                    rc;
-    ngx_str_t                    name, image;
+    ngx_str_t                    name, image, tmp;
     uint32_t                     rnd[2];
     const char                  *s, *lc;
     ngx_http_sockerless_name_t   nm;
-    char                         id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    char                        *id;
     char                         now[64], rname[128];
 
-    body = args->body;
+    body = b->body;
+    id = b->id;
 
     if (body == NULL || !cJSON_IsObject(body)) {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "config cannot be empty in order to create a "
                         "container");
     }
 
     s = ngx_http_sockerless_json_str(body, "Image");
     if (s == NULL || *s == '\0') {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "config cannot be empty in order to create a "
                         "container");
     }
@@ -921,7 +944,7 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         || !ngx_http_sockerless_strings(
                               ngx_http_sockerless_field(body, "Entrypoint")))
     {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "invalid JSON: the container configuration has "
                         "fields of the wrong type");
     }
@@ -939,24 +962,26 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     if (lc && *lc && ngx_strcmp(lc, "json-file") != 0
         && ngx_strcmp(lc, "local") != 0)
     {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "logging driver \"%s\" is not supported by "
                         "sockerless: use json-file or local", lc);
     }
 
-    img = ngx_http_sockerless_image_find(r->pool, &image);
+    img = ngx_http_sockerless_image_find(b->pool, &image);
     if (img == NULL
         && !(ngx_http_sockerless_backend()->supports & SLS_REMOTE_IMAGES))
     {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_NOT_FOUND,
                                               "No such image: %V", &image);
     }
 
     /* the name */
 
-    if (ngx_http_sockerless_arg(r, "name", &name) == NGX_OK && name.len) {
+    name = b->name;
+
+    if (name.len) {
         if (!sls_name_valid((char *) name.data, name.len)) {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "Invalid container name (%V), only "
                         "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", &name);
         }
@@ -970,15 +995,18 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         ngx_str_null(&name);
     }
 
-    ngx_http_sockerless_random_id(id);
+    if (id[0] == '\0') {
+        ngx_http_sockerless_random_id(id);
+    }
+
     ngx_http_sockerless_now(now, sizeof(now));
 
     nm.id = id;
     nm.owner = NULL;
 
-    key = ngx_pnalloc(r->pool, 300);
+    key = ngx_pnalloc(b->pool, 300);
     if (key == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     for ( ;; ) {
@@ -988,27 +1016,39 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
             iname = rname;
 
         } else {
-            iname = ngx_http_sockerless_cstr(r->pool, &name);
+            iname = ngx_http_sockerless_cstr(b->pool, &name);
             if (iname == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return NGX_ERROR;
             }
         }
 
         ngx_sprintf((u_char *) key, "n/%s%Z", iname);
 
-        rc = ngx_http_sockerless_store_update(r->pool, key,
+        rc = ngx_http_sockerless_store_update(b->pool, key,
                                          ngx_http_sockerless_name_reserve,
                                          &nm);
         if (rc == NGX_OK) {
+            if (iname == rname) {
+                /* the name outlives this function (an async create) */
+                tmp.data = (u_char *) rname;
+                tmp.len = ngx_strlen(rname);
+
+                iname = ngx_http_sockerless_cstr(b->pool, &tmp);
+                if (iname == NULL) {
+                    (void) ngx_http_sockerless_name_release(rname, id);
+                    return NGX_ERROR;
+                }
+            }
+
             break;
         }
 
         if (rc != NGX_DECLINED) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         if (name.len) {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_CONFLICT,
                         "Conflict. The container name \"/%s\" is already in "
                         "use by container \"%s\". You have to remove (or "
                         "rename) that container to be able to reuse that "
@@ -1020,7 +1060,7 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
 
     iconf = cJSON_GetObjectItemCaseSensitive(img, "Config");
 
-    conf = ngx_http_sockerless_json_bind(r->pool, cJSON_Duplicate(body, 1));
+    conf = ngx_http_sockerless_json_bind(b->pool, cJSON_Duplicate(body, 1));
     if (conf == NULL) {
         goto failed;
     }
@@ -1073,11 +1113,11 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
     if (cJSON_GetArraySize(pcmd) == 0) {
         cJSON_Delete(pcmd);
         (void) ngx_http_sockerless_name_release(iname, id);
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                                               "no command specified");
     }
 
-    if (ngx_http_sockerless_json_bind(r->pool, pcmd) == NULL) {
+    if (ngx_http_sockerless_json_bind(b->pool, pcmd) == NULL) {
         goto failed;
     }
 
@@ -1133,7 +1173,7 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
 
     /* the record: dockerd's inspect document */
 
-    rec = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    rec = ngx_http_sockerless_json_bind(b->pool, cJSON_CreateObject());
     if (rec == NULL) {
         goto failed;
     }
@@ -1153,16 +1193,16 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
                             ? ngx_http_sockerless_json_str(img, "Id")
                             : (char *) image.data);
 
-    p = ngx_http_sockerless_container_path(r->pool, id, "resolv.conf");
+    p = ngx_http_sockerless_container_path(b->pool, id, "resolv.conf");
     cJSON_AddStringToObject(rec, "ResolvConfPath", (char *) p);
-    p = ngx_http_sockerless_container_path(r->pool, id, "hostname");
+    p = ngx_http_sockerless_container_path(b->pool, id, "hostname");
     cJSON_AddStringToObject(rec, "HostnamePath", (char *) p);
-    p = ngx_http_sockerless_container_path(r->pool, id, "hosts");
+    p = ngx_http_sockerless_container_path(b->pool, id, "hosts");
     cJSON_AddStringToObject(rec, "HostsPath", (char *) p);
-    p = ngx_http_sockerless_container_path(r->pool, id, "container.log");
+    p = ngx_http_sockerless_container_path(b->pool, id, "container.log");
     cJSON_AddStringToObject(rec, "LogPath", (char *) p);
 
-    p = ngx_pnalloc(r->pool, ngx_strlen(iname) + 2);
+    p = ngx_pnalloc(b->pool, ngx_strlen(iname) + 2);
     if (p == NULL) {
         goto failed;
     }
@@ -1229,17 +1269,17 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
      * (on any worker) reads the run from its first byte
      */
 
-    p = ngx_http_sockerless_container_path(r->pool, id, NULL);
+    p = ngx_http_sockerless_container_path(b->pool, id, NULL);
     if (p == NULL
         || (ngx_create_dir(p, 0700) == NGX_FILE_ERROR
             && ngx_errno != NGX_EEXIST))
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+        ngx_log_error(NGX_LOG_ALERT, b->log, ngx_errno,
                       ngx_create_dir_n " \"%s\" failed", p);
         goto failed;
     }
 
-    p = ngx_http_sockerless_container_path(r->pool, id, "container.log");
+    p = ngx_http_sockerless_container_path(b->pool, id, "container.log");
     if (p) {
         ngx_fd_t  fd;
 
@@ -1249,18 +1289,48 @@ ngx_http_sockerless_container_create(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_sockerless_backend()->container_create) {
-        return ngx_http_sockerless_create_backend(r, rec, id, iname);
-    }
+    b->rec = rec;
+    b->iname = iname;
 
-    return ngx_http_sockerless_create_done(r, rec, id, iname);
+    return NGX_OK;
 
 failed:
 
     (void) ngx_http_sockerless_name_release(iname, id);
 
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_ERROR;
 }
+
+
+static ngx_int_t
+ngx_http_sockerless_container_create(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_http_sockerless_build_t  b;
+
+    ngx_memzero(&b, sizeof(ngx_http_sockerless_build_t));
+    b.pool = r->pool;
+    b.log = r->connection->log;
+    b.body = args->body;
+
+    (void) ngx_http_sockerless_arg(r, "name", &b.name);
+
+    if (ngx_http_sockerless_container_build(&b) != NGX_OK) {
+        if (b.status == 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_sockerless_send_error(r, b.status, "%s", b.message);
+    }
+
+    if (ngx_http_sockerless_backend()->container_create) {
+        return ngx_http_sockerless_create_backend(r, b.rec, b.id, b.iname);
+    }
+
+    return ngx_http_sockerless_create_done(r, b.rec, b.id, b.iname);
+}
+
+
 
 
 /* the record goes into the store and the client gets its id */

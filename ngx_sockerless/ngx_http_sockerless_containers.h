@@ -24,6 +24,28 @@ cJSON *ngx_http_sockerless_container_lookup(ngx_pool_t *pool, ngx_str_t *ref,
     ngx_uint_t *ambiguous);
 
 /*
+ * A container record from a create body, as POST /containers/create makes
+ * it (the name reserved, its directory and log made), not stored yet:
+ * NGX_OK with rec, id and iname set, or NGX_ERROR with status and message
+ * (status 0: an internal error). id may be given (all 64 hex digits), else
+ * a new one is made.
+ */
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    cJSON                         *body;
+    ngx_str_t                      name;
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+
+    cJSON                         *rec;
+    char                          *iname;
+    ngx_uint_t                     status;
+    char                           message[512];
+} ngx_http_sockerless_build_t;
+
+ngx_int_t ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b);
+
+/*
  * The main process of container "id" ended: record the exit, emit "die",
  * then apply AutoRemove or the restart policy. "started" is the StartedAt
  * of the run that ended (NULL: whatever run is recorded); a report for an

@@ -191,6 +191,38 @@ ngx_http_sockerless_curl_start(ngx_http_sockerless_curl_t *hc)
     SLS_SETOPT(CURLOPT_USERAGENT, "sockerless/" NGX_HTTP_SOCKERLESS_VERSION);
     SLS_SETOPT(CURLOPT_TIMEOUT_MS, (long) hc->timeout);
 
+    if (hc->stall) {
+        /* less than a byte a second for that long: no progress */
+        SLS_SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+        SLS_SETOPT(CURLOPT_LOW_SPEED_TIME,
+                   (long) ngx_max(hc->stall / 1000, 1));
+    }
+
+    if (hc->connect_timeout) {
+        SLS_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) hc->connect_timeout);
+    }
+
+    if (hc->follow) {
+        SLS_SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+        SLS_SETOPT(CURLOPT_MAXREDIRS, 10L);
+        SLS_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    }
+
+    if (hc->basic.len) {
+        s = ngx_http_sockerless_curl_cstr(hc->pool, &hc->basic);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        SLS_SETOPT(CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+        SLS_SETOPT(CURLOPT_USERPWD, s);
+
+        ngx_explicit_memzero(s, hc->basic.len);
+    }
+
+    hc->received = 0;
+    hc->total = -1;
+
     if (hc->slist) {
         SLS_SETOPT(CURLOPT_HTTPHEADER, hc->slist);
     }
@@ -615,17 +647,64 @@ ngx_http_sockerless_curl_finish(ngx_http_sockerless_curl_main_conf_t *cmcf)
 }
 
 
-/* CURLOPT_WRITEFUNCTION: the body, in a buffer that doubles to max_body */
+/*
+ * CURLOPT_WRITEFUNCTION: the body, in a buffer that doubles to max_body;
+ * in sink mode a 2xx body goes to the file instead (nginx writes its own
+ * temporary files the same way, synchronously)
+ */
 
 static size_t
 ngx_http_sockerless_curl_write(char *ptr, size_t size, size_t n, void *data)
 {
     ngx_http_sockerless_curl_t *hc = data;
 
-    u_char  *p;
-    size_t   len, max, want;
+    long        code;
+    u_char     *p;
+    size_t      len, max, want, done;
+    ssize_t     w;
+    curl_off_t  cl;
 
     len = size * n;
+
+    code = 0;
+
+    if (hc->sink) {
+        curl_easy_getinfo(hc->easy, CURLINFO_RESPONSE_CODE, &code);
+    }
+
+    if (code >= 200 && code < 300) {
+
+        if (hc->total == -1) {
+            cl = -1;
+            curl_easy_getinfo(hc->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                              &cl);
+            hc->total = (cl >= 0) ? (off_t) cl : -2;
+        }
+
+        for (done = 0; done < len; done += w) {
+            w = write(hc->sink_fd, ptr + done, len - done);
+
+            if (w == -1) {
+                if (ngx_errno == NGX_EINTR) {
+                    w = 0;
+                    continue;
+                }
+
+                ngx_log_error(NGX_LOG_ALERT, hc->log, ngx_errno,
+                              "sockerless write() of \"%V\" failed",
+                              &hc->url);
+                return 0;
+            }
+        }
+
+        hc->received += len;
+
+        if (hc->progress) {
+            hc->progress(hc, (u_char *) ptr, len);
+        }
+
+        return len;
+    }
     max = hc->max_body ? hc->max_body : NGX_HTTP_SOCKERLESS_CURL_MAX_BODY;
 
     if (len > max - hc->body_out.len) {

@@ -4,7 +4,8 @@
  *
  * The libcurl bridge (DESIGN.md D4): one curl multi per worker, driven by
  * nginx's events and a timer, never blocking. A call is one HTTP request
- * whose answer is collected in the caller's pool.
+ * whose answer is collected in the caller's pool, or, in sink mode, a 2xx
+ * answer's body is written to a file as it arrives (registry blobs).
  */
 
 
@@ -25,6 +26,10 @@ typedef struct ngx_http_sockerless_curl_s  ngx_http_sockerless_curl_t;
 
 typedef void (*ngx_http_sockerless_curl_handler_pt)(
     ngx_http_sockerless_curl_t *hc);
+
+/* each piece of a sunk body, once written; never calls into the bridge */
+typedef void (*ngx_http_sockerless_curl_progress_pt)(
+    ngx_http_sockerless_curl_t *hc, u_char *data, size_t len);
 
 
 /*
@@ -50,6 +55,15 @@ struct ngx_http_sockerless_curl_s {
     ngx_str_t                            password; /* with sigv4: secret */
     ngx_str_t                            ca_file;  /* "": system CAs */
     size_t                               max_body; /* 0: the default max */
+    ngx_msec_t                           stall;    /* no byte for that
+                                                      long fails; 0: none */
+    ngx_msec_t                           connect_timeout; /* 0: curl's */
+    ngx_str_t                            basic;    /* "user:password" for
+                                                      Basic auth, or "" */
+    ngx_fd_t                             sink_fd;  /* with sink */
+    ngx_http_sockerless_curl_progress_pt progress; /* with sink, or NULL */
+    unsigned                             sink:1;   /* 2xx body to sink_fd */
+    unsigned                             follow:1; /* follow redirects */
 
     ngx_http_sockerless_curl_handler_pt  handler;  /* once, never from
                                                       inside start() */
@@ -61,6 +75,10 @@ struct ngx_http_sockerless_curl_s {
     ngx_str_t                            body_out; /* NUL-terminated */
     ngx_int_t                            result;   /* CURLcode */
     ngx_str_t                            error;    /* curl's text or "" */
+    off_t                                received; /* bytes sunk so far */
+    off_t                                total;    /* Content-Length of a
+                                                      sunk body; < 0: not
+                                                      known */
 
     /* private */
     CURL                                *easy;

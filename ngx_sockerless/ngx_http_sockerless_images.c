@@ -4,7 +4,7 @@
  *
  * Images: "docker load" unpacked in nginx's thread pool with libarchive
  * (paths that escape the root refused, whiteouts applied), list, inspect,
- * tag and remove. Pulling from registries is not here yet: it is an error.
+ * tag and remove. Pulls from registries are in pull.c, with this unpacking.
  */
 
 
@@ -83,6 +83,10 @@ ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
     { NGX_HTTP_POST, ngx_string("/images/create"),
       ngx_null_string, 0,
       ngx_http_sockerless_image_create },
+
+    { NGX_HTTP_POST, ngx_string("/auth"),
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_BODY,
+      ngx_http_sockerless_auth },
 
     { NGX_HTTP_GET, ngx_string("/images/"),
       ngx_string("json"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
@@ -393,7 +397,7 @@ ngx_http_sockerless_read_small(const char *path, size_t max)
  * refused by libarchive's secure flags.
  */
 
-static int
+int
 ngx_http_sockerless_extract(const char *file, const char *dir,
     int layer, off_t *size, char *err, size_t errlen)
 {
@@ -1744,7 +1748,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
 }
 
 
-/* POST /images/create: no registry client yet, and no pretending */
+/* POST /images/create: a pull (pull.c); imports are not done */
 
 static ngx_int_t
 ngx_http_sockerless_image_create(ngx_http_request_t *r,
@@ -1766,10 +1770,7 @@ ngx_http_sockerless_image_create(ngx_http_request_t *r,
                         "yet");
     }
 
-    return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
-                    "pull access denied for %V: pulling images from "
-                    "registries is not supported by sockerless yet; load "
-                    "the image with \"docker load\"", &from);
+    return ngx_http_sockerless_image_pull(r);
 }
 
 

@@ -38,6 +38,21 @@ ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
 /* rm -rf of <data>/images/<hex> in the thread pool, after a rename */
 void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
 
+/*
+ * Unpacks the tar (or tar.gz) file into dir; with layer, OCI whiteouts
+ * apply. For the thread pool: libc and libarchive only. 0, or -1 with
+ * the reason in err.
+ */
+int ngx_http_sockerless_extract(const char *file, const char *dir,
+    int layer, off_t *size, char *err, size_t errlen);
+
+/* POST /images/create from a registry (pull.c) */
+ngx_int_t ngx_http_sockerless_image_pull(ngx_http_request_t *r);
+
+/* POST /auth (pull.c) */
+ngx_int_t ngx_http_sockerless_auth(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
 /* declares the thread pool image unpacking runs in */
 ngx_int_t ngx_http_sockerless_images_init_conf(ngx_conf_t *cf);
 

@@ -27,6 +27,8 @@ static char *ngx_http_sockerless(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_sockerless_backend_set(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sockerless_insecure_set(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_sockerless_init_process(ngx_cycle_t *cycle);
 static void ngx_http_sockerless_exit_process(ngx_cycle_t *cycle);
 
@@ -66,6 +68,20 @@ static ngx_command_t  ngx_http_sockerless_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_sockerless_main_conf_t, json_max),
+      NULL },
+
+    { ngx_string("sockerless_registry_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_main_conf_t, registry_timeout),
+      NULL },
+
+    { ngx_string("sockerless_insecure_registries"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sockerless_insecure_set,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("sockerless_event_history"),
@@ -565,10 +581,12 @@ ngx_http_sockerless_create_main_conf(ngx_conf_t *cf)
      *     smcf->backend_name = { 0, NULL };
      *     smcf->backend = NULL;
      *     smcf->enabled = 0;
+     *     smcf->insecure_registries = NULL;
      */
 
     smcf->json_max = NGX_CONF_UNSET_SIZE;
     smcf->event_history = NGX_CONF_UNSET_SIZE;
+    smcf->registry_timeout = NGX_CONF_UNSET_MSEC;
 
     return smcf;
 }
@@ -580,6 +598,8 @@ extern ngx_http_sockerless_backend_t  ngx_http_sockerless_docker_backend;
 extern ngx_module_t                   ngx_http_sockerless_docker_module;
 extern ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend;
 extern ngx_module_t                   ngx_http_sockerless_ecs_module;
+extern ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend;
+extern ngx_module_t                   ngx_http_sockerless_lambda_module;
 
 
 static char *
@@ -589,6 +609,7 @@ ngx_http_sockerless_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_size_value(smcf->json_max, 1024 * 1024);
     ngx_conf_init_size_value(smcf->event_history, 4096);
+    ngx_conf_init_msec_value(smcf->registry_timeout, 60000);
 
     if (smcf->data_dir.len == 0) {
         ngx_str_set(&smcf->data_dir, "sockerless");
@@ -675,6 +696,49 @@ ngx_http_sockerless(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* sockerless_insecure_registries host[:port] ...; plain http for them */
+
+static char *
+ngx_http_sockerless_insecure_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sockerless_main_conf_t *smcf = conf;
+
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i;
+
+    if (smcf->insecure_registries == NULL) {
+        smcf->insecure_registries = ngx_array_create(cf->pool, 4,
+                                                     sizeof(ngx_str_t));
+        if (smcf->insecure_registries == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || value[i].len > 255
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, '/'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid registry \"%V\": host[:port] "
+                               "expected", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(smcf->insecure_registries);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_sockerless_backend_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -713,9 +777,17 @@ ngx_http_sockerless_backend_set(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (value[1].len == 6 && ngx_strncmp(value[1].data, "lambda", 6) == 0) {
+        smcf->backend_name = value[1];
+        smcf->backend = &ngx_http_sockerless_lambda_backend;
+        smcf->backend_conf = ngx_http_conf_get_module_main_conf(cf,
+                                         ngx_http_sockerless_lambda_module);
+        return NGX_CONF_OK;
+    }
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "unknown sockerless backend \"%V\" (this build has: "
-                       "memory, docker, ecs)", &value[1]);
+                       "memory, docker, ecs, lambda)", &value[1]);
 
     return NGX_CONF_ERROR;
 }

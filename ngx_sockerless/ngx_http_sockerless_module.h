@@ -36,6 +36,8 @@ typedef struct {
     void                          *backend_conf;
     size_t                         json_max;
     size_t                         event_history;
+    ngx_msec_t                     registry_timeout;
+    ngx_array_t                   *insecure_registries; /* ngx_str_t */
     ngx_flag_t                     enabled;
 } ngx_http_sockerless_main_conf_t;
 
@@ -183,6 +185,16 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_tree_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[];
 
 /* callback.c: agents that dial back (reverse mode) */
+#define NGX_HTTP_SOCKERLESS_RUN_LEN  16
+void ngx_http_sockerless_relay_run(char *run, const char *token);
+
+/*
+ * agent.c: a unix socket path too long for sun_path as
+ * "/proc/self/fd/<dir>/<name>"; the directory's descriptor (close it once
+ * bound or connected), or -1
+ */
+int ngx_http_sockerless_agent_dirfd(const char *path,
+    struct sockaddr_un *sun);
 ngx_int_t ngx_http_sockerless_send_fd(ngx_socket_t s, ngx_socket_t fd);
 ngx_int_t ngx_http_sockerless_recv_fd(ngx_socket_t s, ngx_socket_t *fd);
 void ngx_http_sockerless_callback_apply(ngx_log_t *log, const char *id,

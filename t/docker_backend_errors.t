@@ -45,11 +45,11 @@ my @cases = (
       . qr/docker daemon running\?$/ ],
 );
 
-plan tests => 4 * @cases + 2;
+plan tests => 4 * @cases + 4;
 
 # the shipped configurations are valid as they stand
 
-for my $conf (qw(sockerless.conf docker-backend.conf)) {
+for my $conf (qw(sockerless.conf docker-backend.conf ecs.conf lambda.conf)) {
     my $t = Sockerless::Test->new;
     my ($rc, $out, $err) = $t->command({ timeout => 30 }, $t->{nginx},
         '-t', '-p', "$t->{prefix}/", '-c', "$FindBin::Bin/../conf/$conf",

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(37);
+$t->plan(43);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -185,6 +185,32 @@ my $gone = $t->wait_for(20, sub {
 });
 ok($gone, 'rm -f: the task stopped and the definition deregistered');
 
+# restart runs a new task; what a task cannot have is refused
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'again', $img, 'sh',
+                               '-c', 'echo run; sleep 1000');
+my $first = $t->inspect('again');
+($rc, $out, $err) = $t->docker('restart', '-t', '1', 'again');
+is($rc, 0, 'restart') or diag($err);
+my $second = $t->inspect('again');
+ok($second->{State}{Running} && $second->{State}{StartedAt}
+   ne $first->{State}{StartedAt}, 'restart: running again, a new start');
+my $twice = $t->wait_for(20, sub {
+    my ($rc, $out) = $t->docker('logs', 'again');
+    return $out eq "run\nrun\n";
+});
+ok($twice, 'restart: a second task ran the command');
+$t->docker('rm', '-f', 'again');
+
+($rc, $out, $err) = $t->docker('run', '--rm', '-v', '/tmp:/data', $img,
+                               'true');
+ok($rc == 125 && $err =~ /cannot mount binds or volumes/,
+   'a bind: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '-v', '/data', $img, 'true');
+ok($rc != 0 && $err =~ /cannot mount binds or volumes/,
+   'an anonymous volume: a clear error') or diag($err);
+
 # the SDK
 
 ($rc, $out, $err) = $t->python(<<"EOF");
@@ -231,6 +257,13 @@ my ($reqs) = ($t->aws_sim_admin('GET', '/_sim/requests'))[1];
 ok(!(grep { ($_->{status} // 0) == 403 } @{ $reqs // [] }),
    'no request of the gateway was refused by SigV4')
     or diag(explain([ grep { $_->{status} == 403 } @$reqs ]));
+
+# a worker that stops while it reads a running task's output leaves
+# nothing open (the final check reads the error log)
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'lives-on', $img,
+                               'sleep', '1000');
+is($rc, 0, 'a task runs while nginx stops') or diag($err);
 
 $t->stop;
 $ENV{AWS_SECRET_ACCESS_KEY} = 'a-wrong-secret';

@@ -1601,6 +1601,7 @@ AUTH_RE = re.compile(r'AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*'
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'AmazonAWS'
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return self.server_version

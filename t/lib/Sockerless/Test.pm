@@ -255,14 +255,34 @@ sub dockerd_sock { $_[0]{dockerd} ? $_[0]{dockerd}{sock} : undef }
 
 
 # Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its
-# storage under the prefix; returns "127.0.0.1:port", or undef
+# storage under the prefix; returns "127.0.0.1:port", or undef. Options:
+# user and password turn on htpasswd (bcrypt) auth.
 sub start_registry {
-    my ($self) = @_;
+    my ($self, %o) = @_;
 
     my $port = free_port();
-    my $dir = "$self->{prefix}/registry";
+    my $dir = "$self->{prefix}/registry-$port";
     make_path("$dir/data");
-    my $conf = $self->write_file('registry/config.yml', <<"EOF");
+
+    my $auth = '';
+    if (defined $o{user}) {
+        # libcrypt's bcrypt through python, as "htpasswd -B" makes it
+        my ($rc, $hash) = $self->command({}, 'python3', '-W', 'ignore', '-c',
+            'import crypt, sys; print(crypt.crypt(sys.argv[1], '
+            . 'crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))',
+            $o{password});
+        chomp $hash;
+        return undef unless $rc == 0 && $hash =~ /^\$2/;
+        $self->write_file("registry-$port/htpasswd", "$o{user}:$hash\n");
+        $auth = <<"EOF";
+auth:
+  htpasswd:
+    realm: sockerless-test
+    path: $dir/htpasswd
+EOF
+    }
+
+    my $conf = $self->write_file("registry-$port/config.yml", <<"EOF");
 version: 0.1
 log:
   level: warn
@@ -271,6 +291,7 @@ storage:
     rootdirectory: $dir/data
 http:
   addr: 127.0.0.1:$port
+$auth
 EOF
 
     my $p = $self->spawn('docker-registry', 'serve', $conf);
@@ -280,6 +301,36 @@ EOF
     });
 
     return $up ? "127.0.0.1:$port" : undef;
+}
+
+
+# pushes the test busybox image into a registry as repo:tag with python
+# (t/lib/regpush.py); options: user, password, index_tag (an OCI index
+# too), pad (an extra layer of that many MiB). Returns the manifest
+# digest (and the index digest), or () with a diag.
+sub push_busybox {
+    my ($self, $reg, $repo, $tag, %o) = @_;
+
+    my $tar = eval { $self->busybox_tar };
+    unless ($tar) {
+        Test::More::diag($@);
+        return ();
+    }
+
+    my @args = ('python3', "$LIB/regpush.py", '--registry', $reg,
+                '--repo', $repo, '--tag', $tag);
+    push @args, '--user', $o{user}, '--password', $o{password}
+        if defined $o{user};
+    push @args, '--index-tag', $o{index_tag} if $o{index_tag};
+    push @args, '--pad', $o{pad} if $o{pad};
+
+    my ($rc, $out, $err) = $self->command({ timeout => 120 }, @args, $tar);
+    unless ($rc == 0) {
+        Test::More::diag("regpush.py: exit $rc: $out$err");
+        return ();
+    }
+
+    return split /\n/, $out;
 }
 
 

@@ -1,0 +1,730 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * Agents that dial back, as the cloud backends use them: a run made ready
+ * in the record, the wait for the agent's first park, the pump and
+ * signals. The pump is one session attached to main with "logs" in the
+ * worker that started the run: what the agent sends goes into the
+ * container's log as records, so attach, logs and logs -f are the core's,
+ * and main's exit is recorded after the last byte.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_agent.h>
+#include <ngx_http_sockerless_reverse.h>
+#include <sls_logfmt.h>
+
+
+typedef struct {
+    ngx_queue_t                    queue;
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    ngx_http_sockerless_agent_t   *agent;
+    ngx_http_sockerless_rwait_t   *wait;      /* until it is open */
+    ngx_fd_t                       fd;        /* container.log */
+    char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+    unsigned                       exited:1;
+} ngx_http_sockerless_pump_t;
+
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_int_t                      signal;
+} ngx_http_sockerless_rsig_t;
+
+
+static ngx_int_t ngx_http_sockerless_reverse_ready(void *data,
+    cJSON **value);
+static void ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws);
+static void ngx_http_sockerless_reverse_done(ngx_http_sockerless_rwait_t *w,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w);
+static ngx_int_t ngx_http_sockerless_pump_set(void *data, cJSON **value);
+static void ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_pump_control(ngx_http_sockerless_agent_t *a,
+    cJSON *msg);
+static ngx_int_t ngx_http_sockerless_pump_data(ngx_http_sockerless_agent_t *a,
+    ngx_uint_t stream, u_char *p, size_t len);
+static void ngx_http_sockerless_pump_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc);
+static void ngx_http_sockerless_pump_free(ngx_http_sockerless_pump_t *pm);
+static void ngx_http_sockerless_rsig_opened(ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_rsig_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc);
+
+
+static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_pump_h = {
+    ngx_http_sockerless_pump_opened,
+    ngx_http_sockerless_pump_control,
+    ngx_http_sockerless_pump_data,
+    NULL,
+    ngx_http_sockerless_pump_closed
+};
+
+
+/* this worker's pumps: a stopping worker closes them before it exits */
+static ngx_queue_t  ngx_http_sockerless_pumps;
+static ngx_uint_t   ngx_http_sockerless_pumps_init;
+
+
+static ngx_http_sockerless_agent_handlers_t  ngx_http_sockerless_rsig_h = {
+    ngx_http_sockerless_rsig_opened,
+    NULL,
+    NULL,
+    NULL,
+    ngx_http_sockerless_rsig_closed
+};
+
+
+/* a run made ready: what the last one left goes */
+
+static ngx_int_t
+ngx_http_sockerless_reverse_ready(void *data, cJSON **value)
+{
+    const char *token = data;
+
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "exit");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "task");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "agent_pid");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "starting");
+    cJSON_AddTrueToObject(sls, "starting");
+
+    if (token) {
+        cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
+        cJSON_AddStringToObject(sls, "token", token);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_sockerless_reverse_prepare(ngx_http_sockerless_op_t *op,
+    const char *token)
+{
+    char         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    const char  *id;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    if (id == NULL || ngx_strlen(id) != NGX_HTTP_SOCKERLESS_ID_LEN) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    if (ngx_http_sockerless_store_update(op->pool, key,
+                                         ngx_http_sockerless_reverse_ready,
+                                         (void *) token)
+        != NGX_OK
+        || ngx_http_sockerless_reverse_ready((void *) token, &op->container)
+           != NGX_OK)
+    {
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the container was removed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_sockerless_reverse_wait(ngx_http_sockerless_rwait_t *w)
+{
+    const char  *id, *token;
+
+    id = ngx_http_sockerless_json_str(w->op->container, "Id");
+    token = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(w->op->container, "_sls"),
+                "token");
+
+    if (id == NULL || token == NULL || ngx_strlen(token) >= sizeof(w->token))
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) w->id, (u_char *) id, sizeof(w->id));
+    ngx_cpystrn((u_char *) w->token, (u_char *) token, sizeof(w->token));
+
+    w->waiting = 1;
+    w->watch.handler = ngx_http_sockerless_reverse_watch;
+    w->watch.data = w;
+
+    if (ngx_http_sockerless_store_watch(&w->watch) != NGX_OK) {
+        w->waiting = 0;
+        return NGX_ERROR;
+    }
+
+    /* the agent may have called back already */
+    ngx_http_sockerless_reverse_watch(&w->watch);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws)
+{
+    ngx_http_sockerless_rwait_t *w = ws->data;
+
+    char                      key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                    *rec, *sls;
+    size_t                    len;
+    ngx_int_t                 pid;
+    ngx_pool_t               *pool;
+    const char               *error;
+    ngx_http_sockerless_op_t *op;
+
+    if (!w->waiting) {
+        return;
+    }
+
+    op = w->op;
+
+    pool = ngx_create_pool(4096, op->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", w->id);
+    rec = ngx_http_sockerless_store_get(pool, key);
+
+    if (rec == NULL) {
+        ngx_destroy_pool(pool);
+        op->status = NGX_HTTP_NOT_FOUND;
+        ngx_str_set(&op->message, "the container was removed while it "
+                    "was starting");
+        ngx_http_sockerless_reverse_done(w, NGX_ERROR);
+        return;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    pid = (ngx_int_t) cJSON_GetNumberValue(
+                          cJSON_GetObjectItemCaseSensitive(sls, "agent_pid"));
+    error = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(sls, "exit"), "error");
+
+    if (error && *error) {
+        /* the agent could not start the command: dockerd's words */
+        op->status = NGX_HTTP_BAD_REQUEST;
+        len = ngx_strlen(error) + 128;
+        op->message.data = ngx_pnalloc(op->pool, len);
+
+        if (op->message.data) {
+            op->message.len = ngx_snprintf(op->message.data, len,
+                                "failed to create task for container: "
+                                "failed to create shim task: OCI runtime "
+                                "create failed: %s: unknown", error)
+                              - op->message.data;
+        }
+
+        ngx_destroy_pool(pool);
+        ngx_http_sockerless_reverse_done(w, NGX_ERROR);
+        return;
+    }
+
+    ngx_destroy_pool(pool);
+
+    if (pid <= 0) {
+        return;
+    }
+
+    /* the agent is there: its output is read before the start is done */
+
+    w->pid = pid;
+    w->waiting = 0;
+    ngx_http_sockerless_store_unwatch(&w->watch);
+
+    if (ngx_http_sockerless_pump_open(w) != NGX_OK) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "the agent called back but cannot be "
+                    "reached");
+        ngx_http_sockerless_reverse_done(w, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_sockerless_reverse_done(ngx_http_sockerless_rwait_t *w, ngx_int_t rc)
+{
+    ngx_http_sockerless_reverse_cancel(w);
+
+    w->handler(w, rc);
+}
+
+
+void
+ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w)
+{
+    ngx_http_sockerless_pump_t  *pm;
+
+    if (w->waiting) {
+        w->waiting = 0;
+        ngx_http_sockerless_store_unwatch(&w->watch);
+    }
+
+    pm = w->pump;
+    w->pump = NULL;
+
+    if (pm && pm->wait) {
+        /* not open yet: nobody waits for it */
+        pm->wait = NULL;
+        ngx_http_sockerless_pump_free(pm);
+    }
+}
+
+
+/* the pump */
+
+static ngx_int_t
+ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
+{
+    u_char                      *path;
+    ngx_pool_t                  *pool;
+    ngx_http_sockerless_pump_t  *pm;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    pm = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_pump_t));
+    if (pm == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    pm->pool = pool;
+    pm->log = ngx_cycle->log;
+    pm->fd = NGX_INVALID_FILE;
+
+    if (!ngx_http_sockerless_pumps_init) {
+        ngx_queue_init(&ngx_http_sockerless_pumps);
+        ngx_http_sockerless_pumps_init = 1;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_sockerless_pumps, &pm->queue);
+    ngx_cpystrn((u_char *) pm->id, (u_char *) w->id, sizeof(pm->id));
+
+    path = ngx_http_sockerless_container_path(pool, w->id, "container.log");
+    if (path == NULL) {
+        ngx_http_sockerless_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    pm->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                           0600);
+    if (pm->fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        ngx_http_sockerless_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    path = ngx_http_sockerless_agent_socket(pool, w->id);
+    if (path == NULL) {
+        ngx_http_sockerless_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    pm->agent = ngx_http_sockerless_agent_connect(pm->log, (char *) path,
+                                                  w->token,
+                                                  &ngx_http_sockerless_pump_h,
+                                                  pm);
+    if (pm->agent == NULL) {
+        ngx_http_sockerless_pump_free(pm);
+        return NGX_ERROR;
+    }
+
+    pm->wait = w;
+    w->pump = pm;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pump_set(void *data, cJSON **value)
+{
+    ngx_int_t  pid = *(ngx_int_t *) data;
+
+    cJSON  *sls;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
+
+    if (pid) {
+        cJSON_AddNumberToObject(sls, "pump", (double) pid);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char                          key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                        *msg;
+    ngx_int_t                     pid;
+    ngx_http_sockerless_rwait_t  *w;
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(msg, "type", "attach");
+    cJSON_AddStringToObject(msg, "id", "main");
+    cJSON_AddFalseToObject(msg, "stdin");
+    cJSON_AddTrueToObject(msg, "stdout");
+    cJSON_AddTrueToObject(msg, "stderr");
+    cJSON_AddTrueToObject(msg, "logs");
+
+    if (ngx_http_sockerless_agent_send_control(a, msg) == NGX_ERROR) {
+        cJSON_Delete(msg);
+        return;
+    }
+
+    cJSON_Delete(msg);
+
+    pid = ngx_pid;
+    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
+    (void) ngx_http_sockerless_store_update(pm->pool, key,
+                                            ngx_http_sockerless_pump_set,
+                                            &pid);
+
+    w = pm->wait;
+    pm->wait = NULL;
+
+    if (w) {
+        w->pump = NULL;
+        (void) ngx_http_sockerless_pump_set(&pid, &w->op->container);
+        w->handler(w, NGX_OK);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pump_data(ngx_http_sockerless_agent_t *a,
+    ngx_uint_t stream, u_char *p, size_t len)
+{
+    ngx_http_sockerless_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    size_t           n;
+    u_char           hdr[SLS_LOGFMT_HEADER_LEN];
+    uint64_t         ns;
+    struct iovec     iov[2];
+    struct timespec  ts;
+
+    if (stream != 1 && stream != 2) {
+        return NGX_OK;
+    }
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+    ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+
+    while (len) {
+        n = ngx_min(len, SLS_LOGFMT_MAX_RECORD);
+
+        sls_logfmt_encode_header(hdr, (int) stream, (uint32_t) n, ns);
+
+        iov[0].iov_base = hdr;
+        iov[0].iov_len = SLS_LOGFMT_HEADER_LEN;
+        iov[1].iov_base = p;
+        iov[1].iov_len = n;
+
+        /* one record per write on an O_APPEND file: readers see it whole */
+
+        if (writev(pm->fd, iov, 2) != (ssize_t) (SLS_LOGFMT_HEADER_LEN + n)) {
+            ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
+                          "sockerless: writing the log of container %s "
+                          "failed", pm->id);
+            return NGX_OK;
+        }
+
+        p += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_pump_control(ngx_http_sockerless_agent_t *a, cJSON *msg)
+{
+    ngx_http_sockerless_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char         now[64];
+    cJSON       *report;
+    const char  *type, *id;
+
+    type = ngx_http_sockerless_json_str(msg, "type");
+    id = ngx_http_sockerless_json_str(msg, "id");
+
+    if (type == NULL || ngx_strcmp(type, "exit") != 0
+        || id == NULL || ngx_strcmp(id, "main") != 0)
+    {
+        return;
+    }
+
+    /* all of the output is in the log: the exit may be recorded */
+
+    pm->exited = 1;
+
+    report = cJSON_CreateObject();
+    if (report == NULL) {
+        return;
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+    cJSON_AddNumberToObject(report, "exitCode", cJSON_GetNumberValue(
+        cJSON_GetObjectItemCaseSensitive(msg, "exitCode")));
+    cJSON_AddStringToObject(report, "finishedAt", now);
+
+    (void) ngx_http_sockerless_callback_report(pm->pool, pm->log, pm->id,
+                                               report, 1);
+    cJSON_Delete(report);
+
+    /* nothing more comes: the pump ends before the agent hangs up */
+
+    ngx_http_sockerless_agent_close(a);
+    pm->agent = NULL;
+    ngx_http_sockerless_pump_free(pm);
+}
+
+
+static void
+ngx_http_sockerless_pump_closed(ngx_http_sockerless_agent_t *a, ngx_int_t rc)
+{
+    ngx_http_sockerless_pump_t *pm = ngx_http_sockerless_agent_data(a);
+
+    char                          key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    ngx_int_t                     pid;
+    ngx_http_sockerless_rwait_t  *w;
+
+    pm->agent = NULL;
+
+    /* reports of the exit are now for the store to apply */
+
+    pid = 0;
+    ngx_sprintf((u_char *) key, "c/%s%Z", pm->id);
+    (void) ngx_http_sockerless_store_update(pm->pool, key,
+                                            ngx_http_sockerless_pump_set,
+                                            &pid);
+
+    if (!pm->exited) {
+        /* an exit the agent reported meanwhile is recorded now */
+        ngx_http_sockerless_callback_orphan(pm->pool, pm->log, pm->id);
+    }
+
+    w = pm->wait;
+    pm->wait = NULL;
+
+    if (w) {
+        w->pump = NULL;
+        w->op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&w->op->message, "the agent called back but the "
+                    "connection to it failed");
+        w->handler(w, NGX_ERROR);
+    }
+
+    ngx_http_sockerless_pump_free(pm);
+}
+
+
+static void
+ngx_http_sockerless_pump_free(ngx_http_sockerless_pump_t *pm)
+{
+    ngx_queue_remove(&pm->queue);
+
+    if (pm->agent) {
+        ngx_http_sockerless_agent_close(pm->agent);
+        pm->agent = NULL;
+    }
+
+    if (pm->fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(pm->fd);
+    }
+
+    ngx_destroy_pool(pm->pool);
+}
+
+
+/*
+ * A stopping worker's pumps go before it exits (nginx would find their
+ * connections open); the worker holding lease/ecs, or the exit reports,
+ * see the runs to their end
+ */
+
+void
+ngx_http_sockerless_reverse_exit_process(void)
+{
+    ngx_queue_t                 *q;
+    ngx_http_sockerless_pump_t  *pm;
+
+    if (!ngx_http_sockerless_pumps_init) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_sockerless_pumps)) {
+        q = ngx_queue_head(&ngx_http_sockerless_pumps);
+        pm = ngx_queue_data(q, ngx_http_sockerless_pump_t, queue);
+
+        pm->wait = NULL;
+        ngx_http_sockerless_pump_free(pm);
+    }
+}
+
+
+/* what a container in a cloud task cannot have is refused, not dropped */
+
+ngx_int_t
+ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
+    const char *backend)
+{
+    u_char  *p;
+    cJSON   *hc, *conf;
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Binds")) == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Mounts"))
+           == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                         "VolumesFrom")) == 0
+        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(conf,
+                                                         "Volumes")) == 0)
+    {
+        return NGX_OK;
+    }
+
+    op->status = NGX_HTTP_BAD_REQUEST;
+
+    p = ngx_pnalloc(op->pool, 256);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->message.data = p;
+    op->message.len = ngx_snprintf(p, 256, "the %s backend cannot mount "
+                                   "binds or volumes: a cloud task has no "
+                                   "host paths, and EFS volumes are not "
+                                   "supported", backend)
+                      - p;
+
+    return NGX_ERROR;
+}
+
+
+/* signals */
+
+ngx_int_t
+ngx_http_sockerless_reverse_signal(cJSON *rec, ngx_int_t sig)
+{
+    u_char                      *path;
+    ngx_pool_t                  *pool;
+    const char                  *token, *id;
+    ngx_http_sockerless_rsig_t  *sg;
+
+    token = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
+    id = ngx_http_sockerless_json_str(rec, "Id");
+
+    if (token == NULL || id == NULL) {
+        return NGX_DECLINED;
+    }
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    sg = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_rsig_t));
+    path = ngx_http_sockerless_agent_socket(pool, id);
+
+    if (sg == NULL || path == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    sg->pool = pool;
+    sg->signal = sig;
+
+    if (ngx_http_sockerless_agent_connect(ngx_cycle->log, (char *) path,
+                                          token, &ngx_http_sockerless_rsig_h,
+                                          sg)
+        == NULL)
+    {
+        ngx_destroy_pool(pool);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_rsig_opened(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_rsig_t *sg = ngx_http_sockerless_agent_data(a);
+
+    cJSON  *msg;
+
+    msg = cJSON_CreateObject();
+
+    if (msg) {
+        cJSON_AddStringToObject(msg, "type", "signal");
+        cJSON_AddStringToObject(msg, "id", "main");
+        cJSON_AddNumberToObject(msg, "signal", (double) sg->signal);
+
+        (void) ngx_http_sockerless_agent_send_control(a, msg);
+        cJSON_Delete(msg);
+    }
+
+    /* what was queued goes out before the close */
+    ngx_http_sockerless_agent_close(a);
+    ngx_destroy_pool(sg->pool);
+}
+
+
+static void
+ngx_http_sockerless_rsig_closed(ngx_http_sockerless_agent_t *a, ngx_int_t rc)
+{
+    ngx_http_sockerless_rsig_t *sg = ngx_http_sockerless_agent_data(a);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "sockerless: signal %i was not delivered: the connection "
+                  "to the agent failed", sg->signal);
+
+    ngx_destroy_pool(sg->pool);
+}

@@ -1,0 +1,1842 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * "docker pull" and "docker login" over the OCI distribution API, on the
+ * libcurl bridge: manifest (index resolved to linux and this machine),
+ * config and layer blobs verified by sha256, layers unpacked in order in
+ * the thread pool with the code "docker load" uses, and dockerd's
+ * progress stream.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_curl.h>
+#include <ngx_thread_pool.h>
+#include <sls_registry.h>
+#include <openssl/evp.h>
+#include <sys/utsname.h>
+
+
+#define NGX_HTTP_SOCKERLESS_PULL_LAYERS  128
+
+#define NGX_HTTP_SOCKERLESS_ACCEPT                                            \
+    "Accept: application/vnd.oci.image.index.v1+json, "                      \
+    "application/vnd.docker.distribution.manifest.list.v2+json, "            \
+    "application/vnd.oci.image.manifest.v1+json, "                           \
+    "application/vnd.docker.distribution.manifest.v2+json"
+
+
+typedef enum {
+    sls_pull_manifest = 0,
+    sls_pull_config,
+    sls_pull_layer,
+    sls_pull_login
+} ngx_http_sockerless_pull_state_e;
+
+
+typedef struct {
+    ngx_http_request_t                *request;
+    ngx_log_t                         *log;
+    ngx_http_sockerless_pull_state_e   state;
+
+    sls_registry_ref_t                 ref;
+    sls_registry_auth_t               *auth;
+    char                               host[512];  /* API host[:port] */
+    ngx_str_t                          scheme;     /* "http", "https" */
+    ngx_str_t                          bearer;     /* "Authorization: ..." */
+    ngx_str_t                          url;        /* of the last request */
+    char                               what[80];   /* its tag or digest */
+    ngx_uint_t                         sink;       /* its body to fd */
+    ngx_uint_t                         auth_tried;
+    ngx_uint_t                         basic;      /* Basic auth in use */
+    ngx_http_sockerless_curl_t        *hc;
+
+    char                               manifest_digest[72];
+    cJSON                             *manifest;
+    cJSON                             *cfg;
+    sls_registry_blob_t                config;
+    sls_registry_blob_t                layers[NGX_HTTP_SOCKERLESS_PULL_LAYERS];
+    ngx_int_t                          nlayers;
+    ngx_int_t                          current;
+    char                               hex[65];    /* of the config */
+
+    char                              *data_dir;
+    char                              *tmp;        /* the blobs, while here */
+    ngx_fd_t                           fd;
+    EVP_MD_CTX                        *md;
+    ngx_msec_t                         last;       /* progress sent at */
+
+    /* the thread's part: unpack one layer */
+    char                              *layer_file;
+    char                              *rootfs;
+    off_t                              layer_size;
+    ngx_int_t                          extract_rc;
+    char                               error[512];
+    cJSON                             *sizes;
+    off_t                              size;
+
+    unsigned                           headers_sent:1;
+} ngx_http_sockerless_pull_t;
+
+
+static ngx_int_t ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
+    const char *what, ngx_uint_t sink);
+static void ngx_http_sockerless_pull_answer(ngx_http_sockerless_curl_t *hc);
+static ngx_int_t ngx_http_sockerless_pull_challenge(
+    ngx_http_sockerless_pull_t *ps, ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_pull_token(ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_pull_manifest(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_pull_next_layer(
+    ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_pull_progress(ngx_http_sockerless_curl_t *hc,
+    u_char *data, size_t len);
+static void ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_pull_extract_thread(void *data,
+    ngx_log_t *log);
+static void ngx_http_sockerless_pull_extract_done(ngx_event_t *ev);
+static void ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
+    ngx_uint_t downloaded);
+static void ngx_http_sockerless_pull_fail(ngx_http_sockerless_pull_t *ps,
+    ngx_uint_t status, const char *fmt, ...);
+static void ngx_http_sockerless_pull_registry_error(
+    ngx_http_sockerless_pull_t *ps, ngx_http_sockerless_curl_t *hc);
+static ngx_int_t ngx_http_sockerless_pull_status(
+    ngx_http_sockerless_pull_t *ps, const char *status, const char *id,
+    const char *progress, off_t current, off_t total);
+static ngx_int_t ngx_http_sockerless_pull_headers(
+    ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_pull_writer(ngx_http_request_t *r);
+static void ngx_http_sockerless_pull_cleanup(void *data);
+static ngx_int_t ngx_http_sockerless_pull_sha256(EVP_MD_CTX *md,
+    const char *digest);
+static ngx_int_t ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
+    ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc);
+static ngx_str_t *ngx_http_sockerless_pull_req_header(ngx_http_request_t *r,
+    const char *name);
+
+
+static ngx_str_t *
+ngx_http_sockerless_pull_req_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the scheme: http for loopback names and insecure registries */
+
+static ngx_int_t
+ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
+    ngx_http_sockerless_pull_t *ps)
+{
+    size_t                            len;
+    ngx_str_t                        *ins;
+    ngx_uint_t                        i, insecure;
+    const char                       *host;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    ps->request = r;
+    ps->log = r->connection->log;
+    ps->fd = NGX_INVALID_FILE;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_sockerless_pull_cleanup;
+    cln->data = ps;
+
+    host = sls_registry_api_host(ps->ref.domain);
+    ngx_cpystrn((u_char *) ps->host, (u_char *) host, sizeof(ps->host));
+
+    len = ngx_strlen(ps->host);
+    insecure = 0;
+
+    if ((len >= 9 && ngx_strncmp(ps->host, "127.0.0.1", 9) == 0
+         && (len == 9 || ps->host[9] == ':'))
+        || (len >= 9 && ngx_strncmp(ps->host, "localhost", 9) == 0
+            && (len == 9 || ps->host[9] == ':')))
+    {
+        insecure = 1;
+    }
+
+    if (smcf->insecure_registries) {
+        ins = smcf->insecure_registries->elts;
+
+        for (i = 0; i < smcf->insecure_registries->nelts; i++) {
+            if (ins[i].len == len
+                && ngx_strncmp(ins[i].data, ps->host, len) == 0)
+            {
+                insecure = 1;
+            }
+        }
+    }
+
+    if (insecure) {
+        ngx_str_set(&ps->scheme, "http");
+
+    } else {
+        ngx_str_set(&ps->scheme, "https");
+    }
+
+    ps->data_dir = ngx_http_sockerless_cstr(r->pool, &smcf->data_dir);
+    if (ps->data_dir == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* POST /images/create?fromImage=&tag=&platform= */
+
+ngx_int_t
+ngx_http_sockerless_image_pull(ngx_http_request_t *r)
+{
+    char                         err[256], *name, *tag;
+    ngx_str_t                    from, t, *xra;
+    ngx_http_sockerless_pull_t  *ps;
+
+    if (ngx_http_sockerless_arg(r, "fromImage", &from) != NGX_OK
+        || from.len == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid reference format");
+    }
+
+    if (ngx_http_sockerless_arg(r, "tag", &t) != NGX_OK) {
+        ngx_str_set(&t, "");
+    }
+
+    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    name = ngx_http_sockerless_cstr(r->pool, &from);
+    tag = ngx_http_sockerless_cstr(r->pool, &t);
+
+    if (ps == NULL || name == NULL || tag == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (from.len > 255
+        || sls_registry_parse_ref(name, tag, &ps->ref, err, sizeof(err)) != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST, "%s",
+                                              from.len > 255
+                                              ? "invalid reference format"
+                                              : err);
+    }
+
+    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+    if (ps->auth == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    xra = ngx_http_sockerless_pull_req_header(r, "X-Registry-Auth");
+
+    if (xra && sls_registry_decode_auth((char *) xra->data, xra->len,
+                                        ps->auth)
+               != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid X-Registry-Auth header");
+    }
+
+    if (ngx_http_sockerless_pull_setup(r, ps) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ps->auth->registrytoken[0]) {
+        ps->bearer.data = ngx_pnalloc(r->pool,
+                                      ngx_strlen(ps->auth->registrytoken)
+                                      + 32);
+        if (ps->bearer.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ps->bearer.len = ngx_sprintf(ps->bearer.data,
+                                     "Authorization: Bearer %s",
+                                     ps->auth->registrytoken)
+                         - ps->bearer.data;
+    }
+
+    ps->state = sls_pull_manifest;
+
+    if (ngx_http_sockerless_pull_get(ps, ps->ref.digest[0] ? ps->ref.digest
+                                                           : ps->ref.tag, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_sockerless_pull_writer;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * One registry request: "manifests/<what>" in sls_pull_manifest,
+ * "blobs/<digest>" otherwise; sink writes the body to ps->fd.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
+    const char *what, ngx_uint_t sink)
+{
+    ngx_str_t                        *h;
+    ngx_http_request_t               *r;
+    ngx_http_sockerless_curl_t       *hc;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    r = ps->request;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    if (hc == NULL) {
+        return NGX_ERROR;
+    }
+
+    hc->url.data = ngx_pnalloc(r->pool, ngx_strlen(ps->host)
+                               + ngx_strlen(ps->ref.path)
+                               + ngx_strlen(what) + 64);
+    if (hc->url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (what != ps->what) {
+        ngx_cpystrn((u_char *) ps->what, (u_char *) what, sizeof(ps->what));
+    }
+
+    ps->sink = sink;
+
+    if (sink) {
+        /* a retry after a challenge starts the blob again */
+        if (ftruncate(ps->fd, 0) != 0
+            || lseek(ps->fd, 0, SEEK_SET) != 0
+            || EVP_DigestInit_ex(ps->md, EVP_sha256(), NULL) != 1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                          "sockerless ftruncate() of a blob failed");
+            return NGX_ERROR;
+        }
+    }
+
+    hc->url.len = ngx_sprintf(hc->url.data, "%V://%s/v2/%s/%s/%s",
+                              &ps->scheme, ps->host, ps->ref.path,
+                              ps->state == sls_pull_manifest ? "manifests"
+                                                             : "blobs",
+                              what)
+                  - hc->url.data;
+
+    hc->headers = ngx_array_create(r->pool, 2, sizeof(ngx_str_t));
+    if (hc->headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ps->state == sls_pull_manifest) {
+        h = ngx_array_push(hc->headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(h, NGX_HTTP_SOCKERLESS_ACCEPT);
+        hc->max_body = 4 * 1024 * 1024;
+
+    } else {
+        hc->max_body = 8 * 1024 * 1024;
+    }
+
+    if (ps->bearer.len) {
+        h = ngx_array_push(hc->headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ps->bearer;
+    }
+
+    if (ps->basic) {
+        hc->basic.data = ngx_pnalloc(r->pool, 1024);
+        if (hc->basic.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        hc->basic.len = ngx_sprintf(hc->basic.data, "%s:%s",
+                                    ps->auth->username, ps->auth->password)
+                        - hc->basic.data;
+    }
+
+    hc->stall = smcf->registry_timeout;
+    hc->connect_timeout = smcf->registry_timeout;
+    hc->follow = 1;
+    hc->handler = ngx_http_sockerless_pull_answer;
+    hc->data = ps;
+
+    if (sink) {
+        hc->sink = 1;
+        hc->sink_fd = ps->fd;
+        hc->progress = ngx_http_sockerless_pull_progress;
+    }
+
+    ps->hc = hc;
+    ps->url = hc->url;
+
+    return ngx_http_sockerless_curl_start(hc);
+}
+
+
+static void
+ngx_http_sockerless_pull_answer(ngx_http_sockerless_curl_t *hc)
+{
+    ngx_http_sockerless_pull_t *ps = hc->data;
+
+    ngx_int_t  rc;
+
+    ps->hc = NULL;
+
+    if (hc->result != CURLE_OK) {
+        if (hc->result == CURLE_OPERATION_TIMEDOUT) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "Get \"%V\": net/http: request canceled "
+                              "(the registry sent nothing for %M ms)",
+                              &hc->url, hc->stall);
+            return;
+        }
+
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "Get \"%V\": %V", &hc->url,
+                                      &hc->error);
+        return;
+    }
+
+    if (hc->status == NGX_HTTP_UNAUTHORIZED && !ps->auth_tried) {
+        ps->auth_tried = 1;
+
+        rc = ngx_http_sockerless_pull_challenge(ps, hc);
+
+        if (rc == NGX_OK || rc == NGX_DONE) {
+            return;
+        }
+    }
+
+    if (hc->status < 200 || hc->status >= 300) {
+        ngx_http_sockerless_pull_registry_error(ps, hc);
+        return;
+    }
+
+    switch (ps->state) {
+
+    case sls_pull_manifest:
+        ngx_http_sockerless_pull_manifest(ps, hc);
+        return;
+
+    case sls_pull_config:
+        ngx_http_sockerless_pull_config(ps, hc);
+        return;
+
+    default:
+        ngx_http_sockerless_pull_layer(ps, hc);
+        return;
+    }
+}
+
+
+/*
+ * A 401: a Bearer challenge gets a token (anonymous, or with the
+ * credentials), a Basic one is answered with the credentials. NGX_OK:
+ * a request is on its way; NGX_DONE: the pull failed and was answered;
+ * NGX_DECLINED: the 401 stands.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    u_char                           *p;
+    size_t                            len;
+    ngx_str_t                        *www, *h;
+    ngx_http_request_t               *r;
+    sls_registry_challenge_t          ch;
+    ngx_http_sockerless_curl_t       *tc;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    r = ps->request;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    www = ngx_http_sockerless_curl_header(hc, "WWW-Authenticate");
+
+    if (www == NULL
+        || sls_registry_parse_challenge((char *) www->data, www->len, &ch)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ch.scheme == SLS_REGISTRY_AUTH_BASIC) {
+        if (ps->auth->username[0] == '\0') {
+            /* dockerd's is an unknown error, not a 401 (that would make
+             * the CLI ask for a login) */
+            ngx_http_sockerless_pull_fail(ps,
+                      NGX_HTTP_INTERNAL_SERVER_ERROR,
+                      "Head \"%V\": no basic auth credentials", &hc->url);
+            return NGX_DONE;
+        }
+
+        ps->basic = 1;
+
+    } else {
+        tc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+        if (tc == NULL) {
+            return NGX_DECLINED;
+        }
+
+        len = ngx_strlen(ch.realm) + 3 * ngx_strlen(ch.service)
+              + 3 * ngx_strlen(ps->ref.path) + 64;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_DECLINED;
+        }
+
+        tc->url.data = p;
+        p = ngx_sprintf(p, "%s%s", ch.realm,
+                        ngx_strchr(ch.realm, '?') ? "&" : "?");
+
+        if (ch.service[0]) {
+            p = ngx_cpymem(p, "service=", 8);
+            p = (u_char *) ngx_escape_uri(p, (u_char *) ch.service,
+                                          ngx_strlen(ch.service),
+                                          NGX_ESCAPE_ARGS);
+            *p++ = '&';
+        }
+
+        p = ngx_sprintf(p, "scope=repository%%3A");
+        p = (u_char *) ngx_escape_uri(p, (u_char *) ps->ref.path,
+                                      ngx_strlen(ps->ref.path),
+                                      NGX_ESCAPE_ARGS);
+        p = ngx_sprintf(p, "%%3Apull");
+        tc->url.len = p - tc->url.data;
+
+        if (ps->auth->username[0]) {
+            tc->basic.data = ngx_pnalloc(r->pool, 1024);
+            if (tc->basic.data == NULL) {
+                return NGX_DECLINED;
+            }
+
+            tc->basic.len = ngx_sprintf(tc->basic.data, "%s:%s",
+                                        ps->auth->username,
+                                        ps->auth->password)
+                            - tc->basic.data;
+
+        } else if (ps->auth->identitytoken[0]) {
+            tc->headers = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
+            h = tc->headers ? ngx_array_push(tc->headers) : NULL;
+            p = ngx_pnalloc(r->pool, ngx_strlen(ps->auth->identitytoken)
+                            + len + 128);
+            if (h == NULL || p == NULL) {
+                return NGX_DECLINED;
+            }
+
+            ngx_str_set(h, "Content-Type: application/x-www-form-urlencoded");
+
+            tc->body.data = p;
+            p = ngx_sprintf(p, "grant_type=refresh_token&client_id=docker"
+                            "&service=%s&scope=repository:%s:pull"
+                            "&refresh_token=%s", ch.service, ps->ref.path,
+                            ps->auth->identitytoken);
+            tc->body.len = p - tc->body.data;
+            tc->url.len = ngx_strlen(ch.realm);
+        }
+
+        tc->stall = smcf->registry_timeout;
+        tc->connect_timeout = smcf->registry_timeout;
+        tc->max_body = 1024 * 1024;
+        tc->handler = ngx_http_sockerless_pull_token;
+        tc->data = ps;
+
+        if (ngx_http_sockerless_curl_start(tc) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        ps->hc = tc;
+
+        return NGX_OK;
+    }
+
+    ps->url = hc->url;
+
+    if (ngx_http_sockerless_pull_get(ps, ps->what, ps->sink) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_pull_token(ngx_http_sockerless_curl_t *hc)
+{
+    ngx_http_sockerless_pull_t *ps = hc->data;
+
+    cJSON       *json;
+    const char  *token;
+
+    ps->hc = NULL;
+
+    if (hc->result != CURLE_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "Get \"%V\": %V", &hc->url,
+                                      &hc->error);
+        return;
+    }
+
+    if (hc->status != NGX_HTTP_OK) {
+        ngx_http_sockerless_pull_registry_error(ps, hc);
+        return;
+    }
+
+    json = ngx_http_sockerless_json_parse(hc->pool, hc->body_out.data,
+                                          hc->body_out.len);
+    token = ngx_http_sockerless_json_str(json, "token");
+
+    if (token == NULL || token[0] == '\0') {
+        token = ngx_http_sockerless_json_str(json, "access_token");
+    }
+
+    if (token == NULL || token[0] == '\0' || ngx_strlen(token) > 65536) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "Get \"%V\": the token server sent "
+                                      "no token", &hc->url);
+        return;
+    }
+
+    ps->bearer.data = ngx_pnalloc(hc->pool, ngx_strlen(token) + 32);
+    if (ps->bearer.data == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ps->bearer.len = ngx_sprintf(ps->bearer.data, "Authorization: Bearer %s",
+                                 token)
+                     - ps->bearer.data;
+
+    if (ngx_http_sockerless_pull_get(ps, ps->what, ps->sink) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pull_sha256(EVP_MD_CTX *md, const char *digest)
+{
+    u_char         hex[65];
+    unsigned int   len;
+    unsigned char  dgst[EVP_MAX_MD_SIZE];
+
+    if (EVP_DigestFinal_ex(md, dgst, &len) != 1 || len != 32) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(hex, dgst, 32);
+
+    return ngx_strncmp(hex, digest + 7, 64) == 0 ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pull_body_digest(ngx_str_t *body, char out[72])
+{
+    u_char         hex[65];
+    unsigned int   len;
+    unsigned char  dgst[EVP_MAX_MD_SIZE];
+
+    if (EVP_Digest(body->data, body->len, dgst, &len, EVP_sha256(), NULL)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(hex, dgst, 32);
+    hex[64] = '\0';
+    ngx_sprintf((u_char *) out, "sha256:%s%Z", hex);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_pull_manifest(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    int                 kind;
+    char                digest[72], err[256];
+    cJSON              *doc;
+    ngx_str_t          *ct;
+    const char         *arch, *variant, *d;
+    struct utsname      u;
+
+    doc = ngx_http_sockerless_json_parse(hc->pool, hc->body_out.data,
+                                         hc->body_out.len);
+    ct = ngx_http_sockerless_curl_header(hc, "Content-Type");
+
+    if (ngx_http_sockerless_pull_body_digest(&hc->body_out, digest)
+        != NGX_OK)
+    {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot hash the manifest");
+        return;
+    }
+
+    /* what was asked by digest must be what came */
+
+    if (ngx_strncmp(ps->what, "sha256:", 7) == 0
+        && ngx_strcmp(ps->what, digest) != 0)
+    {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "manifest verification failed for "
+                                      "digest %s", ps->what);
+        return;
+    }
+
+    if (doc == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "invalid manifest for %s: not valid "
+                                      "JSON", ps->ref.familiar);
+        return;
+    }
+
+    kind = sls_registry_manifest_kind(ct ? (char *) ct->data : NULL, doc,
+                                      err, sizeof(err));
+    if (kind == -1) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "%s", err);
+        return;
+    }
+
+    if (ps->manifest_digest[0] == '\0') {
+        /* the top digest is the one "docker images --digests" shows */
+        ngx_memcpy(ps->manifest_digest, digest, sizeof(digest));
+    }
+
+    if (kind == SLS_REGISTRY_INDEX) {
+        if (ps->manifest) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "invalid manifest list: it "
+                                          "points at another list");
+            return;
+        }
+
+        ps->manifest = doc;
+
+        arch = "amd64";
+        variant = "";
+
+        if (uname(&u) == 0) {
+            arch = sls_registry_arch(u.machine, &variant);
+        }
+
+        d = sls_registry_select(doc, "linux", arch, variant);
+        if (d == NULL) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_NOT_FOUND,
+                                          "no matching manifest for "
+                                          "linux/%s in the manifest list "
+                                          "entries", arch);
+            return;
+        }
+
+        if (ngx_http_sockerless_pull_get(ps, d, 0) != NGX_OK) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "cannot start a registry "
+                                          "request");
+        }
+
+        return;
+    }
+
+    ps->manifest = doc;
+
+    ps->nlayers = sls_registry_manifest_blobs(doc, &ps->config, ps->layers,
+                                          NGX_HTTP_SOCKERLESS_PULL_LAYERS,
+                                          err, sizeof(err));
+    if (ps->nlayers < 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "%s", err);
+        return;
+    }
+
+    ngx_sprintf((u_char *) err, "Pulling from %s%Z", ps->ref.path);
+
+    if (ngx_http_sockerless_pull_status(ps, err,
+                                        ps->ref.digest[0] ? ps->ref.digest
+                                                          : ps->ref.tag,
+                                        NULL, -1, 0)
+        != NGX_OK)
+    {
+        ngx_http_sockerless_pull_fail(ps, 0, "");
+        return;
+    }
+
+    ps->state = sls_pull_config;
+
+    if (ngx_http_sockerless_pull_get(ps, ps->config.digest, 0) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+static void
+ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    char                digest[72], *key, *path;
+    cJSON              *rec;
+    ngx_int_t           i;
+    ngx_file_info_t     fi;
+    ngx_http_request_t *r;
+
+    r = ps->request;
+
+    if (ngx_http_sockerless_pull_body_digest(&hc->body_out, digest)
+        != NGX_OK
+        || ngx_strcmp(digest, ps->config.digest) != 0)
+    {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "image config verification failed "
+                                      "for digest %s", ps->config.digest);
+        return;
+    }
+
+    ps->cfg = ngx_http_sockerless_json_parse(r->pool, hc->body_out.data,
+                                             hc->body_out.len);
+    if (!cJSON_IsObject(ps->cfg)) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "invalid image config %s: not a "
+                                      "JSON object", ps->config.digest);
+        return;
+    }
+
+    ngx_memcpy(ps->hex, ps->config.digest + 7, 64);
+    ps->hex[64] = '\0';
+
+    key = ngx_pnalloc(r->pool, 80);
+    path = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 128);
+    if (key == NULL || path == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", ps->hex);
+    ngx_sprintf((u_char *) path, "%s/images/%s/rootfs%Z", ps->data_dir,
+                ps->hex);
+
+    rec = ngx_http_sockerless_store_get(r->pool, key);
+
+    if (rec && ngx_file_info(path, &fi) == 0) {
+        ngx_http_sockerless_pull_finish(ps, 0);
+        return;
+    }
+
+    for (i = 0; i < ps->nlayers; i++) {
+        ngx_sprintf((u_char *) digest, "%*s%Z", (size_t) 12,
+                    ps->layers[i].digest + 7);
+
+        if (ngx_http_sockerless_pull_status(ps, "Pulling fs layer", digest,
+                                            NULL, 0, 0)
+            != NGX_OK)
+        {
+            ngx_http_sockerless_pull_fail(ps, 0, "");
+            return;
+        }
+    }
+
+    for (i = 1; i < ps->nlayers; i++) {
+        ngx_sprintf((u_char *) digest, "%*s%Z", (size_t) 12,
+                    ps->layers[i].digest + 7);
+
+        (void) ngx_http_sockerless_pull_status(ps, "Waiting", digest, NULL,
+                                               0, 0);
+    }
+
+    ps->tmp = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 64);
+    ps->md = EVP_MD_CTX_new();
+
+    if (ps->tmp == NULL || ps->md == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ngx_sprintf((u_char *) ps->tmp, "%s/tmp%Z", ps->data_dir);
+    (void) mkdir(ps->tmp, 0700);
+    ngx_sprintf((u_char *) ps->tmp, "%s/tmp/pull-XXXXXX%Z", ps->data_dir);
+
+    if (mkdtemp(ps->tmp) == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                      "sockerless mkdtemp() \"%s\" failed", ps->tmp);
+        ps->tmp = NULL;
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot make a temporary directory");
+        return;
+    }
+
+    ps->state = sls_pull_layer;
+    ps->current = 0;
+
+    ngx_http_sockerless_pull_next_layer(ps);
+}
+
+
+static void
+ngx_http_sockerless_pull_next_layer(ngx_http_sockerless_pull_t *ps)
+{
+    char  *file;
+
+    if (ps->fd != NGX_INVALID_FILE) {
+        ngx_close_file(ps->fd);
+        ps->fd = NGX_INVALID_FILE;
+    }
+
+    if (ps->current == ps->nlayers) {
+        ps->current = 0;
+        ngx_http_sockerless_pull_extract(ps);
+        return;
+    }
+
+    file = ngx_pnalloc(ps->request->pool, ngx_strlen(ps->tmp) + 32);
+    if (file == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ngx_sprintf((u_char *) file, "%s/%i%Z", ps->tmp, ps->current);
+
+    ps->fd = ngx_open_file(file, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                           NGX_FILE_DEFAULT_ACCESS);
+    if (ps->fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", file);
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot store a layer");
+        return;
+    }
+
+    ps->last = 0;
+
+    if (ngx_http_sockerless_pull_get(ps, ps->layers[ps->current].digest, 1)
+        != NGX_OK)
+    {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+/* a piece of a layer: hashed as it comes, progress at most every 100ms */
+
+static void
+ngx_http_sockerless_pull_progress(ngx_http_sockerless_curl_t *hc,
+    u_char *data, size_t len)
+{
+    ngx_http_sockerless_pull_t *ps = hc->data;
+
+    off_t                 total;
+    char                  id[16], bar[128];
+    sls_registry_blob_t  *l;
+
+    EVP_DigestUpdate(ps->md, data, len);
+
+    if (ps->last && ngx_current_msec - ps->last < 100) {
+        return;
+    }
+
+    ps->last = ngx_current_msec ? ngx_current_msec : 1;
+
+    l = &ps->layers[ps->current];
+    total = l->size > 0 ? (off_t) l->size : hc->total;
+
+    ngx_sprintf((u_char *) id, "%*s%Z", (size_t) 12, l->digest + 7);
+    sls_registry_progress_bar(hc->received, total, bar, sizeof(bar));
+
+    (void) ngx_http_sockerless_pull_status(ps, "Downloading", id, bar,
+                                           hc->received, total);
+}
+
+
+static void
+ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    char                  id[16];
+    sls_registry_blob_t  *l;
+
+    l = &ps->layers[ps->current];
+
+    ngx_sprintf((u_char *) id, "%*s%Z", (size_t) 12, l->digest + 7);
+
+    (void) ngx_http_sockerless_pull_status(ps, "Verifying Checksum", id,
+                                           NULL, 0, 0);
+
+    if (ngx_http_sockerless_pull_sha256(ps->md, l->digest) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "filesystem layer verification failed "
+                                      "for digest %s", l->digest);
+        return;
+    }
+
+    (void) ngx_http_sockerless_pull_status(ps, "Download complete", id,
+                                           NULL, 0, 0);
+
+    ps->current++;
+
+    ngx_http_sockerless_pull_next_layer(ps);
+}
+
+
+static void
+ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
+{
+    ngx_str_t           name;
+    ngx_thread_task_t  *task;
+    ngx_thread_pool_t  *tp;
+    ngx_http_request_t *r;
+
+    r = ps->request;
+
+    if (ps->rootfs == NULL) {
+        ps->rootfs = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 128);
+        ps->layer_file = ngx_pnalloc(r->pool, ngx_strlen(ps->tmp) + 32);
+        ps->sizes = ngx_http_sockerless_json_bind(r->pool,
+                                                  cJSON_CreateArray());
+
+        if (ps->rootfs == NULL || ps->layer_file == NULL
+            || ps->sizes == NULL)
+        {
+            ngx_http_sockerless_pull_fail(ps,
+                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "out of memory");
+            return;
+        }
+
+        ngx_sprintf((u_char *) ps->rootfs, "%s/images%Z", ps->data_dir);
+        (void) mkdir(ps->rootfs, 0700);
+        ngx_sprintf((u_char *) ps->rootfs, "%s/images/%s.tmp%Z",
+                    ps->data_dir, ps->hex);
+    }
+
+    ngx_sprintf((u_char *) ps->layer_file, "%s/%i%Z", ps->tmp, ps->current);
+
+    task = ngx_thread_task_alloc(r->pool, 0);
+    if (task == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    task->ctx = ps;
+    task->handler = ngx_http_sockerless_pull_extract_thread;
+    task->event.handler = ngx_http_sockerless_pull_extract_done;
+    task->event.data = ps;
+
+    ngx_str_set(&name, "default");
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+    if (tp == NULL) {
+        ngx_http_sockerless_pull_extract_thread(ps, ps->log);
+        ngx_http_sockerless_pull_extract_done(&task->event);
+        return;
+    }
+
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot unpack the layer");
+    }
+}
+
+
+/* in the thread pool: libc, libarchive and the "docker load" code only */
+
+static void
+ngx_http_sockerless_pull_extract_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_sockerless_pull_t *ps = data;
+
+    char    path[PATH_MAX + 64];
+    size_t  len;
+
+    len = strlen(ps->rootfs);
+
+    if (len + 8 > sizeof(path)) {
+        ps->extract_rc = -1;
+        snprintf(ps->error, sizeof(ps->error), "the data path is too long");
+        return;
+    }
+
+    snprintf(path, sizeof(path), "%s/rootfs", ps->rootfs);
+
+    if (ps->current == 0) {
+        /* a pull that died half way left this */
+        ngx_http_sockerless_rm_rf(ps->rootfs);
+        (void) mkdir(ps->rootfs, 0700);
+        (void) mkdir(path, 0755);
+    }
+
+    ps->layer_size = 0;
+    ps->error[0] = '\0';
+
+    ps->extract_rc = ngx_http_sockerless_extract(ps->layer_file, path, 1,
+                                                 &ps->layer_size, ps->error,
+                                                 sizeof(ps->error));
+
+    (void) unlink(ps->layer_file);
+}
+
+
+static void
+ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
+{
+    ngx_http_sockerless_pull_t *ps = ev->data;
+
+    char   id[16], bar[128], *final;
+    off_t  total;
+
+    if (ps->extract_rc != 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "failed to register layer: %s",
+                                      ps->error);
+        return;
+    }
+
+    ngx_sprintf((u_char *) id, "%*s%Z", (size_t) 12,
+                ps->layers[ps->current].digest + 7);
+
+    total = (off_t) ps->layers[ps->current].size;
+    sls_registry_progress_bar(total, total, bar, sizeof(bar));
+
+    (void) ngx_http_sockerless_pull_status(ps, "Extracting", id, bar, total,
+                                           total);
+    (void) ngx_http_sockerless_pull_status(ps, "Pull complete", id, NULL,
+                                           0, 0);
+
+    cJSON_AddItemToArray(ps->sizes,
+                         cJSON_CreateNumber((double) ps->layer_size));
+    ps->size += ps->layer_size;
+    ps->current++;
+
+    if (ps->current < ps->nlayers) {
+        ngx_http_sockerless_pull_extract(ps);
+        return;
+    }
+
+    if (ps->nlayers == 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "the image has no layers");
+        return;
+    }
+
+    final = ngx_pnalloc(ps->request->pool, ngx_strlen(ps->data_dir) + 128);
+    if (final == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ngx_sprintf((u_char *) final, "%s/images/%s%Z", ps->data_dir, ps->hex);
+
+    /* another pull of the same image may have finished first */
+    ngx_http_sockerless_rm_rf(final);
+
+    if (rename(ps->rootfs, final) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                      "sockerless rename() \"%s\" failed", ps->rootfs);
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot store the image");
+        return;
+    }
+
+    ps->rootfs = NULL;
+
+    ngx_http_sockerless_pull_finish(ps, 1);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pull_has(cJSON *list, const char *s)
+{
+    cJSON  *t;
+
+    cJSON_ArrayForEach(t, list) {
+        if (cJSON_IsString(t) && ngx_strcmp(t->valuestring, s) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the image record, its tag and digest, and the last lines */
+
+static void
+ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
+    ngx_uint_t downloaded)
+{
+    char                *key, *line, *tag, *rd;
+    cJSON               *rec, *old, *t, *attrs;
+    ngx_str_t            ref, norm;
+    ngx_buf_t           *b;
+    ngx_uint_t           updated;
+    ngx_chain_t          out;
+    const char          *oid;
+    ngx_http_request_t  *r;
+    char                 id[80], refstr[800];
+
+    r = ps->request;
+
+    key = ngx_pnalloc(r->pool, 80);
+    line = ngx_pnalloc(r->pool, 1024);
+    rd = ngx_pnalloc(r->pool, 1024);
+    if (key == NULL || line == NULL || rd == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "out of memory");
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", ps->hex);
+    ngx_sprintf((u_char *) id, "sha256:%s%Z", ps->hex);
+    ngx_sprintf((u_char *) rd, "%s@%s%Z", ps->ref.familiar,
+                ps->manifest_digest);
+
+    old = ngx_http_sockerless_store_get(r->pool, key);
+    updated = downloaded;
+
+    if (downloaded || old == NULL) {
+        rec = ngx_http_sockerless_image_record(r->pool, ps->hex, ps->cfg,
+                                               ps->size, ps->sizes);
+        if (rec == NULL) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "cannot record the image");
+            return;
+        }
+
+        /* an image pulled again keeps the names it had */
+        if (old) {
+            t = cJSON_GetObjectItemCaseSensitive(old, "RepoTags");
+            if (cJSON_IsArray(t)) {
+                cJSON_ReplaceItemInObjectCaseSensitive(rec, "RepoTags",
+                                                   cJSON_Duplicate(t, 1));
+            }
+
+            t = cJSON_GetObjectItemCaseSensitive(old, "RepoDigests");
+            if (cJSON_IsArray(t)) {
+                cJSON_ReplaceItemInObjectCaseSensitive(rec, "RepoDigests",
+                                                   cJSON_Duplicate(t, 1));
+            }
+        }
+
+    } else {
+        rec = old;
+    }
+
+    t = cJSON_GetObjectItemCaseSensitive(rec, "RepoDigests");
+    if (!cJSON_IsArray(t)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "RepoDigests");
+        t = cJSON_AddArrayToObject(rec, "RepoDigests");
+    }
+
+    if (!ngx_http_sockerless_pull_has(t, rd)) {
+        cJSON_AddItemToArray(t, cJSON_CreateString(rd));
+        updated = updated || ps->ref.tag[0] == '\0';
+    }
+
+    if (ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot record the image");
+        return;
+    }
+
+    if (ps->ref.tag[0]) {
+        ngx_sprintf((u_char *) line, "%s:%s%Z", ps->ref.familiar,
+                    ps->ref.tag);
+        ref.data = (u_char *) line;
+        ref.len = ngx_strlen(line);
+
+        if (ngx_http_sockerless_image_normalize(r->pool, &ref, &norm)
+            == NGX_OK
+            && (tag = ngx_http_sockerless_cstr(r->pool, &norm)) != NULL)
+        {
+            ngx_sprintf((u_char *) key, "t/%*s%Z",
+                        ngx_min(norm.len, (size_t) 70), norm.data);
+            old = ngx_http_sockerless_store_get(r->pool, key);
+            oid = ngx_http_sockerless_json_str(old, "Id");
+
+            if (oid == NULL || ngx_strcmp(oid, id) != 0
+                || norm.len > 70)
+            {
+                updated = 1;
+            }
+
+            if (ngx_http_sockerless_tag_set(r->pool, tag, id) != NGX_OK) {
+                ngx_http_sockerless_pull_fail(ps,
+                                              NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                              "cannot tag the image");
+                return;
+            }
+        }
+    }
+
+    sls_registry_ref_string(&ps->ref, refstr, sizeof(refstr));
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name", refstr);
+        (void) ngx_http_sockerless_event("image", "pull", refstr, attrs);
+    }
+
+    ngx_sprintf((u_char *) line, "Digest: %s%Z", ps->manifest_digest);
+    (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
+
+    ngx_snprintf((u_char *) line, 1024, "Status: %s %s%Z",
+                 updated ? "Downloaded newer image for"
+                         : "Image is up to date for",
+                 refstr);
+    (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b->last_buf = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+/*
+ * Before any line went out the error is dockerd's HTTP answer; after,
+ * it is the last line of the stream. status 0: the client is gone.
+ */
+
+static void
+ngx_http_sockerless_pull_fail(ngx_http_sockerless_pull_t *ps,
+    ngx_uint_t status, const char *fmt, ...)
+{
+    u_char              *p;
+    cJSON               *json, *detail;
+    size_t               len;
+    va_list              args;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+    u_char               msg[1024];
+
+    r = ps->request;
+
+    if (status == 0) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg) - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    ngx_log_error(NGX_LOG_INFO, ps->log, 0,
+                  "sockerless: pull of \"%s\" failed: %s", ps->ref.familiar,
+                  msg);
+
+    if (!ps->headers_sent) {
+        ngx_http_finalize_request(r,
+                         ngx_http_sockerless_send_error(r, status, "%s",
+                                                        msg));
+        return;
+    }
+
+    json = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (json == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    detail = cJSON_AddObjectToObject(json, "errorDetail");
+    cJSON_AddStringToObject(detail, "message", (char *) msg);
+    cJSON_AddStringToObject(json, "error", (char *) msg);
+
+    p = ngx_http_sockerless_json_print(r->pool, json, &len);
+    b = p ? ngx_create_temp_buf(r->pool, len + 1) : NULL;
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+    *b->last++ = '\n';
+    b->last_buf = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+/* a registry's error answer in dockerd's words (distribution/errors.go) */
+
+static void
+ngx_http_sockerless_pull_registry_error(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    char  code[64], text[512], refstr[800];
+
+    sls_registry_ref_string(&ps->ref, refstr, sizeof(refstr));
+
+    if (sls_registry_error_text((char *) hc->body_out.data,
+                                hc->body_out.len, code, sizeof(code), text,
+                                sizeof(text))
+        != 0)
+    {
+        ngx_http_sockerless_pull_fail(ps,
+                         hc->status == NGX_HTTP_NOT_FOUND
+                         ? NGX_HTTP_NOT_FOUND
+                         : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "%s \"%V\": unexpected status from the registry: "
+                         "%ui", ps->state == sls_pull_manifest
+                                ? "Head" : "Get", &hc->url, hc->status);
+        return;
+    }
+
+    if (ngx_strcmp(code, "MANIFEST_UNKNOWN") == 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_NOT_FOUND,
+                                      "manifest for %s not found: %s",
+                                      refstr, text);
+        return;
+    }
+
+    if (ngx_strcmp(code, "NAME_UNKNOWN") == 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_NOT_FOUND,
+                                      "repository %s not found: %s",
+                                      ps->ref.familiar, text);
+        return;
+    }
+
+    if (ngx_strcmp(code, "DENIED") == 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_NOT_FOUND,
+                                      "pull access denied for %s, "
+                                      "repository does not exist or may "
+                                      "require 'docker login': %s",
+                                      ps->ref.familiar, text);
+        return;
+    }
+
+    ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "%s \"%V\": %s",
+                                  ps->state == sls_pull_manifest
+                                  ? "Head" : "Get", &hc->url, text);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_pull_headers(ngx_http_sockerless_pull_t *ps)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = ps->request;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return NGX_ERROR;
+    }
+
+    ps->headers_sent = 1;
+
+    return NGX_OK;
+}
+
+
+/* one line: {"status","progressDetail","progress","id"}; current -1: no
+ * progressDetail */
+
+static ngx_int_t
+ngx_http_sockerless_pull_status(ngx_http_sockerless_pull_t *ps,
+    const char *status, const char *id, const char *progress, off_t current,
+    off_t total)
+{
+    u_char              *p;
+    cJSON               *json, *detail;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = ps->request;
+
+    if (!ps->headers_sent && ngx_http_sockerless_pull_headers(ps) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    json = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(json, "status", status);
+
+    if (current >= 0 && id) {
+        detail = cJSON_AddObjectToObject(json, "progressDetail");
+
+        if (progress) {
+            cJSON_AddNumberToObject(detail, "current", (double) current);
+
+            if (total > 0) {
+                cJSON_AddNumberToObject(detail, "total", (double) total);
+            }
+        }
+    }
+
+    if (progress) {
+        cJSON_AddStringToObject(json, "progress", progress);
+    }
+
+    if (id) {
+        cJSON_AddStringToObject(json, "id", id);
+    }
+
+    p = ngx_http_sockerless_json_print(r->pool, json, &len);
+    b = p ? ngx_create_temp_buf(r->pool, len + 1) : NULL;
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, p, len);
+    *b->last++ = '\n';
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_output_filter(r, &out);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_AGAIN
+        && ngx_handle_write_event(r->connection->write, 0) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_pull_writer(ngx_http_request_t *r)
+{
+    if (r->connection->write->timedout) {
+        r->connection->timedout = 1;
+        return;
+    }
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        return;
+    }
+
+    (void) ngx_handle_write_event(r->connection->write, 0);
+}
+
+
+static void
+ngx_http_sockerless_pull_cleanup(void *data)
+{
+    ngx_http_sockerless_pull_t *ps = data;
+
+    if (ps->hc) {
+        ngx_http_sockerless_curl_cancel(ps->hc);
+        ps->hc = NULL;
+    }
+
+    if (ps->fd != NGX_INVALID_FILE) {
+        ngx_close_file(ps->fd);
+        ps->fd = NGX_INVALID_FILE;
+    }
+
+    if (ps->md) {
+        EVP_MD_CTX_free(ps->md);
+        ps->md = NULL;
+    }
+
+    if (ps->tmp) {
+        ngx_http_sockerless_rm_rf(ps->tmp);
+        ps->tmp = NULL;
+    }
+
+    if (ps->rootfs) {
+        /* a layer that failed: the half-made rootfs goes in the pool */
+        ngx_http_sockerless_image_files_rm(ps->log,
+                             ps->rootfs + ngx_strlen(ps->data_dir) + 8);
+        ps->rootfs = NULL;
+    }
+}
+
+
+/*
+ * POST /auth: GET /v2/ of the registry; a Basic challenge is answered
+ * with the credentials, a Bearer one by asking its token server for a
+ * token with them. dockerd's answers and words.
+ */
+
+ngx_int_t
+ngx_http_sockerless_auth(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                             host[512];
+    ngx_http_sockerless_pull_t      *ps;
+    ngx_http_sockerless_curl_t      *hc;
+    ngx_http_sockerless_main_conf_t *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    if (ps == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+    if (ps->auth == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (args->body == NULL
+        || sls_registry_auth_from_json(args->body, ps->auth) != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid login request");
+    }
+
+    sls_registry_server_host(ps->auth->serveraddress, host, sizeof(host));
+    ngx_cpystrn((u_char *) ps->ref.domain, (u_char *) host,
+                sizeof(ps->ref.domain));
+
+    if (ngx_http_sockerless_pull_setup(r, ps) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ps->state = sls_pull_login;
+
+    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    if (hc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hc->url.data = ngx_pnalloc(r->pool, ngx_strlen(ps->host) + 32);
+    if (hc->url.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hc->url.len = ngx_sprintf(hc->url.data, "%V://%s/v2/", &ps->scheme,
+                              ps->host)
+                  - hc->url.data;
+
+    hc->stall = smcf->registry_timeout;
+    hc->connect_timeout = smcf->registry_timeout;
+    hc->max_body = 1024 * 1024;
+    hc->handler = ngx_http_sockerless_login_answer;
+    hc->data = ps;
+
+    if (ngx_http_sockerless_curl_start(hc) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ps->hc = hc;
+    ps->url = hc->url;
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc)
+{
+    ngx_http_sockerless_pull_t *ps = hc->data;
+
+    u_char                          *p;
+    cJSON                           *json, *out;
+    ngx_str_t                       *www;
+    const char                      *token;
+    ngx_http_request_t              *r;
+    sls_registry_challenge_t         ch;
+    ngx_http_sockerless_curl_t      *tc;
+
+    r = ps->request;
+    ps->hc = NULL;
+
+    if (hc->result != CURLE_OK) {
+        ngx_http_finalize_request(r,
+                 ngx_http_sockerless_send_error(r,
+                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "Get \"%V\": %V", &hc->url,
+                                       &hc->error));
+        return;
+    }
+
+    if (hc->status == NGX_HTTP_OK) {
+        out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+        if (out == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        json = ngx_http_sockerless_json_parse(hc->pool, hc->body_out.data,
+                                              hc->body_out.len);
+        token = ps->auth_tried
+                ? ngx_http_sockerless_json_str(json, "refresh_token") : NULL;
+
+        cJSON_AddStringToObject(out, "Status", "Login Succeeded");
+        cJSON_AddStringToObject(out, "IdentityToken", token ? token : "");
+
+        ngx_http_finalize_request(r,
+                          ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out));
+        return;
+    }
+
+    www = ngx_http_sockerless_curl_header(hc, "WWW-Authenticate");
+
+    if (hc->status != NGX_HTTP_UNAUTHORIZED || ps->auth_tried
+        || www == NULL
+        || sls_registry_parse_challenge((char *) www->data, www->len, &ch)
+           != 0)
+    {
+        ngx_http_finalize_request(r,
+                 ngx_http_sockerless_send_error(r,
+                          hc->status == NGX_HTTP_UNAUTHORIZED
+                          || hc->status == NGX_HTTP_FORBIDDEN
+                          ? NGX_HTTP_UNAUTHORIZED
+                          : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                          "login attempt to %V failed with status: %ui %s",
+                          &ps->url, hc->status,
+                          hc->status == NGX_HTTP_UNAUTHORIZED
+                          ? "Unauthorized"
+                          : hc->status == NGX_HTTP_FORBIDDEN
+                          ? "Forbidden" : ""));
+        return;
+    }
+
+    ps->auth_tried = 1;
+
+    tc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    if (tc == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ch.scheme == SLS_REGISTRY_AUTH_BASIC) {
+        tc->url = hc->url;
+
+    } else {
+        p = ngx_pnalloc(r->pool, ngx_strlen(ch.realm)
+                        + 3 * ngx_strlen(ch.service)
+                        + 3 * ngx_strlen(ps->auth->username) + 64);
+        if (p == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        tc->url.data = p;
+        p = ngx_sprintf(p, "%s%sservice=", ch.realm,
+                        ngx_strchr(ch.realm, '?') ? "&" : "?");
+        p = (u_char *) ngx_escape_uri(p, (u_char *) ch.service,
+                                      ngx_strlen(ch.service),
+                                      NGX_ESCAPE_ARGS);
+        p = ngx_cpymem(p, "&account=", 9);
+        p = (u_char *) ngx_escape_uri(p, (u_char *) ps->auth->username,
+                                      ngx_strlen(ps->auth->username),
+                                      NGX_ESCAPE_ARGS);
+        tc->url.len = p - tc->url.data;
+        ps->url = tc->url;
+    }
+
+    tc->basic.data = ngx_pnalloc(r->pool, 1024);
+    if (tc->basic.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    tc->basic.len = ngx_sprintf(tc->basic.data, "%s:%s",
+                                ps->auth->username, ps->auth->password)
+                    - tc->basic.data;
+
+    tc->stall = hc->stall;
+    tc->connect_timeout = hc->connect_timeout;
+    tc->max_body = 1024 * 1024;
+    tc->handler = ngx_http_sockerless_login_answer;
+    tc->data = ps;
+
+    if (ngx_http_sockerless_curl_start(tc) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ps->hc = tc;
+}
