@@ -677,6 +677,7 @@ ngx_http_sockerless_archive_data(ngx_http_sockerless_agent_t *a,
 static void
 ngx_http_sockerless_archive_write(ngx_http_request_t *r)
 {
+    ngx_chain_t                    *cl;
     ngx_http_sockerless_ctx_t      *ctx;
     ngx_http_sockerless_archive_t  *ar;
 
@@ -692,7 +693,8 @@ ngx_http_sockerless_archive_write(ngx_http_request_t *r)
         return;
     }
 
-    ngx_chain_update_chains(r->pool, &ar->free, &ar->busy, NULL,
+    cl = NULL;
+    ngx_chain_update_chains(r->pool, &ar->free, &ar->busy, &cl,
                             (ngx_buf_tag_t) &ngx_http_sockerless_module);
 
     if (ar->busy == NULL && ar->paused && ar->agent) {

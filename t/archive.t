@@ -17,7 +17,7 @@ use File::Temp qw(tempdir);
 use MIME::Base64 qw(decode_base64);
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(17);
+my $t = Sockerless::Test->new->write_conf->plan(19);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -96,6 +96,45 @@ system("cd $tmp && mkdir -p e && echo pwned > e/p && "
     'ls /escaped /tmp/escaped 2>&1');
 ok($st == 400 && $j->{message} =~ /outside/ && $out =~ /No such file/,
    'PUT: "../" refused with 400, nothing written') or diag(explain($j));
+
+# more escapes, crafted with Python's tarfile: an absolute name, a file
+# through a symlink that points out, a hard link to a file outside
+
+my $craft = $t->write_file('craft.py', <<'EOF');
+import io, sys, tarfile
+kind, out = sys.argv[1], sys.argv[2]
+with tarfile.open(out, 'w') as tf:
+    def add(name, data=b'pwned\n', **kw):
+        ti = tarfile.TarInfo(name)
+        for k, v in kw.items():
+            setattr(ti, k, v)
+        if ti.type == tarfile.REGTYPE:
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+        else:
+            tf.addfile(ti)
+    if kind == 'absolute':
+        add('/abs-escaped')
+    elif kind == 'symlink':
+        add('out', type=tarfile.SYMTYPE, linkname='../../..')
+        add('out/sym-escaped')
+    elif kind == 'hardlink':
+        add('h', type=tarfile.LNKTYPE, linkname='../../etc/hostname')
+EOF
+
+for my $kind (qw(absolute symlink hardlink)) {
+    my $tar = "$tmp/$kind.tar";
+    system('python3', $craft, $kind, $tar);
+    ($st, $j) = $t->api_json('PUT', '/containers/cp1/archive?path=/tmp/x',
+        $t->read_file($tar),
+        headers => { 'Content-Type' => 'application/x-tar' });
+    ($rc, $out) = $t->docker('exec', 'cp1', 'sh', '-c',
+        'ls /abs-escaped /sym-escaped /tmp/x/abs-escaped /tmp/x/h 2>&1 | '
+        . 'grep -v "No such file"');
+    ok($st == 400 && $out eq '', "PUT: $kind escape refused with 400, "
+                                 . 'nothing written')
+        or diag("$st " . explain($j) . " ls: $out");
+}
 
 # a stopped container, both ways
 
