@@ -103,6 +103,7 @@ struct sla_session_s {
      * spliced from it, output spliced to it in stdcopy frames
      */
     int                direct;
+    int                archive;       /* docker cp: no exit file */
     int                cfd;           /* the client's socket */
     int                c_in_eof;      /* its stdin ended or failed */
     int                c_dead;        /* it is gone: output is dropped */
@@ -188,6 +189,14 @@ typedef struct {
     size_t             ring_size;
     int                finishing;
     int64_t            deadline;      /* ms, CLOCK_MONOTONIC */
+
+    /*
+     * archive mode: no main process; the agent serves docker cp on a
+     * stopped container and exits when its connections are gone (or
+     * none came by the deadline)
+     */
+    int                oneshot;
+    int                served;
 
     /* reverse mode (sla_reverse.c) */
     int                reverse;

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <sls_logfmt.h>
 #include <sla.h>
+#include <sla_archive.h>
 
 
 #define SLA_MAX_CONNS     256
@@ -63,6 +64,8 @@ static void sla_conn_control(sla_agent_t *a, sla_conn_t *c,
 static void sla_conn_data(sla_agent_t *a, sla_conn_t *c,
     const unsigned char *p, size_t len);
 static void sla_conn_exec(sla_agent_t *a, sla_conn_t *c,
+    sls_agent_msg_t *m);
+static void sla_conn_archive(sla_agent_t *a, sla_conn_t *c,
     sls_agent_msg_t *m);
 static void sla_conn_attach(sla_agent_t *a, sla_conn_t *c,
     sls_agent_msg_t *m);
@@ -199,7 +202,18 @@ sla_loop(sla_agent_t *a)
     for ( ;; ) {
         sla_sweep(a);
 
-        if (a->finishing) {
+        if (a->oneshot && a->sessions == NULL && a->conns == NULL
+            && (a->served || sla_now_ms() >= a->deadline))
+        {
+            break;
+        }
+
+        if (a->oneshot) {
+            now = sla_now_ms();
+            timeout = (a->served || now >= a->deadline)
+                      ? -1 : (int) (a->deadline - now);
+
+        } else if (a->finishing) {
             busy = 0;
 
             for (s = a->sessions; s; s = s->next) {
@@ -593,7 +607,10 @@ sla_accept(sla_agent_t *a)
 
         if (sla_conn_add(a, fd) == NULL) {
             close(fd);
+            continue;
         }
+
+        a->served = 1;
     }
 }
 
@@ -779,6 +796,11 @@ sla_conn_close(sla_agent_t *a, sla_conn_t *c)
     for (s = a->sessions; s; s = s->next) {
         if (s->owner == c) {
             s->owner = NULL;
+
+            if (s->archive && !s->exited) {
+                /* docker cp whose client went away: it ends here */
+                kill(s->pid, SIGKILL);
+            }
         }
     }
 
@@ -1027,6 +1049,12 @@ sla_conn_control(sla_agent_t *a, sla_conn_t *c, const char *p, size_t len)
         sla_conn_exec(a, c, &m);
         break;
 
+    case SLS_AGENT_MSG_ARCHIVE_STAT:
+    case SLS_AGENT_MSG_ARCHIVE_GET:
+    case SLS_AGENT_MSG_ARCHIVE_PUT:
+        sla_conn_archive(a, c, &m);
+        break;
+
     case SLS_AGENT_MSG_STDIN_CLOSE:
     case SLS_AGENT_MSG_RESIZE:
     case SLS_AGENT_MSG_SIGNAL:
@@ -1222,6 +1250,162 @@ failed:
     if (cfd != -1) {
         close(cfd);
     }
+}
+
+
+/*
+ * docker cp: a stat answers at once; get and put run in a child whose
+ * stdout (the tar) or stdin (the tar to extract) is a session's, so the
+ * session's back-pressure, stdin_close and exit apply; its stderr is the
+ * reason of a failure and its exit code the kind (sla_archive.h)
+ */
+
+static void
+sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
+{
+    int              rootfd, status, in[2], out[2], errp[2];
+    char             err[SLA_ERR_LEN];
+    pid_t            pid;
+    sla_session_t   *s;
+    sls_agent_msg_t  r;
+
+    if (sla_session_find(a, m->id, strlen(m->id))) {
+        sla_send_error(c, m->id, "%s is already running", m->id);
+        return;
+    }
+
+    rootfd = open(a->rootfs ? a->rootfs : "/",
+                  O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd == -1) {
+        sla_send_error(c, m->id, "open %s: %s", a->rootfs ? a->rootfs : "/",
+                       strerror(errno));
+        return;
+    }
+
+    memset(&r, 0, sizeof(r));
+    strcpy(r.id, m->id);
+    err[0] = '\0';
+    status = 0;
+
+    if (m->type != SLS_AGENT_MSG_ARCHIVE_PUT) {
+        status = sla_archive_stat(rootfd, m->path, &r, err, sizeof(err));
+
+        if (status == 0) {
+            r.type = SLS_AGENT_MSG_STAT;
+            sla_send_msg(c, &r);
+        }
+
+    } else {
+        status = sla_archive_dir(rootfd, m->path, err, sizeof(err));
+    }
+
+    sls_agent_msg_free(&r);
+
+    if (status) {
+        r.type = SLS_AGENT_MSG_ERROR;
+        r.message = err;
+        r.status = status;
+        sla_send_msg(c, &r);
+        close(rootfd);
+        return;
+    }
+
+    if (m->type == SLS_AGENT_MSG_ARCHIVE_STAT) {
+        close(rootfd);
+        return;
+    }
+
+    in[0] = in[1] = out[0] = out[1] = errp[0] = errp[1] = -1;
+    s = calloc(1, sizeof(sla_session_t));
+
+    if (s == NULL || pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0
+        || pipe2(errp, O_CLOEXEC) != 0)
+    {
+        snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
+        pid = -1;
+
+    } else {
+        pid = fork();
+        snprintf(err, sizeof(err), "fork: %s", strerror(errno));
+    }
+
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+
+        if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1
+            || dup2(errp[1], 2) == -1 || dup2(rootfd, 3) == -1)
+        {
+            _exit(SLA_AR_EXIT_ERROR);
+        }
+
+        close_range(4, ~0U, 0);
+
+        if (m->type == SLS_AGENT_MSG_ARCHIVE_GET) {
+            _exit(sla_archive_get(3, m->path, 1));
+        }
+
+        _exit(sla_archive_put(3, m->path, 0, m->no_overwrite,
+                              m->copy_uidgid, m->max_entries));
+    }
+
+    close(rootfd);
+
+    if (in[0] != -1) {
+        close(in[0]);
+    }
+
+    if (out[1] != -1) {
+        close(out[1]);
+    }
+
+    if (errp[1] != -1) {
+        close(errp[1]);
+    }
+
+    if (pid == -1) {
+        if (in[1] != -1) {
+            close(in[1]);
+        }
+
+        if (out[0] != -1) {
+            close(out[0]);
+        }
+
+        if (errp[0] != -1) {
+            close(errp[0]);
+        }
+
+        free(s);
+        sla_send_error(c, m->id, "%s", err);
+        return;
+    }
+
+    strcpy(s->id, m->id);
+    s->archive = 1;
+    s->pid = pid;
+    s->cfd = -1;
+    s->fd_out = out[0];
+    s->fd_err = errp[0];
+    s->fd_in = in[1];
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+
+    if (m->type == SLS_AGENT_MSG_ARCHIVE_GET) {
+        /* no stdin: the child sees its end */
+        close(in[1]);
+        s->fd_in = -1;
+    }
+
+    s->owner = c;
+    s->next = a->sessions;
+    a->sessions = s;
+
+    memset(&r, 0, sizeof(r));
+    r.type = SLS_AGENT_MSG_STARTED;
+    strcpy(r.id, s->id);
+    r.pid = pid;
+    sla_send_msg(c, &r);
 }
 
 
@@ -1581,7 +1765,7 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     sla_unpause(a, s);
 
     if (!s->is_main) {
-        if (!s->direct) {
+        if (!s->direct && !s->archive) {
             sla_write_exit_file(a, s->id, s->status);
         }
 

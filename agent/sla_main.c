@@ -41,7 +41,7 @@ main(int argc, char **argv)
 {
     int             i;
     char            err[SLA_ERR_LEN];
-    char           *config, *token;
+    char           *config, *token, *socket;
     sigset_t        set;
     sla_agent_t     a;
     sla_spawn_t     sp;
@@ -67,15 +67,22 @@ main(int argc, char **argv)
         return sla_reverse_main(&a, argc, argv);
     }
 
-    if (argc < 2 || strcmp(argv[1], "run") != 0) {
+    if (argc < 2 || (strcmp(argv[1], "run") != 0
+                     && strcmp(argv[1], "archive") != 0))
+    {
         return sla_usage();
     }
 
     config = NULL;
+    socket = NULL;
+    a.oneshot = (strcmp(argv[1], "archive") == 0);
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config = argv[++i];
+
+        } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+            socket = argv[++i];
 
         } else if (strcmp(argv[i], "--status-fd") == 0 && i + 1 < argc) {
             a.status_fd = atoi(argv[++i]);
@@ -85,7 +92,7 @@ main(int argc, char **argv)
         }
     }
 
-    if (config == NULL) {
+    if (config == NULL || (a.oneshot && socket == NULL)) {
         return sla_usage();
     }
 
@@ -98,6 +105,15 @@ main(int argc, char **argv)
     if (a.token[0] == '\0') {
         sla_status(&a, "SOCKERLESS_AGENT_TOKEN is not set", 0);
         return 1;
+    }
+
+    if (a.oneshot) {
+        free(a.conf.socket);
+        a.conf.socket = strdup(socket);
+
+        if (a.conf.socket == NULL) {
+            return 1;
+        }
     }
 
     if (sla_daemonize(&a) != 0) {
@@ -116,6 +132,21 @@ main(int argc, char **argv)
     if (a.sig_fd == -1) {
         snprintf(err, sizeof(err), "signalfd() failed: %s", strerror(errno));
         goto failed;
+    }
+
+    if (a.oneshot) {
+        /* docker cp of a stopped container: its files, no process */
+
+        if (sla_container_setup(&a, err, sizeof(err)) != 0
+            || sla_listen(&a, err, sizeof(err)) != 0)
+        {
+            goto failed;
+        }
+
+        a.deadline = sla_now_ms() + SLA_DIAL_TIMEOUT;
+        sla_status(&a, NULL, getpid());
+
+        return sla_loop(&a);
     }
 
     a.log_fd = open(a.conf.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
@@ -178,6 +209,8 @@ sla_usage(void)
 {
     fprintf(stderr, "usage: sockerless-agent run --config /abs/agent.json "
             "[--status-fd N]\n"
+            "       sockerless-agent archive --config /abs/agent.json "
+            "--socket /abs/path [--status-fd N]\n"
             "       sockerless-agent reverse -- CMD [ARG...]\n");
     return 2;
 }

@@ -23,6 +23,7 @@
 #define SLS_SUPPORTS_TOP        0x0020
 #define SLS_SUPPORTS_STATS      0x0040
 #define SLS_REMOTE_IMAGES       0x0080   /* the cloud pulls images */
+#define SLS_SUPPORTS_ARCHIVE    0x0100   /* docker cp through the agent */
 
 
 typedef struct ngx_http_sockerless_op_s  ngx_http_sockerless_op_t;
@@ -97,6 +98,14 @@ struct ngx_http_sockerless_backend_s {
      * writes (absent until the first start)}; read while it may run.
      */
     ngx_http_sockerless_op_pt      container_layers;
+
+    /*
+     * container_archive: an agent that serves docker cp (archive_stat,
+     * archive_get, archive_put) for a container that is not running; the
+     * result is {"socket": its unix socket, "token": its token}. It
+     * exits once its connection ends. NULL: only running containers.
+     */
+    ngx_http_sockerless_op_pt      container_archive;
 
     /*
      * container_alive: NGX_OK when the agent of a running record still

@@ -39,6 +39,9 @@ typedef struct {
     u_char                         buf[4096];
     size_t                         len;
     ngx_pid_t                      child;
+    ngx_uint_t                     archive;      /* not a start: docker cp */
+    char                          *socket;
+    u_char                         token[65];
 } ngx_http_sockerless_memory_start_t;
 
 
@@ -61,6 +64,8 @@ static ngx_int_t ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle,
 static void ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle,
     void *conf);
 static ngx_int_t ngx_http_sockerless_memory_start(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_archive(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_kill(
     ngx_http_sockerless_op_t *op);
@@ -153,7 +158,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .name = ngx_string("memory"),
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
                 |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
-                |SLS_SUPPORTS_STATS,
+                |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE,
     .op_state_size = sizeof(ngx_http_sockerless_memory_start_t),
     .init_process = ngx_http_sockerless_memory_init_process,
     .exit_process = ngx_http_sockerless_memory_exit_process,
@@ -166,6 +171,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_layers = ngx_http_sockerless_memory_layers,
     .container_stats = ngx_http_sockerless_memory_stats,
     .container_started = ngx_http_sockerless_memory_started,
+    .container_archive = ngx_http_sockerless_memory_archive,
 };
 
 
@@ -1020,6 +1026,150 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
 }
 
 
+/*
+ * docker cp of a stopped container: an agent in archive mode mounts the
+ * container's overlay in a mount namespace of its own (the upper
+ * directory is not in use), serves one connection on a socket of its own
+ * and exits; {"socket", "token"} once its status line says it listens
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
+{
+    int                                  fds[2];
+    char                                *dir, *cfg, *argv[9], *envp[2];
+    u_char                               rnd[32];
+    ngx_pid_t                            pid;
+    ngx_int_t                            rc;
+    const char                          *id;
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_main_conf_t     *smcf;
+    ngx_http_sockerless_memory_conf_t   *mcf;
+    ngx_http_sockerless_memory_start_t  *st;
+    u_char                               tokenv[96];
+
+    smcf = ngx_http_sockerless_conf();
+    mcf = op->conf;
+    st = op->state;
+    st->op = op;
+    st->archive = 1;
+
+    id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    dir = (char *) ngx_http_sockerless_container_path(op->pool, id, NULL);
+    cfg = (char *) ngx_http_sockerless_container_path(op->pool, id,
+                                                      "agent.json");
+    if (dir == NULL || cfg == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_create_dir(dir, 0700) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_create_dir_n " \"%s\" failed", dir);
+        return NGX_ERROR;
+    }
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(st->token, rnd, sizeof(rnd));
+    st->token[64] = '\0';
+
+    st->socket = ngx_pnalloc(op->pool, ngx_strlen(dir) + 32);
+    if (st->socket == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) st->socket, "%s/cp-%*s.sock%Z", dir, 16,
+                st->token + 48);
+
+    rc = ngx_http_sockerless_memory_write_config(op, dir, id, st->token);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (pipe2(fds, O_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(tokenv, "SOCKERLESS_AGENT_TOKEN=%s%Z", st->token);
+
+    argv[0] = (char *) smcf->agent_path.data;
+    argv[1] = "archive";
+    argv[2] = "--config";
+    argv[3] = cfg;
+    argv[4] = "--socket";
+    argv[5] = st->socket;
+    argv[6] = "--status-fd";
+    argv[7] = "3";
+    argv[8] = NULL;
+
+    envp[0] = (char *) tokenv;
+    envp[1] = NULL;
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "fork() failed");
+        close(fds[0]);
+        close(fds[1]);
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        sigset_t  set;
+
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+
+        if (dup2(fds[1], 3) == -1) {
+            _exit(1);
+        }
+
+        execve(argv[0], argv, envp);
+        _exit(1);
+    }
+
+    close(fds[1]);
+    st->child = pid;
+    st->len = 0;
+
+    if (ngx_nonblocking(fds[0]) == -1) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fds[0], op->log);
+    if (c == NULL) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c->data = st;
+    c->read->handler = ngx_http_sockerless_memory_status_read;
+    c->read->log = op->log;
+    st->status = c;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        st->status = NULL;
+        return NGX_ERROR;
+    }
+
+    st->timer.handler = ngx_http_sockerless_memory_status_timeout;
+    st->timer.data = st;
+    st->timer.log = op->log;
+    ngx_add_timer(&st->timer, mcf->start_timeout);
+
+    return NGX_AGAIN;
+}
+
+
 static void
 ngx_http_sockerless_memory_status_read(ngx_event_t *ev)
 {
@@ -1142,6 +1292,28 @@ ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
     }
 
     err = cJSON_GetObjectItemCaseSensitive(res, "error");
+
+    if (st->archive) {
+        if (cJSON_IsString(err)) {
+            op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            op->message.len = ngx_strlen(err->valuestring);
+            op->message.data = (u_char *) err->valuestring;
+            op->handler(op, NGX_ERROR);
+            return;
+        }
+
+        op->result = ngx_http_sockerless_json_bind(op->pool,
+                                                   cJSON_CreateObject());
+        if (op->result == NULL) {
+            op->handler(op, NGX_ERROR);
+            return;
+        }
+
+        cJSON_AddStringToObject(op->result, "socket", st->socket);
+        cJSON_AddStringToObject(op->result, "token", (char *) st->token);
+        op->handler(op, NGX_OK);
+        return;
+    }
 
     if (cJSON_IsString(err)) {
         /* dockerd: "failed to create task for container: ..." */

@@ -60,7 +60,8 @@ static void sls_json_put_strv(sls_json_writer_t *w, const char *key,
 
 static const char  *sls_agent_types[] = {
     "", "attach", "exec", "stdin_close", "resize", "signal", "ping",
-    "started", "error", "exit", "pong"
+    "started", "error", "exit", "pong", "archive_stat", "archive_get",
+    "archive_put", "stat"
 };
 
 
@@ -839,13 +840,13 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
         goto failed;
     }
 
-    for (t = 1; t <= SLS_AGENT_MSG_PONG; t++) {
+    for (t = 1; t <= SLS_AGENT_MSG_LAST; t++) {
         if (strcmp(j->str, sls_agent_types[t]) == 0) {
             break;
         }
     }
 
-    if (t > SLS_AGENT_MSG_PONG) {
+    if (t > SLS_AGENT_MSG_LAST) {
         snprintf(err, err_size, "unknown message type \"%.64s\"", j->str);
         goto failed;
     }
@@ -969,6 +970,72 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
         {
             goto failed;
         }
+
+        if (sls_json_get(root, "status")) {
+            if (sls_agent_get_uint(root, "status", 599, &u, err, err_size)
+                != 0)
+            {
+                goto failed;
+            }
+
+            msg->status = (int) u;
+        }
+
+        break;
+
+    case SLS_AGENT_MSG_ARCHIVE_STAT:
+    case SLS_AGENT_MSG_ARCHIVE_GET:
+    case SLS_AGENT_MSG_ARCHIVE_PUT:
+        if (sls_agent_get_str(root, "path", &msg->path, err, err_size) != 0
+            || sls_agent_get_bool(root, "noOverwriteDirNonDir",
+                                  &msg->no_overwrite, err, err_size) != 0
+            || sls_agent_get_bool(root, "copyUIDGID", &msg->copy_uidgid,
+                                  err, err_size) != 0)
+        {
+            goto failed;
+        }
+
+        if (msg->path == NULL || msg->path[0] == '\0') {
+            snprintf(err, err_size, "\"path\" must not be empty");
+            goto failed;
+        }
+
+        if (sls_json_get(root, "maxEntries")
+            && sls_agent_get_uint(root, "maxEntries", SLS_AGENT_ENTRIES_MAX,
+                                  &msg->max_entries, err, err_size) != 0)
+        {
+            goto failed;
+        }
+
+        break;
+
+    case SLS_AGENT_MSG_STAT:
+        if (sls_agent_get_str(root, "name", &msg->name, err, err_size) != 0
+            || sls_agent_get_str(root, "linkTarget", &msg->link_target,
+                                 err, err_size) != 0
+            || sls_agent_get_str(root, "mtime", &msg->mtime, err, err_size)
+               != 0)
+        {
+            goto failed;
+        }
+
+        j = sls_json_get(root, "size");
+        if (j == NULL || j->type != SLS_JSON_NUMBER || j->num < 0) {
+            snprintf(err, err_size, "\"size\" must be a number");
+            goto failed;
+        }
+
+        msg->size = (long long) j->num;
+
+        j = sls_json_get(root, "mode");
+        if (j == NULL || j->type != SLS_JSON_NUMBER || j->num < 0
+            || j->num > 4294967295.0)
+        {
+            snprintf(err, err_size, "\"mode\" must be a 32-bit number");
+            goto failed;
+        }
+
+        msg->mode = (unsigned) j->num;
         break;
 
     default:
@@ -1006,7 +1073,15 @@ sls_agent_msg_free(sls_agent_msg_t *msg)
     free(msg->workdir);
     free(msg->user);
     free(msg->message);
+    free(msg->path);
+    free(msg->name);
+    free(msg->link_target);
+    free(msg->mtime);
 
+    msg->path = NULL;
+    msg->name = NULL;
+    msg->link_target = NULL;
+    msg->mtime = NULL;
     msg->cmd = NULL;
     msg->env = NULL;
     msg->workdir = NULL;
@@ -1026,7 +1101,7 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
     w.len = 0;
 
     t = msg->type;
-    if (t < 1 || t > SLS_AGENT_MSG_PONG) {
+    if (t < 1 || t > SLS_AGENT_MSG_LAST) {
         t = SLS_AGENT_MSG_ERROR;
     }
 
@@ -1085,6 +1160,36 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
 
     case SLS_AGENT_MSG_ERROR:
         sls_json_put_str(&w, "message", msg->message ? msg->message : "");
+
+        if (msg->status) {
+            sls_json_put_long(&w, "status", msg->status);
+        }
+
+        break;
+
+    case SLS_AGENT_MSG_ARCHIVE_STAT:
+    case SLS_AGENT_MSG_ARCHIVE_GET:
+    case SLS_AGENT_MSG_ARCHIVE_PUT:
+        sls_json_put_str(&w, "path", msg->path ? msg->path : "");
+
+        if (t == SLS_AGENT_MSG_ARCHIVE_PUT) {
+            sls_json_put_bool(&w, "noOverwriteDirNonDir", msg->no_overwrite);
+            sls_json_put_bool(&w, "copyUIDGID", msg->copy_uidgid);
+
+            if (msg->max_entries) {
+                sls_json_put_long(&w, "maxEntries", (long) msg->max_entries);
+            }
+        }
+
+        break;
+
+    case SLS_AGENT_MSG_STAT:
+        sls_json_put_str(&w, "name", msg->name ? msg->name : "");
+        sls_json_put_long(&w, "size", (long) msg->size);
+        sls_json_put_long(&w, "mode", (long) msg->mode);
+        sls_json_put_str(&w, "mtime", msg->mtime ? msg->mtime : "");
+        sls_json_put_str(&w, "linkTarget",
+                         msg->link_target ? msg->link_target : "");
         break;
 
     default:

@@ -83,11 +83,20 @@ size_t sls_json_quote(char *dst, size_t size, const char *s, size_t len);
 #define SLS_AGENT_MSG_ERROR        8
 #define SLS_AGENT_MSG_EXIT         9
 #define SLS_AGENT_MSG_PONG         10
+#define SLS_AGENT_MSG_ARCHIVE_STAT 11     /* client -> agent: docker cp */
+#define SLS_AGENT_MSG_ARCHIVE_GET  12
+#define SLS_AGENT_MSG_ARCHIVE_PUT  13
+#define SLS_AGENT_MSG_STAT         14     /* agent -> client */
+#define SLS_AGENT_MSG_LAST         14
+
+/* archive_put: the agent refuses more entries than this */
+#define SLS_AGENT_ENTRIES_MAX      1000000
 
 
 /*
  * One message.  After sls_agent_msg_parse() the pointers (cmd, env and
- * their strings, workdir, user, message) are malloc()ed and released by
+ * their strings, workdir, user, message, path, name, link_target, mtime)
+ * are malloc()ed and released by
  * sls_agent_msg_free(); to encode, the caller fills them with its own
  * storage (NULL = absent; cmd and env are NULL-terminated arrays).
  */
@@ -129,6 +138,22 @@ typedef struct {
 
     /* error */
     char        *message;
+
+    /* error of an archive request: the HTTP status it stands for, or 0 */
+    int          status;
+
+    /* archive_stat, archive_get, archive_put */
+    char        *path;
+    int          no_overwrite;    /* "noOverwriteDirNonDir" */
+    int          copy_uidgid;     /* "copyUIDGID" */
+    unsigned     max_entries;     /* "maxEntries", 0: SLS_AGENT_ENTRIES_MAX */
+
+    /* stat: dockerd's ContainerPathStat, mode as Go's os.FileMode */
+    char        *name;
+    char        *link_target;
+    char        *mtime;           /* RFC 3339 with nanoseconds */
+    long long    size;
+    unsigned     mode;
 } sls_agent_msg_t;
 
 

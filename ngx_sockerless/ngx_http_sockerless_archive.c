@@ -1,0 +1,830 @@
+
+/*
+ * Copyright (C) sockerless contributors
+ *
+ * docker cp: HEAD, GET and PUT /containers/{id}/archive, served by the
+ * container's agent (archive_stat, archive_get, archive_put in
+ * docs/agent-protocol.md); a stopped container gets an agent of its own
+ * from the backend for the time of the copy.
+ */
+
+
+#include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_agent.h>
+#include <sls_agent_proto.h>
+#include <archive.h>
+
+
+#define NGX_HTTP_SOCKERLESS_AR_CHUNK  65536
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_sockerless_agent_t   *agent;
+    ngx_str_t                      ref;        /* the container as given */
+    ngx_str_t                      path;
+    char                           id[SLS_AGENT_ID_MAX + 1];
+    char                          *socket;
+    char                          *token;
+    struct archive                *in;         /* PUT: the body, inflated */
+    u_char                        *chunk;
+    ngx_chain_t                   *free;
+    ngx_chain_t                   *busy;
+    u_char                         err[1024];
+    size_t                         err_len;
+    ngx_http_sockerless_op_t       op;
+    unsigned                       sent:1;     /* the header is out */
+    unsigned                       paused:1;   /* the agent waits for us */
+    unsigned                       done:1;
+    unsigned                       eof:1;      /* PUT: stdin_close sent */
+} ngx_http_sockerless_archive_t;
+
+
+static ngx_int_t ngx_http_sockerless_archive(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+static void ngx_http_sockerless_archive_agent(
+    ngx_http_sockerless_op_t *op, ngx_int_t rc);
+static ngx_int_t ngx_http_sockerless_archive_connect(
+    ngx_http_sockerless_archive_t *ar);
+static void ngx_http_sockerless_archive_opened(
+    ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_archive_control(
+    ngx_http_sockerless_agent_t *a, cJSON *msg);
+static ngx_int_t ngx_http_sockerless_archive_data(
+    ngx_http_sockerless_agent_t *a, ngx_uint_t stream, u_char *p,
+    size_t len);
+static void ngx_http_sockerless_archive_drain(
+    ngx_http_sockerless_agent_t *a);
+static void ngx_http_sockerless_archive_closed(
+    ngx_http_sockerless_agent_t *a, ngx_int_t rc);
+static void ngx_http_sockerless_archive_write(ngx_http_request_t *r);
+static void ngx_http_sockerless_archive_pump(
+    ngx_http_sockerless_archive_t *ar);
+static void ngx_http_sockerless_archive_finish(
+    ngx_http_sockerless_archive_t *ar, ngx_int_t rc);
+static void ngx_http_sockerless_archive_cleanup(void *data);
+static ngx_int_t ngx_http_sockerless_archive_stat(
+    ngx_http_sockerless_archive_t *ar, cJSON *msg);
+
+
+ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[] = {
+
+    { NGX_HTTP_GET|NGX_HTTP_HEAD, ngx_string("/containers/"),
+      ngx_string("archive"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_archive },
+
+    { NGX_HTTP_PUT, ngx_string("/containers/"),
+      ngx_string("archive"),
+      NGX_HTTP_SOCKERLESS_ROUTE_ID|NGX_HTTP_SOCKERLESS_ROUTE_RAW,
+      ngx_http_sockerless_archive },
+
+    { 0, ngx_null_string, ngx_null_string, 0, NULL }
+};
+
+
+static ngx_http_sockerless_agent_handlers_t
+    ngx_http_sockerless_archive_handlers =
+{
+    ngx_http_sockerless_archive_opened,
+    ngx_http_sockerless_archive_control,
+    ngx_http_sockerless_archive_data,
+    ngx_http_sockerless_archive_drain,
+    ngx_http_sockerless_archive_closed
+};
+
+
+/*
+ * The container's agent serves the copy: the running one, or for a
+ * stopped container one the backend starts (container_archive). A
+ * backend without SLS_SUPPORTS_ARCHIVE answers 501.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_archive(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    int                             fd;
+    cJSON                          *rec;
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_uint_t                      ambiguous;
+    const char                     *v;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_sockerless_ctx_t      *ctx;
+    ngx_http_sockerless_backend_t  *be;
+    ngx_http_sockerless_archive_t  *ar;
+
+    be = ngx_http_sockerless_backend();
+
+    ambiguous = 0;
+    rec = ngx_http_sockerless_container_lookup(r->pool, &args->id,
+                                               &ambiguous);
+    if (rec == NULL) {
+        if (ambiguous) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                 "multiple IDs found with provided prefix: "
+                                 "%V", &args->id);
+        }
+
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "No such container: %V",
+                                              &args->id);
+    }
+
+    if (!(be->supports & SLS_SUPPORTS_ARCHIVE)) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "copying files (docker cp) is not supported by the "
+                        "%V backend", &be->name);
+    }
+
+    ar = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_archive_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (ar == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ctx->data = ar;
+
+    ar->request = r;
+    ar->ref = args->id;
+    cln->handler = ngx_http_sockerless_archive_cleanup;
+    cln->data = ar;
+
+    if (ngx_http_sockerless_arg(r, "path", &ar->path) != NGX_OK
+        || ar->path.len == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "Path cannot be empty");
+    }
+
+    p = ngx_pnalloc(r->pool, ar->path.len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the value is %-encoded */
+    ar->path.data = (u_char *) ngx_http_sockerless_cstr(r->pool, &ar->path);
+    if (ar->path.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    {
+        u_char  *dst, *src;
+
+        dst = p;
+        src = ar->path.data;
+        ngx_unescape_uri(&dst, &src, ar->path.len, NGX_UNESCAPE_URI);
+        *dst = '\0';
+        ar->path.len = dst - p;
+        ar->path.data = p;
+    }
+
+    if (ngx_strlen(ar->path.data) != ar->path.len || ar->path.len > 4096) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid path");
+    }
+
+    ngx_sprintf((u_char *) ar->id, "cp-%08xD%08xD%Z", (uint32_t) ngx_random(),
+                (uint32_t) ngx_random());
+
+    if (r->method == NGX_HTTP_PUT && r->request_body
+        && r->request_body->temp_file)
+    {
+        /* gzip, bzip2, xz or plain: libarchive's filters tell */
+
+        fd = r->request_body->temp_file->file.fd;
+
+        ar->in = archive_read_new();
+        if (ar->in == NULL
+            || archive_read_support_filter_all(ar->in) != ARCHIVE_OK
+            || archive_read_support_format_raw(ar->in) != ARCHIVE_OK
+            || lseek(fd, 0, SEEK_SET) == -1
+            || archive_read_open_fd(ar->in, fd, NGX_HTTP_SOCKERLESS_AR_CHUNK)
+               != ARCHIVE_OK)
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "the archive cannot be read: %s",
+                        ar->in ? archive_error_string(ar->in) : "no memory");
+        }
+
+        {
+            struct archive_entry  *e;
+
+            if (archive_read_next_header(ar->in, &e) != ARCHIVE_OK) {
+                archive_read_free(ar->in);
+                ar->in = NULL;
+            }
+        }
+
+        ar->chunk = ngx_palloc(r->pool, NGX_HTTP_SOCKERLESS_AR_CHUNK);
+        if (ar->chunk == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rec, "State"), "Running")))
+    {
+        v = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
+        ar->socket = (char *) ngx_http_sockerless_agent_socket(r->pool,
+                         ngx_http_sockerless_json_str(rec, "Id"));
+        ar->token = (char *) v;
+
+        if (ar->socket == NULL || ar->token == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_sockerless_archive_connect(ar);
+
+        if (rc == NGX_DONE) {
+            r->main->count++;
+        }
+
+        return rc;
+    }
+
+    if (be->container_archive == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                        "copying files of a stopped container is not "
+                        "supported by the %V backend", &be->name);
+    }
+
+    ar->op.request = r;
+    ar->op.pool = r->pool;
+    ar->op.log = r->connection->log;
+    ar->op.conf = ngx_http_sockerless_backend_conf();
+    ar->op.container = rec;
+    ar->op.data = ar;
+    ar->op.handler = ngx_http_sockerless_archive_agent;
+
+    if (be->op_state_size) {
+        ar->op.state = ngx_pcalloc(r->pool, be->op_state_size);
+        if (ar->op.state == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->main->count++;
+    ar->done = 1;
+
+    rc = be->container_archive(&ar->op);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
+
+    ar->done = 0;
+    r->main->count--;
+
+    if (rc != NGX_OK) {
+        if (ar->op.status) {
+            return ngx_http_sockerless_send_error(r, ar->op.status, "%V",
+                                                  &ar->op.message);
+        }
+
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_sockerless_archive_agent(&ar->op, NGX_OK);
+
+    return NGX_DONE;
+}
+
+
+/* the backend has an agent for a stopped container, or failed */
+
+static void
+ngx_http_sockerless_archive_agent(ngx_http_sockerless_op_t *op,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_archive_t *ar = op->data;
+
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+
+    /* the count taken for the backend stays for the agent's connection */
+    ar->done = 0;
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, op->status
+            ? ngx_http_sockerless_send_error(r, op->status, "%V",
+                                             &op->message)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ar->socket = (char *) ngx_http_sockerless_json_str(op->result, "socket");
+    ar->token = (char *) ngx_http_sockerless_json_str(op->result, "token");
+
+    if (ar->socket == NULL || ar->token == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_sockerless_archive_connect(ar);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_archive_connect(ngx_http_sockerless_archive_t *ar)
+{
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+
+    ar->agent = ngx_http_sockerless_agent_connect(r->connection->log,
+                                        ar->socket, ar->token,
+                                        &ngx_http_sockerless_archive_handlers,
+                                        ar);
+    if (ar->agent == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                              "the agent of container %V is not reachable",
+                              &ar->ref);
+    }
+
+    ngx_http_sockerless_agent_owner(ar->agent, r->connection);
+
+    r->write_event_handler = ngx_http_sockerless_archive_write;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_archive_cleanup(void *data)
+{
+    ngx_http_sockerless_archive_t *ar = data;
+
+    if (ar->agent) {
+        ngx_http_sockerless_agent_close(ar->agent);
+        ar->agent = NULL;
+    }
+
+    if (ar->in) {
+        archive_read_free(ar->in);
+        ar->in = NULL;
+    }
+}
+
+
+static void
+ngx_http_sockerless_archive_opened(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_archive_t *ar = ngx_http_sockerless_agent_data(a);
+
+    cJSON               *msg;
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL) {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
+
+    cJSON_AddStringToObject(msg, "type",
+                            r->method == NGX_HTTP_PUT ? "archive_put"
+                            : r->method == NGX_HTTP_HEAD ? "archive_stat"
+                            : "archive_get");
+    cJSON_AddStringToObject(msg, "id", ar->id);
+    cJSON_AddStringToObject(msg, "path", (char *) ar->path.data);
+
+    if (r->method == NGX_HTTP_PUT) {
+        cJSON_AddBoolToObject(msg, "noOverwriteDirNonDir",
+                  ngx_http_sockerless_arg_bool(r, "noOverwriteDirNonDir", 0));
+        cJSON_AddBoolToObject(msg, "copyUIDGID",
+                  ngx_http_sockerless_arg_bool(r, "copyUIDGID", 0));
+    }
+
+    (void) ngx_http_sockerless_agent_send_control(a, msg);
+    cJSON_Delete(msg);
+}
+
+
+/* X-Docker-Container-Path-Stat: base64 of dockerd's JSON */
+
+static ngx_int_t
+ngx_http_sockerless_archive_stat(ngx_http_sockerless_archive_t *ar,
+    cJSON *msg)
+{
+    cJSON               *st;
+    u_char              *json;
+    size_t               len;
+    ngx_str_t            src, dst;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+
+    st = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(st, "name",
+                            ngx_http_sockerless_json_str(msg, "name") ? : "");
+    cJSON_AddNumberToObject(st, "size", cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(msg, "size")));
+    cJSON_AddNumberToObject(st, "mode", cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(msg, "mode")));
+    cJSON_AddStringToObject(st, "mtime",
+                            ngx_http_sockerless_json_str(msg, "mtime") ? : "");
+    cJSON_AddStringToObject(st, "linkTarget",
+                    ngx_http_sockerless_json_str(msg, "linkTarget") ? : "");
+
+    json = ngx_http_sockerless_json_print(r->pool, st, &len);
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.data = json;
+    src.len = len;
+    dst.len = ngx_base64_encoded_length(len);
+    dst.data = ngx_pnalloc(r->pool, dst.len);
+    if (dst.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_encode_base64(&dst, &src);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Docker-Container-Path-Stat");
+    h->value = dst;
+
+    r->headers_out.status = NGX_HTTP_OK;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+    } else {
+        r->headers_out.content_length_n = -1;
+        ngx_str_set(&r->headers_out.content_type, "application/x-tar");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    ar->sent = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+static void
+ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
+    cJSON *msg)
+{
+    ngx_http_sockerless_archive_t *ar = ngx_http_sockerless_agent_data(a);
+
+    int                  code;
+    ngx_int_t            rc, status;
+    const char          *type, *m;
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+    type = ngx_http_sockerless_json_str(msg, "type");
+
+    if (type == NULL || ar->done) {
+        return;
+    }
+
+    if (ngx_strcmp(type, "stat") == 0) {
+        rc = ngx_http_sockerless_archive_stat(ar, msg);
+
+        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+            ngx_http_sockerless_archive_finish(ar,
+                                  rc == NGX_ERROR ? NGX_ERROR : NGX_OK);
+        }
+
+        return;
+    }
+
+    if (ngx_strcmp(type, "started") == 0) {
+        if (r->method == NGX_HTTP_PUT) {
+            ngx_http_sockerless_archive_pump(ar);
+        }
+
+        return;
+    }
+
+    if (ngx_strcmp(type, "error") == 0) {
+        status = (ngx_int_t) cJSON_GetNumberValue(
+                     cJSON_GetObjectItemCaseSensitive(msg, "status"));
+        m = ngx_http_sockerless_json_str(msg, "message");
+
+        if (ar->sent) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "sockerless: docker cp failed: %s", m ? m : "");
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return;
+        }
+
+        ar->done = 1;
+
+        if (status == NGX_HTTP_NOT_FOUND) {
+            rc = ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                                   "Could not find the file %V in container "
+                                   "%V", &ar->path, &ar->ref);
+
+        } else {
+            rc = ngx_http_sockerless_send_error(r,
+                                   status >= 400 && status < 600
+                                   ? (ngx_uint_t) status
+                                   : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "%s", m ? m : "docker cp failed");
+        }
+
+        ar->done = 0;
+        ngx_http_sockerless_archive_finish(ar, rc);
+        return;
+    }
+
+    if (ngx_strcmp(type, "exit") != 0) {
+        return;
+    }
+
+    code = (int) cJSON_GetNumberValue(
+                     cJSON_GetObjectItemCaseSensitive(msg, "exitCode"));
+
+    if (r->method == NGX_HTTP_GET) {
+        if (code != 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "sockerless: docker cp of \"%V\" failed: %*s",
+                          &ar->path, ar->err_len, ar->err);
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return;
+        }
+
+        ngx_http_sockerless_archive_finish(ar,
+                                   ngx_http_send_special(r, NGX_HTTP_LAST));
+        return;
+    }
+
+    /* PUT */
+
+    if (code == 0) {
+        ngx_http_sockerless_archive_finish(ar,
+                        ngx_http_sockerless_send_empty(r, NGX_HTTP_OK));
+        return;
+    }
+
+    status = (code == 2) ? NGX_HTTP_BAD_REQUEST
+             : (code == 3) ? NGX_HTTP_NOT_FOUND
+             : (code == 4) ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (status == NGX_HTTP_NOT_FOUND) {
+        rc = ngx_http_sockerless_send_error(r, status, "Could not find the "
+                                   "file %V in container %V", &ar->path,
+                                   &ar->ref);
+
+    } else {
+        rc = ngx_http_sockerless_send_error(r, status, "%*s", ar->err_len,
+                                            ar->err);
+    }
+
+    ngx_http_sockerless_archive_finish(ar, rc);
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_archive_data(ngx_http_sockerless_agent_t *a,
+    ngx_uint_t stream, u_char *p, size_t len)
+{
+    ngx_http_sockerless_archive_t *ar = ngx_http_sockerless_agent_data(a);
+
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+
+    if (stream == 2) {
+        len = ngx_min(len, sizeof(ar->err) - ar->err_len);
+        ngx_memcpy(ar->err + ar->err_len, p, len);
+        ar->err_len += len;
+        return NGX_OK;
+    }
+
+    if (stream != 1 || !ar->sent || ar->done || len == 0) {
+        return NGX_OK;
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &ar->free);
+    if (cl == NULL) {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return NGX_AGAIN;
+    }
+
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
+        b->start = ngx_palloc(r->pool, ngx_max(len, 32768));
+        if (b->start == NULL) {
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return NGX_AGAIN;
+        }
+
+        b->end = b->start + ngx_max(len, 32768);
+    }
+
+    b->tag = (ngx_buf_tag_t) &ngx_http_sockerless_module;
+    b->temporary = 1;
+    b->flush = 1;
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, p, len);
+
+    rc = ngx_http_output_filter(r, cl);
+
+    ngx_chain_update_chains(r->pool, &ar->free, &ar->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_sockerless_module);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return NGX_AGAIN;
+    }
+
+    if (ar->busy) {
+        /* the client is slower than the container: stop reading it */
+        ar->paused = 1;
+
+        if (ngx_handle_write_event(r->connection->write, 0) != NGX_OK) {
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        }
+
+        return NGX_AGAIN;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_archive_write(ngx_http_request_t *r)
+{
+    ngx_chain_t                    *cl;
+    ngx_http_sockerless_ctx_t      *ctx;
+    ngx_http_sockerless_archive_t  *ar;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ar = ctx->data;
+
+    if (ar == NULL || ar->done) {
+        return;
+    }
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
+
+    cl = NULL;
+    ngx_chain_update_chains(r->pool, &ar->free, &ar->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_sockerless_module);
+
+    if (ar->busy == NULL && ar->paused && ar->agent) {
+        ar->paused = 0;
+        ngx_http_sockerless_agent_resume(ar->agent);
+
+    } else if (ar->busy
+               && ngx_handle_write_event(r->connection->write, 0) != NGX_OK)
+    {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_sockerless_archive_drain(ngx_http_sockerless_agent_t *a)
+{
+    ngx_http_sockerless_archive_t *ar = ngx_http_sockerless_agent_data(a);
+
+    if (ar->request->method == NGX_HTTP_PUT) {
+        ngx_http_sockerless_archive_pump(ar);
+    }
+}
+
+
+/* PUT: the body into the agent, as fast as it takes it */
+
+static void
+ngx_http_sockerless_archive_pump(ngx_http_sockerless_archive_t *ar)
+{
+    cJSON      *msg;
+    ssize_t     n;
+    ngx_int_t   rc;
+
+    while (!ar->eof && !ar->done) {
+        n = ar->in ? archive_read_data(ar->in, ar->chunk,
+                                       NGX_HTTP_SOCKERLESS_AR_CHUNK)
+                   : 0;
+
+        if (n < 0) {
+            ar->done = 1;
+            rc = ngx_http_sockerless_send_error(ar->request,
+                                   NGX_HTTP_BAD_REQUEST,
+                                   "the archive cannot be read: %s",
+                                   archive_error_string(ar->in));
+            ar->done = 0;
+            ngx_http_sockerless_archive_finish(ar, rc);
+            return;
+        }
+
+        if (n == 0) {
+            ar->eof = 1;
+
+            msg = cJSON_CreateObject();
+            if (msg == NULL) {
+                ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+                return;
+            }
+
+            cJSON_AddStringToObject(msg, "type", "stdin_close");
+            cJSON_AddStringToObject(msg, "id", ar->id);
+            (void) ngx_http_sockerless_agent_send_control(ar->agent, msg);
+            cJSON_Delete(msg);
+            return;
+        }
+
+        rc = ngx_http_sockerless_agent_send_data(ar->agent, 0, ar->id,
+                                                 ar->chunk, n);
+        if (rc == NGX_ERROR) {
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* drain() resumes */
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_sockerless_archive_closed(ngx_http_sockerless_agent_t *a,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_archive_t *ar = ngx_http_sockerless_agent_data(a);
+
+    ngx_int_t            code;
+    ngx_http_request_t  *r;
+
+    ar->agent = NULL;
+
+    if (ar->done) {
+        return;
+    }
+
+    r = ar->request;
+
+    if (ar->sent) {
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
+
+    ar->done = 1;
+    code = ngx_http_sockerless_send_error(r, NGX_HTTP_CONFLICT,
+                               "the agent of container %V went away during "
+                               "the copy", &ar->ref);
+    ar->done = 0;
+    ngx_http_sockerless_archive_finish(ar, code);
+}
+
+
+static void
+ngx_http_sockerless_archive_finish(ngx_http_sockerless_archive_t *ar,
+    ngx_int_t rc)
+{
+    ngx_http_sockerless_agent_t  *a;
+
+    if (ar->done) {
+        return;
+    }
+
+    ar->done = 1;
+
+    a = ar->agent;
+    ar->agent = NULL;
+
+    if (a) {
+        ngx_http_sockerless_agent_close(a);
+    }
+
+    ngx_http_finalize_request(ar->request, rc);
+}
