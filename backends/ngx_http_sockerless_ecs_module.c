@@ -23,6 +23,8 @@
 #include <ngx_http_sockerless_agent.h>
 #include <ngx_http_sockerless_aws.h>
 #include <ngx_http_sockerless_reverse.h>
+#include <sls_logfmt.h>
+#include <sls_time.h>
 #include <sls_ecs.h>
 #include <openssl/rand.h>
 
@@ -226,7 +228,10 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend = {
 };
 
 
+static void ngx_http_sockerless_ecs_sync(ngx_event_t *ev);
+
 static ngx_event_t                      ngx_http_sockerless_ecs_poll_ev;
+static ngx_event_t                      ngx_http_sockerless_ecs_sync_ev;
 static ngx_http_sockerless_ecs_conf_t  *ngx_http_sockerless_ecs_conf;
 
 
@@ -344,6 +349,15 @@ ngx_http_sockerless_ecs_init_process(ngx_cycle_t *cycle, void *conf)
 
     ngx_add_timer(&ngx_http_sockerless_ecs_poll_ev, ecf->poll);
 
+    /* once the worker runs: what ECS has that the store lacks */
+
+    ngx_http_sockerless_ecs_sync_ev.handler = ngx_http_sockerless_ecs_sync;
+    ngx_http_sockerless_ecs_sync_ev.log = cycle->log;
+    ngx_http_sockerless_ecs_sync_ev.cancelable = 1;
+    ngx_http_sockerless_ecs_sync_ev.data = ecf;
+
+    ngx_add_timer(&ngx_http_sockerless_ecs_sync_ev, 100);
+
     return NGX_OK;
 }
 
@@ -353,6 +367,10 @@ ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle, void *conf)
 {
     if (ngx_http_sockerless_ecs_poll_ev.timer_set) {
         ngx_del_timer(&ngx_http_sockerless_ecs_poll_ev);
+    }
+
+    if (ngx_http_sockerless_ecs_sync_ev.timer_set) {
+        ngx_del_timer(&ngx_http_sockerless_ecs_sync_ev);
     }
 
     ngx_http_sockerless_reverse_exit_process();
@@ -1485,4 +1503,867 @@ done:
 
     ngx_http_sockerless_aws_free(ac);
     ngx_destroy_pool(pl->pool);
+}
+
+
+/*
+ * The sync: a gateway whose store lacks containers that it made (a fresh
+ * data directory, a second gateway) finds them again in ECS. The task
+ * definitions "sockerless-*" carry the container's id, name and labels as
+ * tags and its configuration as the definition; the last task of each
+ * tells its state (and, while it runs, the run's token, so the agent that
+ * keeps dialing back is served); the task's awslogs stream is read into
+ * the container's log. One worker does it, the one that takes
+ * "lease/ecs-sync" when it starts.
+ */
+
+typedef struct {
+    ngx_pool_t                      *pool;
+    ngx_log_t                       *log;
+    ngx_http_sockerless_ecs_conf_t  *ecf;
+    cJSON                           *defs;      /* families, in pool */
+    int                              next;      /* index in defs */
+    cJSON                           *def;       /* the one at hand */
+    cJSON                           *tags;
+    cJSON                           *task;      /* its last task */
+    char                            *token;     /* pagination */
+    ngx_fd_t                         fd;        /* container.log */
+    ngx_uint_t                       adopted;
+    ngx_uint_t                       pages;
+    unsigned                         running:1;
+    char                             id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+} ngx_http_sockerless_ecs_sync_t;
+
+
+static void ngx_http_sockerless_ecs_sync_list(
+    ngx_http_sockerless_ecs_sync_t *sy);
+static void ngx_http_sockerless_ecs_sync_listed(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_sync_next(
+    ngx_http_sockerless_ecs_sync_t *sy);
+static void ngx_http_sockerless_ecs_sync_described(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_sync_tasks(
+    ngx_http_sockerless_ecs_sync_t *sy, const char *desired);
+static void ngx_http_sockerless_ecs_sync_tasks_listed(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_sync_task(
+    ngx_http_sockerless_aws_call_t *ac);
+static ngx_int_t ngx_http_sockerless_ecs_sync_adopt(
+    ngx_http_sockerless_ecs_sync_t *sy);
+static void ngx_http_sockerless_ecs_sync_logs(
+    ngx_http_sockerless_ecs_sync_t *sy);
+static void ngx_http_sockerless_ecs_sync_logged(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_ecs_sync_done(
+    ngx_http_sockerless_ecs_sync_t *sy);
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_sync_lease(void *data, cJSON **value)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    if (*value
+        && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*value,
+                                                                 "until"))
+           > (double) tp->sec)
+    {
+        return NGX_DECLINED;
+    }
+
+    *value = cJSON_CreateObject();
+    if (*value == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddNumberToObject(*value, "pid", (double) ngx_pid);
+    cJSON_AddNumberToObject(*value, "until", (double) tp->sec + 60);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync(ngx_event_t *ev)
+{
+    ngx_http_sockerless_ecs_conf_t *ecf = ev->data;
+
+    ngx_pool_t                      *pool;
+    ngx_http_sockerless_ecs_sync_t  *sy;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    /* the workers of one start, or of starts a minute apart, sync once */
+
+    if (ngx_http_sockerless_store_update(pool, "lease/ecs-sync",
+                                         ngx_http_sockerless_ecs_sync_lease,
+                                         NULL)
+        != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    sy = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_ecs_sync_t));
+    if (sy == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    sy->pool = pool;
+    sy->log = ngx_cycle->log;
+    sy->ecf = ecf;
+    sy->fd = NGX_INVALID_FILE;
+    sy->defs = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+
+    if (sy->defs == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_sockerless_ecs_sync_list(sy);
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_list(ngx_http_sockerless_ecs_sync_t *sy)
+{
+    cJSON  *body;
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        ngx_http_sockerless_ecs_sync_done(sy);
+        return;
+    }
+
+    /* a prefix here; ListTaskDefinitions' familyPrefix is a whole name */
+
+    cJSON_AddStringToObject(body, "familyPrefix", "sockerless-");
+    cJSON_AddStringToObject(body, "status", "ACTIVE");
+
+    if (sy->token) {
+        cJSON_AddStringToObject(body, "nextToken", sy->token);
+    }
+
+    if (ngx_http_sockerless_ecs_call(sy->log, "ListTaskDefinitionFamilies",
+                                     body,
+                                     ngx_http_sockerless_ecs_sync_listed, sy)
+        == NULL)
+    {
+        ngx_http_sockerless_ecs_sync_done(sy);
+    }
+
+    cJSON_Delete(body);
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_listed(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_sync_t *sy = ac->data;
+
+    cJSON       *item;
+    size_t       len;
+    const char  *token;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, sy->log, 0,
+                      "sockerless ecs: the sync's "
+                      "ListTaskDefinitionFamilies failed: %V %V",
+                      &ac->error_type, &ac->message);
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_sync_done(sy);
+        return;
+    }
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                              "families"))
+    {
+        if (cJSON_IsString(item)) {
+            cJSON_AddItemToArray(sy->defs,
+                                 cJSON_CreateString(item->valuestring));
+        }
+    }
+
+    token = ngx_http_sockerless_json_str(ac->json, "nextToken");
+    sy->token = NULL;
+
+    if (token && *token && ++sy->pages < 100) {
+        len = ngx_strlen(token) + 1;
+        sy->token = ngx_pnalloc(sy->pool, len);
+
+        if (sy->token) {
+            ngx_cpystrn((u_char *) sy->token, (u_char *) token, len);
+        }
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (sy->token) {
+        ngx_http_sockerless_ecs_sync_list(sy);
+        return;
+    }
+
+    ngx_http_sockerless_ecs_sync_next(sy);
+}
+
+
+/*
+ * The next family's latest ACTIVE revision (DescribeTaskDefinition of a
+ * family name gives it), if the store does not have its container
+ */
+
+static void
+ngx_http_sockerless_ecs_sync_next(ngx_http_sockerless_ecs_sync_t *sy)
+{
+    cJSON  *body, *arn, *a;
+
+    if (sy->fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(sy->fd);
+        sy->fd = NGX_INVALID_FILE;
+    }
+
+    arn = cJSON_GetArrayItem(sy->defs, sy->next++);
+    if (arn == NULL) {
+        ngx_http_sockerless_ecs_sync_done(sy);
+        return;
+    }
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        ngx_http_sockerless_ecs_sync_done(sy);
+        return;
+    }
+
+    cJSON_AddStringToObject(body, "taskDefinition", arn->valuestring);
+    a = cJSON_AddArrayToObject(body, "include");
+    cJSON_AddItemToArray(a, cJSON_CreateString("TAGS"));
+
+    if (ngx_http_sockerless_ecs_call(sy->log, "DescribeTaskDefinition", body,
+                                 ngx_http_sockerless_ecs_sync_described, sy)
+        == NULL)
+    {
+        ngx_http_sockerless_ecs_sync_done(sy);
+    }
+
+    cJSON_Delete(body);
+}
+
+
+static const char *
+ngx_http_sockerless_ecs_tag_value(cJSON *tags, const char *key)
+{
+    cJSON       *t;
+    const char  *k;
+
+    cJSON_ArrayForEach(t, tags) {
+        k = ngx_http_sockerless_json_str(t, "key");
+
+        if (k && ngx_strcmp(k, key) == 0) {
+            return ngx_http_sockerless_json_str(t, "value");
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_described(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_sync_t *sy = ac->data;
+
+    char         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON       *rec;
+    const char  *id;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, sy->log, 0,
+                      "sockerless ecs: the sync's DescribeTaskDefinition "
+                      "failed: %V %V", &ac->error_type, &ac->message);
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    sy->def = ngx_http_sockerless_json_bind(sy->pool, cJSON_Duplicate(
+                  cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                   "taskDefinition"), 1));
+    sy->tags = ngx_http_sockerless_json_bind(sy->pool, cJSON_Duplicate(
+                  cJSON_GetObjectItemCaseSensitive(ac->json, "tags"), 1));
+
+    ngx_http_sockerless_aws_free(ac);
+
+    id = ngx_http_sockerless_ecs_tag_value(sy->tags, "sockerless:id");
+
+    if (sy->def == NULL || id == NULL
+        || ngx_strlen(id) != NGX_HTTP_SOCKERLESS_ID_LEN)
+    {
+        /* not one of ours, or not whole */
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    ngx_cpystrn((u_char *) sy->id, (u_char *) id, sizeof(sy->id));
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", sy->id);
+    rec = ngx_http_sockerless_store_get(sy->pool, key);
+
+    if (rec) {
+        /* the store has it: it is the truth, the poller keeps it so */
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    sy->task = NULL;
+    ngx_http_sockerless_ecs_sync_tasks(sy, "RUNNING");
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_tasks(ngx_http_sockerless_ecs_sync_t *sy,
+    const char *desired)
+{
+    char    family[32];
+    cJSON  *body;
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    ngx_sprintf((u_char *) family, "sockerless-%*s%Z", (size_t) 12, sy->id);
+
+    cJSON_AddStringToObject(body, "cluster",
+                     ngx_http_sockerless_cstr(sy->pool, &sy->ecf->cluster));
+    cJSON_AddStringToObject(body, "family", family);
+    cJSON_AddStringToObject(body, "desiredStatus", desired);
+
+    sy->running = (desired[0] == 'R');
+
+    if (ngx_http_sockerless_ecs_call(sy->log, "ListTasks", body,
+                               ngx_http_sockerless_ecs_sync_tasks_listed, sy)
+        == NULL)
+    {
+        ngx_http_sockerless_ecs_sync_next(sy);
+    }
+
+    cJSON_Delete(body);
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_tasks_listed(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_sync_t *sy = ac->data;
+
+    cJSON  *arns, *body, *a, *item;
+
+    arns = cJSON_GetObjectItemCaseSensitive(ac->json, "taskArns");
+
+    if (ac->status != NGX_HTTP_OK || cJSON_GetArraySize(arns) == 0) {
+        ngx_http_sockerless_aws_free(ac);
+
+        if (sy->running) {
+            ngx_http_sockerless_ecs_sync_tasks(sy, "STOPPED");
+            return;
+        }
+
+        /* never ran: a created container */
+        (void) ngx_http_sockerless_ecs_sync_adopt(sy);
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    cJSON_AddStringToObject(body, "cluster",
+                     ngx_http_sockerless_cstr(sy->pool, &sy->ecf->cluster));
+    a = cJSON_AddArrayToObject(body, "tasks");
+
+    cJSON_ArrayForEach(item, arns) {
+        if (cJSON_IsString(item)
+            && cJSON_GetArraySize(a) < NGX_HTTP_SOCKERLESS_ECS_BATCH)
+        {
+            cJSON_AddItemToArray(a, cJSON_CreateString(item->valuestring));
+        }
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (ngx_http_sockerless_ecs_call(sy->log, "DescribeTasks", body,
+                                     ngx_http_sockerless_ecs_sync_task, sy)
+        == NULL)
+    {
+        ngx_http_sockerless_ecs_sync_next(sy);
+    }
+
+    cJSON_Delete(body);
+}
+
+
+/* the task that started last is the container's last run */
+
+static void
+ngx_http_sockerless_ecs_sync_task(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_sync_t *sy = ac->data;
+
+    cJSON   *t, *last;
+    double   at, best;
+
+    last = NULL;
+    best = -1;
+
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                           "tasks"))
+    {
+        at = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t,
+                                                               "createdAt"));
+        if (at == at && at > best) {
+            best = at;
+            last = t;
+        }
+    }
+
+    sy->task = last ? ngx_http_sockerless_json_bind(sy->pool,
+                                                    cJSON_Duplicate(last, 1))
+                    : NULL;
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (ngx_http_sockerless_ecs_sync_adopt(sy) != NGX_OK || sy->task == NULL)
+    {
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    ngx_http_sockerless_ecs_sync_logs(sy);
+}
+
+
+/* epoch seconds (ECS's JSON numbers) as Docker's RFC3339Nano */
+
+static void
+ngx_http_sockerless_ecs_time(cJSON *obj, const char *name, char *buf,
+    size_t size)
+{
+    double  t;
+
+    t = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, name));
+
+    if (t != t || t <= 0) {
+        ngx_cpystrn((u_char *) buf, (u_char *) "0001-01-01T00:00:00Z", size);
+        return;
+    }
+
+    (void) sls_time_rfc3339nano(buf, size, (int64_t) t,
+                                (long) ((t - (int64_t) t) * 1e9));
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_ecs_sync_adopt(ngx_http_sockerless_ecs_sync_t *sy)
+{
+    char                         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    char                         tbuf[64];
+    cJSON                       *body, *cd, *env, *e, *labels, *t, *state;
+    cJSON                       *sls, *ac, *ctr, *code, *v, *ports, *pm;
+    ngx_str_t                    name;
+    const char                  *k, *val, *token;
+    ngx_http_sockerless_build_t  b;
+
+    cd = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sy->def,
+                                          "containerDefinitions"), 0);
+
+    body = ngx_http_sockerless_json_bind(sy->pool, cJSON_CreateObject());
+    if (body == NULL || cd == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the create body the definition was made from, as near as it says */
+
+    cJSON_AddStringToObject(body, "Image",
+                            ngx_http_sockerless_json_str(cd, "image"));
+    cJSON_AddItemToObject(body, "Cmd", cJSON_Duplicate(
+        cJSON_GetObjectItemCaseSensitive(cd, "command"), 1));
+
+    val = ngx_http_sockerless_json_str(cd, "workingDirectory");
+    if (val) {
+        cJSON_AddStringToObject(body, "WorkingDir", val);
+    }
+
+    val = ngx_http_sockerless_json_str(cd, "user");
+    if (val) {
+        cJSON_AddStringToObject(body, "User", val);
+    }
+
+    env = cJSON_AddArrayToObject(body, "Env");
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cd,
+                                                           "environment"))
+    {
+        k = ngx_http_sockerless_json_str(e, "name");
+        val = ngx_http_sockerless_json_str(e, "value");
+
+        if (k == NULL || val == NULL) {
+            continue;
+        }
+
+        if (ngx_strcmp(k, "SOCKERLESS_AGENT_CONFIG") == 0) {
+            ac = cJSON_Parse(val);
+
+            cJSON_AddBoolToObject(body, "Tty", cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(ac, "tty")));
+            cJSON_AddBoolToObject(body, "OpenStdin", cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(ac, "open_stdin")));
+            cJSON_AddBoolToObject(body, "StdinOnce", cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(ac, "stdin_once")));
+
+            cJSON_Delete(ac);
+            continue;
+        }
+
+        v = cJSON_CreateString("");
+        if (v == NULL) {
+            return NGX_ERROR;
+        }
+
+        cJSON_free(v->valuestring);
+        v->valuestring = cJSON_malloc(ngx_strlen(k) + ngx_strlen(val) + 2);
+        if (v->valuestring == NULL) {
+            cJSON_Delete(v);
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf((u_char *) v->valuestring, "%s=%s%Z", k, val);
+        cJSON_AddItemToArray(env, v);
+    }
+
+    labels = cJSON_AddObjectToObject(body, "Labels");
+
+    cJSON_ArrayForEach(t, sy->tags) {
+        k = ngx_http_sockerless_json_str(t, "key");
+        val = ngx_http_sockerless_json_str(t, "value");
+
+        if (k && val
+            && ngx_strncmp(k, "sockerless:label:",
+                           sizeof("sockerless:label:") - 1) == 0)
+        {
+            cJSON_AddStringToObject(labels,
+                                    k + sizeof("sockerless:label:") - 1, val);
+        }
+    }
+
+    ports = cJSON_AddObjectToObject(body, "ExposedPorts");
+
+    cJSON_ArrayForEach(pm, cJSON_GetObjectItemCaseSensitive(cd,
+                                                          "portMappings"))
+    {
+        val = ngx_http_sockerless_json_str(pm, "protocol");
+        ngx_sprintf((u_char *) tbuf, "%d/%s%Z",
+                    (int) cJSON_GetNumberValue(
+                        cJSON_GetObjectItemCaseSensitive(pm,
+                                                         "containerPort")),
+                    val ? val : "tcp");
+        cJSON_AddObjectToObject(ports, tbuf);
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_sockerless_build_t));
+    b.pool = sy->pool;
+    b.log = sy->log;
+    b.body = body;
+    ngx_cpystrn((u_char *) b.id, (u_char *) sy->id, sizeof(b.id));
+
+    val = ngx_http_sockerless_ecs_tag_value(sy->tags, "sockerless:name");
+    if (val) {
+        name.data = (u_char *) val;
+        name.len = ngx_strlen(val);
+        b.name = name;
+    }
+
+    if (ngx_http_sockerless_container_build(&b) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, sy->log, 0,
+                      "sockerless ecs: container %s from ECS cannot be "
+                      "rebuilt: %s", sy->id, b.message);
+        return NGX_ERROR;
+    }
+
+    /* what the store keeps of the cloud's side */
+
+    ngx_http_sockerless_ecs_time(sy->def, "registeredAt", tbuf,
+                                 sizeof(tbuf));
+    cJSON_DeleteItemFromObjectCaseSensitive(b.rec, "Created");
+    cJSON_AddStringToObject(b.rec, "Created", tbuf);
+
+    sls = cJSON_GetObjectItemCaseSensitive(b.rec, "_sls");
+    cJSON_AddStringToObject(sls, "task_definition",
+                  ngx_http_sockerless_json_str(sy->def, "taskDefinitionArn"));
+    cJSON_AddTrueToObject(sls, "reverse");
+
+    state = cJSON_GetObjectItemCaseSensitive(b.rec, "State");
+
+    if (sy->task) {
+        ctr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sy->task,
+                                                          "containers"), 0);
+
+        ngx_http_sockerless_ecs_time(sy->task, "startedAt", tbuf,
+                                     sizeof(tbuf));
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "StartedAt");
+        cJSON_AddStringToObject(state, "StartedAt", tbuf);
+
+        cJSON_AddStringToObject(sls, "task",
+                        ngx_http_sockerless_json_str(sy->task, "taskArn"));
+
+        val = ngx_http_sockerless_json_str(sy->task, "lastStatus");
+
+        if (val && ngx_strcmp(val, "STOPPED") != 0) {
+            /* running: the run's token serves the agent that dials back */
+
+            token = NULL;
+
+            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(sy->task,
+                                                          "overrides"),
+                         "containerOverrides"), 0),
+                     "environment"))
+            {
+                k = ngx_http_sockerless_json_str(e, "name");
+
+                if (k && ngx_strcmp(k, "SOCKERLESS_AGENT_TOKEN") == 0) {
+                    token = ngx_http_sockerless_json_str(e, "value");
+                }
+            }
+
+            if (token) {
+                cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
+                cJSON_AddStringToObject(sls, "token", token);
+            }
+
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "Status");
+            cJSON_AddStringToObject(state, "Status", "running");
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "Running");
+            cJSON_AddTrueToObject(state, "Running");
+
+        } else {
+            code = cJSON_GetObjectItemCaseSensitive(ctr, "exitCode");
+
+            ngx_http_sockerless_ecs_time(sy->task, "stoppedAt", tbuf,
+                                         sizeof(tbuf));
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "FinishedAt");
+            cJSON_AddStringToObject(state, "FinishedAt", tbuf);
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "Status");
+            cJSON_AddStringToObject(state, "Status", "exited");
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "ExitCode");
+            cJSON_AddNumberToObject(state, "ExitCode",
+                                    cJSON_IsNumber(code) ? code->valuedouble
+                                                         : 255);
+        }
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", sy->id);
+
+    if (ngx_http_sockerless_store_put(key, b.rec) != NGX_OK) {
+        (void) ngx_http_sockerless_name_release(b.iname, sy->id);
+        return NGX_ERROR;
+    }
+
+    sy->adopted++;
+
+    ngx_log_error(NGX_LOG_NOTICE, sy->log, 0,
+                  "sockerless ecs: container %s (%s) rebuilt from ECS",
+                  sy->id, b.iname);
+
+    return NGX_OK;
+}
+
+
+/* the task's awslogs stream, from its head, into the container's log */
+
+static void
+ngx_http_sockerless_ecs_sync_logs(ngx_http_sockerless_ecs_sync_t *sy)
+{
+    u_char                          *path;
+    char                             stream[128];
+    cJSON                           *body;
+    const char                      *arn, *tid;
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    if (sy->fd == NGX_INVALID_FILE) {
+        path = ngx_http_sockerless_container_path(sy->pool, sy->id,
+                                                  "container.log");
+        if (path == NULL) {
+            ngx_http_sockerless_ecs_sync_next(sy);
+            return;
+        }
+
+        sy->fd = ngx_open_file(path, NGX_FILE_APPEND,
+                               NGX_FILE_CREATE_OR_OPEN, 0600);
+        if (sy->fd == NGX_INVALID_FILE) {
+            ngx_http_sockerless_ecs_sync_next(sy);
+            return;
+        }
+
+        sy->token = NULL;
+        sy->pages = 0;
+    }
+
+    arn = ngx_http_sockerless_json_str(sy->task, "taskArn");
+    tid = arn ? strrchr(arn, '/') : NULL;
+
+    if (tid == NULL) {
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    ngx_snprintf((u_char *) stream, sizeof(stream), "%*s/main/%s%Z",
+                 (size_t) 12, sy->id, tid + 1);
+
+    body = cJSON_CreateObject();
+    if (body == NULL) {
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    cJSON_AddStringToObject(body, "logGroupName",
+                  ngx_http_sockerless_cstr(sy->pool, &sy->ecf->log_group));
+    cJSON_AddStringToObject(body, "logStreamName", stream);
+    cJSON_AddTrueToObject(body, "startFromHead");
+
+    if (sy->token) {
+        cJSON_AddStringToObject(body, "nextToken", sy->token);
+    }
+
+    ac = ngx_http_sockerless_aws_create(sy->log, "logs");
+
+    if (ac) {
+        ngx_str_set(&ac->target, "Logs_20140328.GetLogEvents");
+        ac->body = body;
+        ac->handler = ngx_http_sockerless_ecs_sync_logged;
+        ac->data = sy;
+
+        if (ngx_http_sockerless_aws_start(ac) != NGX_OK) {
+            ngx_http_sockerless_aws_free(ac);
+            ac = NULL;
+        }
+    }
+
+    cJSON_Delete(body);
+
+    if (ac == NULL) {
+        ngx_http_sockerless_ecs_sync_next(sy);
+    }
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_logged(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_ecs_sync_t *sy = ac->data;
+
+    u_char           hdr[SLS_LOGFMT_HEADER_LEN];
+    size_t           len;
+    cJSON           *ev;
+    double           ms;
+    uint64_t         ns;
+    ngx_uint_t       n;
+    const char      *msg, *token;
+    struct iovec     iov[3];
+
+    if (ac->status != NGX_HTTP_OK) {
+        /* no stream (the task never wrote), or no group: nothing to read */
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_ecs_sync_next(sy);
+        return;
+    }
+
+    n = 0;
+
+    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                            "events"))
+    {
+        msg = ngx_http_sockerless_json_str(ev, "message");
+        ms = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev,
+                                                              "timestamp"));
+        if (msg == NULL || ms != ms) {
+            continue;
+        }
+
+        /* awslogs keeps lines without their end, and no stream apart */
+
+        len = ngx_min(ngx_strlen(msg), SLS_LOGFMT_MAX_RECORD - 1);
+        ns = (uint64_t) ms * 1000000;
+
+        sls_logfmt_encode_header(hdr, 1, (uint32_t) (len + 1), ns);
+
+        iov[0].iov_base = hdr;
+        iov[0].iov_len = SLS_LOGFMT_HEADER_LEN;
+        iov[1].iov_base = (void *) msg;
+        iov[1].iov_len = len;
+        iov[2].iov_base = "\n";
+        iov[2].iov_len = 1;
+
+        if (writev(sy->fd, iov, 3) != (ssize_t) (SLS_LOGFMT_HEADER_LEN + len
+                                                  + 1))
+        {
+            break;
+        }
+
+        n++;
+    }
+
+    /* the same token again: the stream's end */
+
+    token = ngx_http_sockerless_json_str(ac->json, "nextForwardToken");
+
+    if (n && token && (sy->token == NULL || ngx_strcmp(token, sy->token))
+        && ++sy->pages < 1000)
+    {
+        len = ngx_strlen(token) + 1;
+        sy->token = ngx_pnalloc(sy->pool, len);
+
+        if (sy->token) {
+            ngx_cpystrn((u_char *) sy->token, (u_char *) token, len);
+            ngx_http_sockerless_aws_free(ac);
+            ngx_http_sockerless_ecs_sync_logs(sy);
+            return;
+        }
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+    ngx_http_sockerless_ecs_sync_next(sy);
+}
+
+
+static void
+ngx_http_sockerless_ecs_sync_done(ngx_http_sockerless_ecs_sync_t *sy)
+{
+    if (sy->fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(sy->fd);
+    }
+
+    if (sy->adopted) {
+        ngx_log_error(NGX_LOG_NOTICE, sy->log, 0,
+                      "sockerless ecs: %ui containers rebuilt from ECS",
+                      sy->adopted);
+    }
+
+    ngx_destroy_pool(sy->pool);
 }

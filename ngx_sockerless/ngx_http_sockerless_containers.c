@@ -88,8 +88,6 @@ static ngx_int_t ngx_http_sockerless_not_found(ngx_http_request_t *r,
 static cJSON *ngx_http_sockerless_state_new(void);
 static ngx_int_t ngx_http_sockerless_is(cJSON *rec, const char *field);
 static ngx_int_t ngx_http_sockerless_name_reserve(void *data, cJSON **value);
-static ngx_int_t ngx_http_sockerless_name_release(const char *name,
-    const char *id);
 static ngx_int_t ngx_http_sockerless_run(ngx_http_sockerless_cctx_t *ctx,
     cJSON *rec);
 static void ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op,
@@ -847,7 +845,7 @@ ngx_http_sockerless_name_owned(void *data, cJSON **value)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sockerless_name_release(const char *name, const char *id)
 {
     char        key[300];

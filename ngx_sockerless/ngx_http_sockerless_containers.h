@@ -45,6 +45,9 @@ typedef struct {
 
 ngx_int_t ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b);
 
+/* the name "n/<name>" taken by id goes back (a build that is not kept) */
+ngx_int_t ngx_http_sockerless_name_release(const char *name, const char *id);
+
 /*
  * The main process of container "id" ended: record the exit, emit "die",
  * then apply AutoRemove or the restart policy. "started" is the StartedAt

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(43);
+$t->plan(48);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -273,6 +273,43 @@ ok($rc == 125 && $err =~ /InvalidSignatureException/,
    'a wrong secret: InvalidSignatureException in a Docker error')
     or diag($err);
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
+
+# a fresh gateway (an empty data directory) finds its containers in ECS
+
+$t->stop;
+$t->data_dir("$t->{prefix}/data2")->write_conf->run;
+
+my $found = $t->wait_for(30, sub {
+    my ($rc, $out) = $t->docker('ps', '-a', '--format',
+                                '{{.Names}} {{.Status}}');
+    return $out =~ /^sized Exited \(0\)/m && $out =~ /^lives-on Up/m
+           ? $out : undef;
+});
+ok($found, 'a fresh gateway lists the containers it made, from ECS tags');
+
+($rc, $out) = $t->docker('logs', 'sized');
+is($out, "hi from /tmp\n", 'their logs, read from CloudWatch');
+
+$j = $t->inspect('sized');
+ok($j && $j->{Config}{WorkingDir} eq '/tmp'
+   && $j->{Config}{Labels}{team} eq 'blue'
+   && (grep { $_ eq 'GREETING=hi' } @{ $j->{Config}{Env} }),
+   'their configuration, from the task definition') or diag(explain($j));
+
+# its agent dials again (backing off up to 5 s) and is served
+my $served = $t->wait_for(30, sub {
+    ($rc, $out, $err) = $t->docker('exec', 'lives-on', 'echo', 'still here');
+    return $out eq "still here\n";
+});
+ok($served, 'exec in a running one, once its agent dialed back')
+    or diag($err);
+
+($rc, $out, $err) = $t->docker('kill', 'lives-on');
+$state = $t->wait_for(20, sub {
+    my $j = $t->inspect('lives-on');
+    return $j && !$j->{State}{Running} ? $j->{State} : undef;
+});
+is($state && $state->{ExitCode}, 137, 'kill: 137, told by DescribeTasks');
 
 # the simulator gone: an error, not a hang
 

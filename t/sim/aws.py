@@ -895,6 +895,26 @@ def ecs_list_task_definitions(sim, req):
     return out
 
 
+def ecs_list_task_definition_families(sim, req):
+    # unlike ListTaskDefinitions' familyPrefix (a whole family name), this
+    # one is a prefix; ACTIVE: families with an ACTIVE revision
+    status = req.get('status', 'ACTIVE')
+    prefix = req.get('familyPrefix') or ''
+    fams = []
+    for family in sorted(sim.taskdefs):
+        if not family.startswith(prefix):
+            continue
+        sts = {td['status'] for td in sim.taskdefs[family]}
+        if status == 'ALL' or status in sts and (
+                status == 'ACTIVE' or 'ACTIVE' not in sts):
+            fams.append(family)
+    page, nxt = paginate(fams, req)
+    out = {'families': page}
+    if nxt:
+        out['nextToken'] = nxt
+    return out
+
+
 def ecs_run_task(sim, req):
     c = sim.cluster(req.get('cluster'))
     td = sim.taskdef(req['taskDefinition'])
@@ -1054,6 +1074,7 @@ ECS = {
     'DescribeTaskDefinition': ecs_describe_task_definition,
     'DeregisterTaskDefinition': ecs_deregister_task_definition,
     'ListTaskDefinitions': ecs_list_task_definitions,
+    'ListTaskDefinitionFamilies': ecs_list_task_definition_families,
     'RunTask': ecs_run_task,
     'DescribeTasks': ecs_describe_tasks,
     'StopTask': ecs_stop_task,
