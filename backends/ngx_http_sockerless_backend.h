@@ -121,6 +121,12 @@ struct ngx_http_sockerless_backend_s {
                                       ngx_http_sockerless_op_t *op);
 
     /*
+     * agent_called_back: an agent dialed back and was parked; rec is the
+     * container's record (a backend may start reading a run again)
+     */
+    void                         (*agent_called_back)(cJSON *rec);
+
+    /*
      * passthrough: when set, every request goes to it after the /vX.Y
      * check (the docker backend: another daemon answers for the core)
      */

@@ -225,6 +225,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend = {
     .container_remove = ngx_http_sockerless_ecs_remove,
     .container_alive = ngx_http_sockerless_ecs_alive,
     .container_started = ngx_http_sockerless_ecs_started,
+    .agent_called_back = ngx_http_sockerless_reverse_called_back,
 };
 
 
@@ -1087,9 +1088,8 @@ ngx_http_sockerless_ecs_stop_task(ngx_http_sockerless_ecs_conf_t *ecf,
         return;
     }
 
-    cJSON_AddStringToObject(body, "cluster",
-                      ngx_http_sockerless_cstr(ngx_cycle->pool,
-                                               &ecf->cluster));
+    /* the configuration's words end with a NUL (ngx_conf_read_token) */
+    cJSON_AddStringToObject(body, "cluster", (char *) ecf->cluster.data);
     cJSON_AddStringToObject(body, "task", task);
     cJSON_AddStringToObject(body, "reason", reason);
 
@@ -1288,6 +1288,7 @@ typedef struct {
     ngx_pool_t                    *pool;
     cJSON                         *tasks;     /* arns */
     cJSON                         *ids;       /* arn -> container id */
+    cJSON                         *unread;    /* records nobody reads */
 } ngx_http_sockerless_ecs_poll_t;
 
 
@@ -1361,6 +1362,7 @@ ngx_http_sockerless_ecs_poll_scan(void *data, const char *key, cJSON *rec)
     cJSON_AddItemToArray(pl->tasks, cJSON_CreateString(task));
     cJSON_AddStringToObject(pl->ids, task,
                             ngx_http_sockerless_json_str(rec, "Id"));
+    cJSON_AddItemToArray(pl->unread, cJSON_Duplicate(rec, 1));
 
     return NGX_OK;
 }
@@ -1397,8 +1399,9 @@ ngx_http_sockerless_ecs_poller(ngx_event_t *ev)
     pl->pool = pool;
     pl->tasks = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
     pl->ids = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    pl->unread = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
 
-    if (pl->tasks == NULL || pl->ids == NULL
+    if (pl->tasks == NULL || pl->ids == NULL || pl->unread == NULL
         || ngx_http_sockerless_store_scan(pool, "c/",
                                       ngx_http_sockerless_ecs_poll_scan, pl)
            != NGX_OK
@@ -1418,6 +1421,20 @@ ngx_http_sockerless_ecs_poller(ngx_event_t *ev)
     {
         ngx_destroy_pool(pool);
         return;
+    }
+
+    /*
+     * runs whose reader went with its worker (a restart): their output is
+     * read again from now on where the agent can be reached (what came
+     * meanwhile is in CloudWatch), and their exit after it
+     */
+
+    {
+        cJSON  *rec;
+
+        cJSON_ArrayForEach(rec, pl->unread) {
+            (void) ngx_http_sockerless_reverse_read(rec);
+        }
     }
 
     body = cJSON_CreateObject();

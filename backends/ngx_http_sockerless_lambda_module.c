@@ -191,6 +191,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend = {
     .container_remove = ngx_http_sockerless_lambda_remove,
     .container_alive = ngx_http_sockerless_lambda_alive,
     .container_started = ngx_http_sockerless_lambda_started,
+    .agent_called_back = ngx_http_sockerless_reverse_called_back,
 };
 
 

@@ -28,6 +28,7 @@ typedef struct {
     ngx_fd_t                       fd;        /* container.log */
     char                           id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
     unsigned                       exited:1;
+    unsigned                       logs:1;    /* the agent's ring first */
 } ngx_http_sockerless_pump_t;
 
 
@@ -42,7 +43,8 @@ static ngx_int_t ngx_http_sockerless_reverse_ready(void *data,
 static void ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws);
 static void ngx_http_sockerless_reverse_done(ngx_http_sockerless_rwait_t *w,
     ngx_int_t rc);
-static ngx_int_t ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w);
+static ngx_http_sockerless_pump_t *ngx_http_sockerless_pump_open(
+    const char *id, const char *token, ngx_uint_t logs);
 static ngx_int_t ngx_http_sockerless_pump_set(void *data, cJSON **value);
 static void ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_pump_control(ngx_http_sockerless_agent_t *a,
@@ -252,7 +254,12 @@ ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws)
     w->waiting = 0;
     ngx_http_sockerless_store_unwatch(&w->watch);
 
-    if (ngx_http_sockerless_pump_open(w) != NGX_OK) {
+    w->pump = ngx_http_sockerless_pump_open(w->id, w->token, 1);
+
+    if (w->pump) {
+        ((ngx_http_sockerless_pump_t *) w->pump)->wait = w;
+
+    } else {
         op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
         ngx_str_set(&op->message, "the agent called back but cannot be "
                     "reached");
@@ -293,8 +300,9 @@ ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w)
 
 /* the pump */
 
-static ngx_int_t
-ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
+static ngx_http_sockerless_pump_t *
+ngx_http_sockerless_pump_open(const char *id, const char *token,
+    ngx_uint_t logs)
 {
     u_char                      *path;
     ngx_pool_t                  *pool;
@@ -302,18 +310,19 @@ ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     pm = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_pump_t));
     if (pm == NULL) {
         ngx_destroy_pool(pool);
-        return NGX_ERROR;
+        return NULL;
     }
 
     pm->pool = pool;
     pm->log = ngx_cycle->log;
     pm->fd = NGX_INVALID_FILE;
+    pm->logs = logs;
 
     if (!ngx_http_sockerless_pumps_init) {
         ngx_queue_init(&ngx_http_sockerless_pumps);
@@ -321,12 +330,12 @@ ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
     }
 
     ngx_queue_insert_tail(&ngx_http_sockerless_pumps, &pm->queue);
-    ngx_cpystrn((u_char *) pm->id, (u_char *) w->id, sizeof(pm->id));
+    ngx_cpystrn((u_char *) pm->id, (u_char *) id, sizeof(pm->id));
 
-    path = ngx_http_sockerless_container_path(pool, w->id, "container.log");
+    path = ngx_http_sockerless_container_path(pool, id, "container.log");
     if (path == NULL) {
         ngx_http_sockerless_pump_free(pm);
-        return NGX_ERROR;
+        return NULL;
     }
 
     pm->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
@@ -335,28 +344,25 @@ ngx_http_sockerless_pump_open(ngx_http_sockerless_rwait_t *w)
         ngx_log_error(NGX_LOG_ERR, pm->log, ngx_errno,
                       ngx_open_file_n " \"%s\" failed", path);
         ngx_http_sockerless_pump_free(pm);
-        return NGX_ERROR;
+        return NULL;
     }
 
-    path = ngx_http_sockerless_agent_socket(pool, w->id);
+    path = ngx_http_sockerless_agent_socket(pool, id);
     if (path == NULL) {
         ngx_http_sockerless_pump_free(pm);
-        return NGX_ERROR;
+        return NULL;
     }
 
     pm->agent = ngx_http_sockerless_agent_connect(pm->log, (char *) path,
-                                                  w->token,
+                                                  token,
                                                   &ngx_http_sockerless_pump_h,
                                                   pm);
     if (pm->agent == NULL) {
         ngx_http_sockerless_pump_free(pm);
-        return NGX_ERROR;
+        return NULL;
     }
 
-    pm->wait = w;
-    w->pump = pm;
-
-    return NGX_OK;
+    return pm;
 }
 
 
@@ -406,7 +412,7 @@ ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a)
     cJSON_AddFalseToObject(msg, "stdin");
     cJSON_AddTrueToObject(msg, "stdout");
     cJSON_AddTrueToObject(msg, "stderr");
-    cJSON_AddTrueToObject(msg, "logs");
+    cJSON_AddBoolToObject(msg, "logs", pm->logs);
 
     if (ngx_http_sockerless_agent_send_control(a, msg) == NGX_ERROR) {
         cJSON_Delete(msg);
@@ -602,6 +608,72 @@ ngx_http_sockerless_reverse_exit_process(void)
         pm->wait = NULL;
         ngx_http_sockerless_pump_free(pm);
     }
+}
+
+
+/*
+ * An agent dialed back: a run that is recorded as running and that no
+ * live worker reads (its reader's worker stopped, or a gateway rebuilt
+ * it) is read from now on by this worker
+ */
+
+void
+ngx_http_sockerless_reverse_called_back(cJSON *rec)
+{
+    cJSON      *sls;
+    ngx_int_t   pump;
+
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    pump = (ngx_int_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls, "pump"));
+
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+             cJSON_GetObjectItemCaseSensitive(rec, "State"), "Running"))
+        || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls, "starting"))
+        || (pump > 0 && kill((pid_t) pump, 0) == 0))
+    {
+        return;
+    }
+
+    (void) ngx_http_sockerless_reverse_read(rec);
+}
+
+
+/*
+ * A run whose reader went (its worker stopped) is read again from now on
+ * by this worker: NGX_OK once the connection is under way
+ */
+
+ngx_int_t
+ngx_http_sockerless_reverse_read(cJSON *rec)
+{
+    char             run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
+    char             name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
+    u_char          *path, file[NGX_MAX_PATH];
+    const char      *id, *token;
+    ngx_file_info_t  fi;
+
+    id = ngx_http_sockerless_json_str(rec, "Id");
+    token = ngx_http_sockerless_json_str(
+                cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "token");
+
+    if (id == NULL || token == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* no relay yet: the agent has not dialed back (yet); asked again */
+
+    ngx_http_sockerless_relay_run(run, token);
+    ngx_sprintf((u_char *) name, "relay.%s%Z", run);
+
+    path = ngx_http_sockerless_container_file(file, sizeof(file), id, name);
+
+    if (path == NULL || ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_sockerless_pump_open(id, token, 0) ? NGX_OK
+                                                       : NGX_DECLINED;
 }
 
 

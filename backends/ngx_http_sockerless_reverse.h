@@ -67,6 +67,15 @@ void ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w);
 ngx_int_t ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
     const char *backend);
 
+/*
+ * reads a running container's output from now on (its reader's worker
+ * went): NGX_OK under way, NGX_DECLINED no agent to reach now
+ */
+ngx_int_t ngx_http_sockerless_reverse_read(cJSON *rec);
+
+/* the backends' agent_called_back */
+void ngx_http_sockerless_reverse_called_back(cJSON *rec);
+
 /* closes this worker's pumps; for the backends' exit_process */
 void ngx_http_sockerless_reverse_exit_process(void);
 

@@ -352,6 +352,10 @@ ngx_http_sockerless_callback_park(ngx_http_request_t *r,
                                             ngx_http_sockerless_agent_seen,
                                             &sn);
 
+    if (ngx_http_sockerless_backend()->agent_called_back) {
+        ngx_http_sockerless_backend()->agent_called_back(rec);
+    }
+
     return NGX_HTTP_CLOSE;
 }
 
@@ -363,6 +367,7 @@ ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
     const char *run, ngx_socket_t fd)
 {
     char                          name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
+    u_char                        file[NGX_MAX_PATH];
     int                           s, rc, dirfd;
     u_char                       *path;
     ngx_uint_t                    tries;
@@ -391,7 +396,8 @@ ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
 
         ngx_sprintf((u_char *) name, "park.%s%Z", run);
 
-        path = ngx_http_sockerless_container_path(ngx_cycle->pool, id, name);
+        path = ngx_http_sockerless_container_file(file, sizeof(file), id,
+                                                  name);
         if (path == NULL) {
             break;
         }
@@ -544,6 +550,7 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, const char *run,
     ngx_uint_t create)
 {
     char                          name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
+    u_char                        file[NGX_MAX_PATH];
     u_char                       *path;
     ngx_fd_t                      fd;
     ngx_queue_t                  *q;
@@ -571,7 +578,7 @@ ngx_http_sockerless_owner(ngx_log_t *log, const char *id, const char *run,
 
     ngx_sprintf((u_char *) name, "lock.%s%Z", run);
 
-    path = ngx_http_sockerless_container_path(ngx_cycle->pool, id, name);
+    path = ngx_http_sockerless_container_file(file, sizeof(file), id, name);
     if (path == NULL) {
         return NULL;
     }
@@ -704,11 +711,14 @@ static u_char *
 ngx_http_sockerless_owner_path(ngx_http_sockerless_owner_t *o,
     const char *what)
 {
-    char  name[NGX_HTTP_SOCKERLESS_RUN_LEN + 16];
+    char           name[NGX_HTTP_SOCKERLESS_RUN_LEN + 16];
+
+    static u_char  file[NGX_MAX_PATH];
 
     ngx_sprintf((u_char *) name, "%s.%s%Z", what, o->run);
 
-    return ngx_http_sockerless_container_path(ngx_cycle->pool, o->id, name);
+    return ngx_http_sockerless_container_file(file, sizeof(file), o->id,
+                                              name);
 }
 
 

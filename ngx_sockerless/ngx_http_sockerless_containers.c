@@ -366,6 +366,26 @@ ngx_http_sockerless_add_sizes(ngx_pool_t *pool, cJSON *out, cJSON *rec)
 
 
 u_char *
+ngx_http_sockerless_container_file(u_char *buf, size_t size, const char *id,
+    const char *file)
+{
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    smcf = ngx_http_sockerless_conf();
+
+    if (smcf->data_dir.len + sizeof("/containers//") + ngx_strlen(id)
+        + ngx_strlen(file) > size)
+    {
+        return NULL;
+    }
+
+    ngx_sprintf(buf, "%V/containers/%s/%s%Z", &smcf->data_dir, id, file);
+
+    return buf;
+}
+
+
+u_char *
 ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
     const char *file)
 {

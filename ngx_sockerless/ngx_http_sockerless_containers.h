@@ -68,6 +68,9 @@ void ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
     const char *action, ngx_int_t code);
 u_char *ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
     const char *file);
+/* the same into buf (NGX_MAX_PATH is enough), or NULL when it is too long */
+u_char *ngx_http_sockerless_container_file(u_char *buf, size_t size,
+    const char *id, const char *file);
 
 ngx_int_t ngx_http_sockerless_signal_parse(ngx_str_t *s);
 

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(48);
+$t->plan(49);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -261,8 +261,13 @@ ok(!(grep { ($_->{status} // 0) == 403 } @{ $reqs // [] }),
 # a worker that stops while it reads a running task's output leaves
 # nothing open (the final check reads the error log)
 
+# (its command says "second" when the test makes a file: the simulator
+# runs tasks on this host)
+my $go = "$t->{prefix}/go";
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'lives-on', $img,
-                               'sleep', '1000');
+                               'sh', '-c', "echo first; while [ ! -e $go ];"
+                               . " do sleep 0.1; done; echo second;"
+                               . " sleep 1000");
 is($rc, 0, 'a task runs while nginx stops') or diag($err);
 
 $t->stop;
@@ -303,6 +308,15 @@ my $served = $t->wait_for(30, sub {
 });
 ok($served, 'exec in a running one, once its agent dialed back')
     or diag($err);
+
+# its output is read again by the new gateway
+$t->write_file('go', '');
+my $second = $t->wait_for(20, sub {
+    my ($rc, $out) = $t->docker('logs', 'lives-on');
+    return $out eq "first\nsecond\n";
+});
+ok($second, 'what a running one writes after the restart reaches its log')
+    or diag(($t->docker('logs', 'lives-on'))[1]);
 
 ($rc, $out, $err) = $t->docker('kill', 'lives-on');
 $state = $t->wait_for(20, sub {
