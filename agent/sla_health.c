@@ -225,6 +225,8 @@ sla_health_tick(sla_agent_t *a)
         if (now >= h->deadline) {
             sla_log("info", "sockerless-agent: health check %s timed out",
                     h->probe->id);
+            /* its process group: what a shell started goes too */
+            kill(-h->probe->pid, SIGKILL);
             kill(h->probe->pid, SIGKILL);
             h->killed = 1;
             return -1;

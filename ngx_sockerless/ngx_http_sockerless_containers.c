@@ -2276,7 +2276,14 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
     ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(""));
     ngx_http_sockerless_replace(state, "StartedAt", cJSON_CreateString(now));
 
-    ngx_http_sockerless_health_start(rec);
+    /*
+     * a backend whose agents run no probe (reverse mode) shows no
+     * State.Health rather than one "starting" forever
+     */
+
+    if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_HEALTH) {
+        ngx_http_sockerless_health_start(rec);
+    }
 
     /* what the backend recorded to reach the agent again */
 
