@@ -16,7 +16,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(35);
+my $t = Sockerless::Test->new->write_conf->plan(36);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -191,6 +191,23 @@ is($rc, 0, 'an image with a HEALTHCHECK loaded') or diag($err);
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'hc-img',
                                'hc-image:1', 'sleep', '300');
 ok(wait_status('hc-img', 'healthy'), 'the image\'s check runs');
+
+# a new run: starting again, the log of the earlier one kept
+
+$t->docker('stop', '-t', '1', 'hc-img');
+$before = health('hc-img');
+($rc, $out, $err) = $t->docker('start', 'hc-img');
+my ($st0, $j0) = $t->api_json('GET', '/containers/hc-img/json');
+my $started = $j0->{State}{StartedAt} // '';
+$after = $t->wait_for(60, sub {
+    my $x = health('hc-img');
+    return $x && $x->{Status} eq 'healthy'
+           && $x->{Log}[-1]{Start} gt $started ? $x : undef;
+});
+ok($before && $after
+   && grep({ $_->{Start} eq $before->{Log}[-1]{Start} } @{ $after->{Log} }),
+   'a restarted container probes again, its earlier log kept')
+    or diag(explain [$before, $after]);
 
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'hc-img-retries',
                                '--health-retries', '7',
