@@ -46,6 +46,19 @@ typedef struct {
 } sla_bind_t;
 
 
+/* the health check of agent.json; times in ms, defaults applied */
+typedef struct {
+    char             **test;          /* the probe's argv, shell resolved */
+    int64_t            interval;
+    int64_t            timeout;
+    int64_t            start_period;
+    int64_t            start_interval;
+} sla_health_conf_t;
+
+
+typedef struct sla_health_s   sla_health_t;
+
+
 typedef struct {
     char              *id;
     char              *image_rootfs;
@@ -65,6 +78,7 @@ typedef struct {
     int                namespaces;
     sla_bind_t        *binds;
     size_t             nbinds;
+    sla_health_conf_t *health;        /* NULL: no health check */
 } sla_config_t;
 
 
@@ -104,6 +118,7 @@ struct sla_session_s {
      */
     int                direct;
     int                archive;       /* docker cp: no exit file */
+    int                probe;         /* a health probe: no exit file */
     int                cfd;           /* the client's socket */
     int                c_in_eof;      /* its stdin ended or failed */
     int                c_dead;        /* it is gone: output is dropped */
@@ -189,6 +204,7 @@ typedef struct {
     size_t             ring_size;
     int                finishing;
     int64_t            deadline;      /* ms, CLOCK_MONOTONIC */
+    sla_health_t      *health;        /* sla_health.c, NULL: none */
 
     /*
      * archive mode: no main process; the agent serves docker cp on a
@@ -270,6 +286,14 @@ void sla_reverse_dial_event(sla_agent_t *a, sla_dial_t *d, int revents);
 void sla_reverse_stdio(sla_agent_t *a, int stream, const unsigned char *p,
     size_t len);
 void sla_reverse_stdio_flush(sla_agent_t *a, int block);
+
+/* sla_health.c */
+int sla_health_conf(sla_config_t *conf, sls_json_t *j, char *err,
+    size_t err_size);
+int sla_health_init(sla_agent_t *a);
+int64_t sla_health_tick(sla_agent_t *a);
+void sla_health_output(sla_agent_t *a, const unsigned char *p, size_t len);
+void sla_health_done(sla_agent_t *a, sla_session_t *s);
 
 /* sla_direct.c */
 void sla_direct_init(sla_session_t *s, int cfd);

@@ -250,6 +250,12 @@ sla_loop(sla_agent_t *a)
             timeout = -1;
         }
 
+        wait = sla_health_tick(a);
+
+        if (wait >= 0 && (timeout == -1 || wait < timeout)) {
+            timeout = (int) wait;
+        }
+
         if (a->reverse) {
             wait = sla_reverse_tick(a);
 
@@ -1602,7 +1608,10 @@ sla_session_deliver(sla_agent_t *a, sla_session_t *s, int stream,
     struct timespec   ts;
 
     if (!s->is_main) {
-        if (s->owner) {
+        if (s->probe) {
+            sla_health_output(a, p, len);
+
+        } else if (s->owner) {
             sla_send_data(s->owner, stream, s->id, p, len);
         }
 
@@ -1763,6 +1772,11 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     m.exit_code = code;
 
     sla_unpause(a, s);
+
+    if (s->probe) {
+        sla_health_done(a, s);
+        return;
+    }
 
     if (!s->is_main) {
         if (!s->direct && !s->archive) {

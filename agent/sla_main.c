@@ -191,6 +191,12 @@ main(int argc, char **argv)
     a.sessions = s;
 
     sla_log("info", "sockerless-agent: main process %d started", s->pid);
+
+    if (sla_health_init(&a) != 0) {
+        sla_log("alert", "sockerless-agent: out of memory: no health "
+                "checks");
+    }
+
     sla_status(&a, NULL, s->pid);
 
     return sla_loop(&a);
@@ -717,7 +723,9 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
                            err, err_size) != 0
         || sla_config_bool(root, "namespaces", &conf->namespaces,
                            err, err_size) != 0
-        || sla_config_binds(root, conf, err, err_size) != 0)
+        || sla_config_binds(root, conf, err, err_size) != 0
+        || sla_health_conf(conf, sls_json_get(root, "healthcheck"),
+                           err, err_size) != 0)
     {
         goto done;
     }

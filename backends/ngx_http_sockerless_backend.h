@@ -24,6 +24,7 @@
 #define SLS_SUPPORTS_STATS      0x0040
 #define SLS_REMOTE_IMAGES       0x0080   /* the cloud pulls images */
 #define SLS_SUPPORTS_ARCHIVE    0x0100   /* docker cp through the agent */
+#define SLS_SUPPORTS_HEALTH     0x0200   /* its agents run health probes */
 
 
 typedef struct ngx_http_sockerless_op_s  ngx_http_sockerless_op_t;

@@ -21,6 +21,7 @@
 
 
 #define NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT  60000
+#define NGX_HTTP_SOCKERLESS_MEMORY_HEALTH_MAX     (256 * 1024)
 
 
 typedef struct {
@@ -87,6 +88,8 @@ static void ngx_http_sockerless_memory_start_done(
     ngx_http_sockerless_memory_start_t *st, ngx_int_t rc);
 static void ngx_http_sockerless_memory_exit_event(void *data,
     struct inotify_event *ie);
+static void ngx_http_sockerless_memory_health(
+    ngx_http_sockerless_memory_conf_t *mcf, const char *id);
 static void ngx_http_sockerless_memory_claim(
     ngx_http_sockerless_memory_conf_t *mcf, const char *name);
 static ngx_int_t ngx_http_sockerless_memory_watch_agent(
@@ -158,7 +161,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .name = ngx_string("memory"),
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
                 |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
-                |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE,
+                |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE|SLS_SUPPORTS_HEALTH,
     .op_state_size = sizeof(ngx_http_sockerless_memory_start_t),
     .init_process = ngx_http_sockerless_memory_init_process,
     .exit_process = ngx_http_sockerless_memory_exit_process,
@@ -247,7 +250,10 @@ ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle, void *conf)
     dir = opendir((char *) p);
     if (dir) {
         while ((de = readdir(dir)) != NULL) {
-            if (de->d_name[0] != '.') {
+            if (de->d_name[0] == 'h' && de->d_name[1] == '.') {
+                ngx_http_sockerless_memory_health(mcf, de->d_name + 2);
+
+            } else if (de->d_name[0] != '.') {
                 ngx_http_sockerless_memory_claim(mcf, de->d_name);
             }
         }
@@ -341,7 +347,58 @@ ngx_http_sockerless_memory_exit_event(void *data, struct inotify_event *ie)
         return;
     }
 
+    if (ie->name[0] == 'h' && ie->name[1] == '.') {
+        ngx_http_sockerless_memory_health(mcf, ie->name + 2);
+        return;
+    }
+
     ngx_http_sockerless_memory_claim(mcf, ie->name);
+}
+
+
+/*
+ * h.<id>: the agent's last health results, replaced at each probe; every
+ * worker reads it and the store keeps each result once
+ */
+
+static void
+ngx_http_sockerless_memory_health(ngx_http_sockerless_memory_conf_t *mcf,
+    const char *id)
+{
+    u_char     *buf;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    u_char      path[NGX_MAX_PATH];
+
+    if (ngx_strlen(id) != NGX_HTTP_SOCKERLESS_ID_LEN
+        || mcf->exits.len + 80 > NGX_MAX_PATH)
+    {
+        return;
+    }
+
+    ngx_sprintf(path, "%V/h.%s%Z", &mcf->exits, id);
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return;
+    }
+
+    /* 5 results of at most 4 KiB of output each, JSON-escaped */
+
+    buf = ngx_alloc(NGX_HTTP_SOCKERLESS_MEMORY_HEALTH_MAX, ngx_cycle->log);
+    if (buf == NULL) {
+        (void) ngx_close_file(fd);
+        return;
+    }
+
+    n = read(fd, buf, NGX_HTTP_SOCKERLESS_MEMORY_HEALTH_MAX);
+    (void) ngx_close_file(fd);
+
+    if (n > 0) {
+        ngx_http_sockerless_health_report(ngx_cycle->log, id, buf, n);
+    }
+
+    ngx_free(buf);
 }
 
 
@@ -833,6 +890,11 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
         cJSON_AddItemToArray(item, m);
     }
 
+    item = ngx_http_sockerless_health_agent(conf);
+    if (item) {
+        cJSON_AddItemToObject(j, "healthcheck", item);
+    }
+
     p = ngx_http_sockerless_json_print(op->pool, j, &len);
     if (p == NULL) {
         return NGX_ERROR;
@@ -917,6 +979,13 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     rc = ngx_http_sockerless_memory_write_config(op, dir, id, token);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* health results of an earlier run must not count for this one */
+
+    if (mcf->exits.len + 80 <= NGX_MAX_PATH) {
+        ngx_sprintf(marker, "%V/h.%s%Z", &mcf->exits, id);
+        (void) unlink((char *) marker);
     }
 
     /* until the core records this start, exits of it wait (see claim) */
@@ -1492,10 +1561,12 @@ ngx_http_sockerless_memory_unpause(ngx_http_sockerless_op_t *op)
 static ngx_int_t
 ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 {
-    char        *dir;
-    cJSON       *sls;
-    ngx_pid_t    apid;
-    const char  *id;
+    char                               *dir;
+    cJSON                              *sls;
+    ngx_pid_t                           apid;
+    const char                         *id;
+    ngx_http_sockerless_memory_conf_t  *mcf;
+    u_char                              path[NGX_MAX_PATH];
 
     id = ngx_http_sockerless_json_str(op->container, "Id");
     sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
@@ -1518,6 +1589,13 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 
     /* overlay upper dirs of one container are small: done inline */
     ngx_http_sockerless_rm_rf(dir);
+
+    mcf = op->conf;
+
+    if (mcf->exits.len + 80 <= NGX_MAX_PATH) {
+        ngx_sprintf(path, "%V/h.%s%Z", &mcf->exits, id);
+        (void) unlink((char *) path);
+    }
 
     return NGX_OK;
 }

@@ -1157,6 +1157,19 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
 
 #undef sls_default
 
+    {
+        char  herr[256];
+
+        if (ngx_http_sockerless_health_merge(conf, iconf, herr,
+                                             sizeof(herr))
+            != NGX_OK)
+        {
+            (void) ngx_http_sockerless_name_release(iname, id);
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", herr);
+        }
+    }
+
     if (ngx_http_sockerless_field(conf, "Hostname") == NULL
         || ngx_strlen(ngx_http_sockerless_json_str(conf, "Hostname")) == 0)
     {
@@ -1825,8 +1838,8 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
                                cJSON_GetObjectItemCaseSensitive(conf, "Labels"))
         || !sls_filters_match_exact(filters, "status", status ? status : "")
 
-        /* no health checks yet: every container's health is "none" */
-        || !sls_filters_match_exact(filters, "health", "none"))
+        || !sls_filters_match_exact(filters, "health",
+                                    ngx_http_sockerless_health_status(rec)))
     {
         return 0;
     }
@@ -1949,7 +1962,7 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
 {
     cJSON        *item, *names, *state, *conf, *hc, *ns, *cmd, *e;
     char          human[64], status[128];
-    const char   *s, *st;
+    const char   *s, *st, *h;
     time_t        now, t;
     u_char       *p, *cmdline;
     size_t        len;
@@ -2044,8 +2057,19 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
         s = ngx_http_sockerless_json_str(state, "StartedAt");
         t = ngx_http_sockerless_parse_time(s ? s : "");
         ngx_http_sockerless_human(human, sizeof(human), now - t);
-        snprintf(status, sizeof(status), "Up %s%s", human,
-                 st[0] == 'p' ? " (Paused)" : "");
+        h = ngx_http_sockerless_health_status(rec);
+
+        if (st[0] == 'p') {
+            snprintf(status, sizeof(status), "Up %s (Paused)", human);
+
+        } else if (ngx_strcmp(h, "none") == 0) {
+            snprintf(status, sizeof(status), "Up %s", human);
+
+        } else {
+            /* dockerd's Health.String() */
+            snprintf(status, sizeof(status), "Up %s (%s%s)", human,
+                     ngx_strcmp(h, "starting") == 0 ? "health: " : "", h);
+        }
 
     } else if (ngx_strcmp(st, "exited") == 0) {
         s = ngx_http_sockerless_json_str(state, "FinishedAt");
@@ -2269,6 +2293,15 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
     ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(0));
     ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(""));
     ngx_http_sockerless_replace(state, "StartedAt", cJSON_CreateString(now));
+
+    /*
+     * a backend whose agents run no probe (reverse mode) shows no
+     * State.Health rather than one "starting" forever
+     */
+
+    if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_HEALTH) {
+        ngx_http_sockerless_health_start(rec);
+    }
 
     /* what the backend recorded to reach the agent again */
 

@@ -74,6 +74,20 @@ u_char *ngx_http_sockerless_container_file(u_char *buf, size_t size,
 
 ngx_int_t ngx_http_sockerless_signal_parse(ngx_str_t *s);
 
+/*
+ * health.c: the create body's Healthcheck merged over the image's and
+ * checked (NGX_DECLINED with err: a 400); the agent's "healthcheck" for a
+ * Config (NULL: no probe; the caller frees it); State.Health reset for a
+ * new run; State.Health.Status or "none"; an agent's results applied
+ */
+ngx_int_t ngx_http_sockerless_health_merge(cJSON *conf, cJSON *iconf,
+    char *err, size_t size);
+cJSON *ngx_http_sockerless_health_agent(cJSON *conf);
+void ngx_http_sockerless_health_start(cJSON *rec);
+const char *ngx_http_sockerless_health_status(cJSON *rec);
+void ngx_http_sockerless_health_report(ngx_log_t *log, const char *id,
+    u_char *p, size_t len);
+
 /* the /containers/json summary of a record, sizes when "size" */
 cJSON *ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec,
     ngx_uint_t size);

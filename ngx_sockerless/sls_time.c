@@ -359,3 +359,134 @@ sls_time_parse_timestamp(const char *p, size_t len, int64_t def_sec,
 
     return 0;
 }
+
+
+/*
+ * Go's algorithm: below a second the largest unit that keeps an integer
+ * part (ns, µs, ms) with the fraction's trailing zeros trimmed; from a
+ * second on "[Hh][Mm]S[.f]s", hours and minutes shown once they start
+ */
+
+size_t
+sls_time_go_duration(char *buf, size_t size, int64_t ns)
+{
+    int          neg, prec, i, trimmed;
+    char         tmp[SLS_TIME_BUFSIZE], *p, *e;
+    size_t       len;
+    uint64_t     u, frac, unit, h, m;
+    const char  *suffix;
+
+    neg = ns < 0;
+    u = neg ? (uint64_t) 0 - (uint64_t) ns : (uint64_t) ns;
+
+    e = tmp + sizeof(tmp);
+    p = e;
+
+    if (u == 0) {
+        p -= 2;
+        memcpy(p, "0s", 2);
+        goto done;
+    }
+
+    if (u < 1000000000ULL) {
+        if (u < 1000) {
+            unit = 1;
+            prec = 0;
+            suffix = "ns";
+
+        } else if (u < 1000000) {
+            unit = 1000;
+            prec = 3;
+            suffix = "\xc2\xb5s";
+
+        } else {
+            unit = 1000000;
+            prec = 6;
+            suffix = "ms";
+        }
+
+        len = strlen(suffix);
+        p -= len;
+        memcpy(p, suffix, len);
+
+    } else {
+        unit = 1000000000ULL;
+        prec = 9;
+        *--p = 's';
+    }
+
+    frac = u % unit;
+    u /= unit;
+
+    /* the fraction, trailing zeros dropped */
+
+    trimmed = 0;
+
+    for (i = 0; i < prec; i++) {
+        if (!trimmed && frac % 10 == 0) {
+            frac /= 10;
+            continue;
+        }
+
+        trimmed = 1;
+        *--p = (char) ('0' + frac % 10);
+        frac /= 10;
+    }
+
+    if (trimmed) {
+        *--p = '.';
+    }
+
+    if (unit < 1000000000ULL) {
+        do {
+            *--p = (char) ('0' + u % 10);
+            u /= 10;
+        } while (u);
+
+        goto done;
+    }
+
+    h = u / 3600;
+    m = (u / 60) % 60;
+    u %= 60;
+
+    do {
+        *--p = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (h || m) {
+        *--p = 'm';
+
+        do {
+            *--p = (char) ('0' + m % 10);
+            m /= 10;
+        } while (m);
+    }
+
+    if (h) {
+        *--p = 'h';
+
+        do {
+            *--p = (char) ('0' + h % 10);
+            h /= 10;
+        } while (h);
+    }
+
+done:
+
+    if (neg) {
+        *--p = '-';
+    }
+
+    len = (size_t) (e - p);
+
+    if (len + 1 > size) {
+        return 0;
+    }
+
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    return len;
+}

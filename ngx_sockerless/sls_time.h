@@ -65,5 +65,12 @@ int sls_time_parse_rfc3339(const char *p, size_t len, int64_t *sec,
 int sls_time_parse_timestamp(const char *p, size_t len, int64_t def_sec,
     int64_t *sec, long *nsec, char *err, size_t size);
 
+/*
+ * Go's time.Duration.String() of ns nanoseconds: "0s", "500ms", "1.5s",
+ * "1m30s", "1h0m0s", "1.5µs" (as UTF-8). Returns the length written (a
+ * NUL follows), or 0 when buf is too small (SLS_TIME_BUFSIZE suffices).
+ */
+size_t sls_time_go_duration(char *buf, size_t size, int64_t ns);
+
 
 #endif /* _SLS_TIME_H_INCLUDED_ */

@@ -87,7 +87,7 @@ is(names('-a', '--filter', 'since=pf-two'), 'pf-four,pf-three',
 is(names('-n', '1'), 'pf-four', 'ps -n 1: the last created');
 is(names('-l'), 'pf-four', 'ps --latest');
 
-# no health checks and no swarm yet: what dockerd says of such containers
+# no swarm, and these containers have no health check: what dockerd says
 is(names('-a', '--filter', 'health=none'), 'pf-four,pf-one,pf-three,pf-two',
    'filter health=none: every container without a health check');
 is(names('-a', '--filter', 'health=healthy'), '', 'filter health=healthy');

@@ -105,7 +105,7 @@ def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build_image(busybox, tags):
+def build_image(busybox, tags, healthcheck=None):
     layer = build_layer(busybox)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
 
@@ -124,6 +124,9 @@ def build_image(busybox, tags):
                           "busybox-static",
         }],
     }
+    if healthcheck is not None:
+        # what a Dockerfile's HEALTHCHECK puts in the image config
+        config["config"]["Healthcheck"] = healthcheck
     config_bytes = canonical(config)
     image_id = hashlib.sha256(config_bytes).hexdigest()
 
@@ -320,6 +323,9 @@ def main():
     ap.add_argument("-o", "--output")
     ap.add_argument("--check", metavar="TAR")
     ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("--healthcheck", metavar="JSON",
+                    help="the image config's Healthcheck, e.g. "
+                         "'{\"Test\": [\"CMD-SHELL\", \"true\"]}'")
     args = ap.parse_args()
 
     if args.self_test:
@@ -336,7 +342,9 @@ def main():
     if not args.output:
         ap.error("-o is required")
 
-    data, image_id = build_image(args.busybox, args.tag or DEFAULT_TAGS)
+    data, image_id = build_image(args.busybox, args.tag or DEFAULT_TAGS,
+                                 json.loads(args.healthcheck)
+                                 if args.healthcheck else None)
     tmp = args.output + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(data)

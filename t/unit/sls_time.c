@@ -159,6 +159,32 @@ static const sls_ts_vector_t  stamps[] = {
 };
 
 
+typedef struct {
+    const char  *name;
+    int64_t      ns;
+    const char  *expect;
+} sls_dur_vector_t;
+
+
+/* the examples of Go's time/time_test.go durationTests */
+static const sls_dur_vector_t  durations[] = {
+    { "zero", 0, "0s" },
+    { "1ns", 1, "1ns" },
+    { "1.1us", 1100, "1.1\xc2\xb5s" },
+    { "2.2ms", 2200000, "2.2ms" },
+    { "3.3s", 3300000000LL, "3.3s" },
+    { "4m5s", 245000000000LL, "4m5s" },
+    { "4m5.001s", 245001000000LL, "4m5.001s" },
+    { "5h6m7.001s", 18367001000000LL, "5h6m7.001s" },
+    { "8m0.000000001s", 480000000001LL, "8m0.000000001s" },
+    { "one hour", 3600000000000LL, "1h0m0s" },
+    { "thirty seconds", 30000000000LL, "30s" },
+    { "half a second", 500000000LL, "500ms" },
+    { "negative", -1000000000LL, "-1s" },
+    { "max", INT64_MAX, "2562047h47m16.854775807s" },
+};
+
+
 int
 main(void)
 {
@@ -289,6 +315,21 @@ main(void)
 
         TEST_OK(ok, "since/until: %s", stamps[i].name);
     }
+
+    for (i = 0; i < TEST_NELTS(durations); i++) {
+        n = sls_time_go_duration(buf, sizeof(buf), durations[i].ns);
+        ok = n == strlen(durations[i].expect)
+             && strcmp(buf, durations[i].expect) == 0;
+
+        if (!ok) {
+            TEST_DIAG("got \"%s\"", n ? buf : "");
+        }
+
+        TEST_OK(ok, "go duration: %s", durations[i].name);
+    }
+
+    TEST_OK(sls_time_go_duration(buf, 3, 30000000000LL) == 0,
+            "go duration: a buffer too small");
 
     return TEST_DONE();
 }
