@@ -498,7 +498,7 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
 
     ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
 
-    if (ngx_http_sockerless_reverse_no_volumes(op, "ECS") != NGX_OK) {
+    if (ngx_http_sockerless_reverse_refuse(op, "ECS") != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1965,7 +1965,13 @@ ngx_http_sockerless_ecs_sync_task(ngx_http_sockerless_aws_call_t *ac)
 
     ngx_http_sockerless_aws_free(ac);
 
-    if (ngx_http_sockerless_ecs_sync_adopt(sy) != NGX_OK || sy->task == NULL)
+    /*
+     * a run that ended: its output from CloudWatch; a running one's comes
+     * from its agent's ring (the last MiB) when a reader attaches to it
+     */
+
+    if (ngx_http_sockerless_ecs_sync_adopt(sy) != NGX_OK || sy->task == NULL
+        || sy->running)
     {
         ngx_http_sockerless_ecs_sync_next(sy);
         return;

@@ -650,6 +650,7 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
     char             run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
     char             name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
     u_char          *path, file[NGX_MAX_PATH];
+    ngx_uint_t       logs;
     const char      *id, *token;
     ngx_file_info_t  fi;
 
@@ -672,22 +673,59 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
         return NGX_DECLINED;
     }
 
-    return ngx_http_sockerless_pump_open(id, token, 0) ? NGX_OK
-                                                       : NGX_DECLINED;
+    /*
+     * an empty log (a rebuilt record) takes the agent's ring, the last MiB;
+     * a log that has the run's beginning does not, and what came while no
+     * worker read is only in the cloud's log (CloudWatch)
+     */
+
+    path = ngx_http_sockerless_container_file(file, sizeof(file), id,
+                                              "container.log");
+
+    logs = path == NULL || ngx_file_info(path, &fi) == NGX_FILE_ERROR
+           || ngx_file_size(&fi) == 0;
+
+    return ngx_http_sockerless_pump_open(id, token, logs) ? NGX_OK
+                                                          : NGX_DECLINED;
 }
 
 
 /* what a container in a cloud task cannot have is refused, not dropped */
 
 ngx_int_t
-ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
+ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
     const char *backend)
 {
     u_char  *p;
-    cJSON   *hc, *conf;
+    cJSON   *hc, *conf, *test, *first;
 
     hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
     conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
+
+    /* health checks: the agent runs none in reverse mode yet */
+
+    test = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(conf, "Healthcheck"), "Test");
+    first = cJSON_GetArrayItem(test, 0);
+
+    if (cJSON_IsString(first) && ngx_strcmp(first->valuestring, "NONE") != 0)
+    {
+        op->status = NGX_HTTP_BAD_REQUEST;
+
+        p = ngx_pnalloc(op->pool, 256);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->message.data = p;
+        op->message.len = ngx_snprintf(p, 256, "the %s backend cannot run "
+                                       "health checks yet: create the "
+                                       "container without them "
+                                       "(--no-healthcheck)", backend)
+                          - p;
+
+        return NGX_ERROR;
+    }
 
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Binds")) == 0
         && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Mounts"))

@@ -61,10 +61,11 @@ ngx_int_t ngx_http_sockerless_reverse_wait(ngx_http_sockerless_rwait_t *w);
 void ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w);
 
 /*
- * NGX_ERROR with a 400 in op when the container asks for binds, mounts or
- * volumes, which a cloud task of this backend cannot have
+ * NGX_ERROR with a 400 in op when the container asks for binds, mounts,
+ * volumes or health checks, which a cloud task of this backend cannot
+ * have (yet)
  */
-ngx_int_t ngx_http_sockerless_reverse_no_volumes(ngx_http_sockerless_op_t *op,
+ngx_int_t ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
     const char *backend);
 
 /*

@@ -717,13 +717,14 @@ sub python {
     my ($self, $script, @args) = @_;
 
     my $o = ref $args[0] eq 'HASH' ? shift @args : {};
-    my @cmd = -f $script ? ('python3', $script, @args)
-                         : ('python3', '-c', $script, @args);
+    my $file = $script !~ /\n/ && -f $script;
+    my @cmd = $file ? ('python3', $script, @args)
+                    : ('python3', '-c', $script, @args);
     return $self->command({
         timeout => $o->{timeout} // 120,
         stdin => $o->{stdin},
         env => { %{ $self->docker_env($o) }, PYTHONUNBUFFERED => 1 },
-        name => "python3 " . (-f $script ? $script : '-c ...'),
+        name => "python3 " . ($file ? $script : '-c ...'),
     }, @cmd);
 }
 
