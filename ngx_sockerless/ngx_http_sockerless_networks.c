@@ -558,8 +558,9 @@ ngx_http_sockerless_network_new(ngx_pool_t *pool, const char *name,
         item = cJSON_GetObjectItem(n, "Options");
         cJSON_AddStringToObject(item, "com.docker.network.bridge."
                                 "default_bridge", "true");
+        ngx_http_sockerless_network_bridge_name(id, gwt);
         cJSON_AddStringToObject(item, "com.docker.network.bridge.name",
-                                "sls-docker0");
+                                gwt);
     }
 
     item = body ? cJSON_GetObjectItem(body, "Labels") : NULL;
@@ -2392,11 +2393,6 @@ ngx_http_sockerless_network_hosts(ngx_pool_t *pool)
 void
 ngx_http_sockerless_network_bridge_name(const char *id, char *name)
 {
-    if (ngx_strcmp(id, "docker0") == 0) {
-        ngx_sprintf((u_char *) name, "sls-docker0%Z");
-        return;
-    }
-
     ngx_sprintf((u_char *) name, "sls-%*s%Z", (size_t) 8, id);
 }
 
