@@ -2276,6 +2276,28 @@ ngx_http_sockerless_network_hosts_text(ngx_pool_t *pool, cJSON *rec,
                          hostname);
     }
 
+    /* its own names and aliases, which dockerd's resolver answers too */
+
+    cJSON_ArrayForEach(ep, nets) {
+        ip = ngx_http_sockerless_json_str(ep, "IPAddress");
+
+        if (ip == NULL || *ip == '\0'
+            || cJSON_GetArraySize(cJSON_GetObjectItem(ep, "DNSNames")) == 0)
+        {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "%s", ip);
+
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(ep, "DNSNames")) {
+            if (cJSON_IsString(e)) {
+                p = ngx_slprintf(p, last, "\t%s", e->valuestring);
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\n");
+    }
+
     /* every other container on one of its networks, by name and alias */
 
     cJSON_ArrayForEach(ep, nets) {
