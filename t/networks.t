@@ -291,5 +291,22 @@ SKIP: {
 ok($out =~ /^create$/m && $out =~ /^connect$/m && $out =~ /^disconnect$/m
    && $out =~ /^destroy$/m, 'network events') or diag($out);
 
+# without network isolation (as without root): user networks are
+# refused at start with the reason, the default bridge is the host's
+
+$t->stop;
+$t->write_conf('sockerless_memory_namespaces off;');
+$t->run;
+
+$t->docker('network', 'create', 'plain');
+($rc, $out, $err) = $t->docker('run', '--rm', '--network', 'plain',
+                               'busybox', 'true');
+ok($rc != 0 && $err =~ /network isolation needs root/,
+   'no isolation: a user network is refused at start') or diag($err);
+($rc, $out, $err) = $t->docker('run', '--rm', 'busybox', 'echo', 'ok');
+is($out, "ok\n", 'the default bridge still runs') or diag($err);
+$t->docker('container', 'prune', '-f');
+$t->docker('network', 'rm', 'plain');
+
 $t->done;
 done_testing();
