@@ -14,7 +14,7 @@ DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
               libarchive-dev \
               libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
               busybox-static tmux wrk gcc make perl python3 docker.io \
-              docker-registry
+              docker-registry docker-compose iproute2
 
 MOD_SRCS   := config $(wildcard ngx_sockerless/*.[ch] backends/*.[ch])
 

@@ -59,6 +59,18 @@ typedef struct {
 typedef struct sla_health_s   sla_health_t;
 
 
+/* an endpoint on a bridge network (sla_net.c) */
+typedef struct {
+    char               bridge[16];
+    char               gateway[16];
+    unsigned           prefix;
+    char               address[16];
+    char               mac[18];
+    char               host[16];      /* the host end of the veth pair */
+    char               peer[16];      /* the other end, before its rename */
+} sla_iface_t;
+
+
 typedef struct {
     char              *id;
     char              *image_rootfs;
@@ -72,6 +84,8 @@ typedef struct {
     char              *user;
     char              *hostname;
     char              *hosts;
+    char              *network;       /* "host" (""), "none", "bridge" */
+    char             **interfaces;    /* see sla_net.c */
     int                tty;
     int                open_stdin;
     int                stdin_once;
@@ -260,6 +274,18 @@ int sla_config_json(sla_config_t *conf, const char *text, size_t len,
 
 /* sla_proc.c */
 int sla_container_setup(sla_agent_t *a, char *err, size_t err_size);
+void sla_status(sla_agent_t *a, const char *err, pid_t pid);
+
+/* sla_net.c */
+int sla_net_parse(const char *spec, sla_iface_t *ifc);
+int sla_net_bridge(sla_iface_t *ifc, char *err, size_t err_size);
+int sla_net_veth(int hostfd, sla_iface_t *ifc, pid_t pid, char *err,
+    size_t err_size);
+int sla_net_inside(int nsfd, sla_iface_t *ifc, const char *name, int route,
+    char *err, size_t err_size);
+int sla_net_loopback(char *err, size_t err_size);
+int sla_net_setup(sla_agent_t *a, char *err, size_t err_size);
+int sla_net_main(sla_agent_t *a, int argc, char **argv);
 int sla_spawn(sla_agent_t *a, sla_spawn_t *sp, sla_session_t *s, char *err,
     size_t err_size);
 char **sla_env_merge(char **base, char **over);

@@ -32,7 +32,6 @@ static int sla_config_strv(sls_json_t *root, const char *key, char ***out,
 static int sla_config_bool(sls_json_t *root, const char *key, int *out,
     char *err, size_t err_size);
 static int sla_daemonize(sla_agent_t *a);
-static void sla_status(sla_agent_t *a, const char *err, pid_t pid);
 static int sla_usage(void);
 
 
@@ -65,6 +64,10 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "reverse") == 0) {
         return sla_reverse_main(&a, argc, argv);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "net") == 0) {
+        return sla_net_main(&a, argc, argv);
     }
 
     if (argc < 2 || (strcmp(argv[1], "run") != 0
@@ -222,7 +225,7 @@ sla_usage(void)
 }
 
 
-static void
+void
 sla_status(sla_agent_t *a, const char *err, pid_t pid)
 {
     char    line[SLA_ERR_LEN * 2 + 32];
@@ -716,6 +719,10 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
                           err, err_size) != 0
         || sla_config_str(root, "hosts", &conf->hosts, 0, err, err_size)
            != 0
+        || sla_config_str(root, "network", &conf->network, 0, err, err_size)
+           != 0
+        || sla_config_strv(root, "interfaces", &conf->interfaces, err,
+                           err_size) != 0
         || sla_config_bool(root, "tty", &conf->tty, err, err_size) != 0
         || sla_config_bool(root, "open_stdin", &conf->open_stdin,
                            err, err_size) != 0

@@ -68,6 +68,11 @@ sla_container_setup(sla_agent_t *a, char *err, size_t err_size)
     have_rootfs = (a->conf.image_rootfs[0] != '\0');
 
     if (a->conf.namespaces && geteuid() == 0) {
+        /* first: it runs ip, whose processes must not be the pid 1 */
+        if (sla_net_setup(a, err, err_size) != 0) {
+            return -1;
+        }
+
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID) != 0) {
             snprintf(err, err_size, "unshare(CLONE_NEWNS|CLONE_NEWUTS|"
                      "CLONE_NEWPID) failed: %s", sla_strerror(errno));
@@ -151,19 +156,21 @@ mounted:
 static int
 sla_userns(sla_agent_t *a, char *err, size_t err_size)
 {
-    int    e;
+    int    e, flags;
     char   map[64];
     uid_t  uid;
     gid_t  gid;
 
-    (void) a;
-
     uid = geteuid();
     gid = getegid();
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID)
-        != 0)
-    {
+    /* --network none needs no root: a namespace with loopback only */
+    if (a->conf.network && strcmp(a->conf.network, "none") == 0) {
+        flags |= CLONE_NEWNET;
+    }
+
+    if (unshare(flags) != 0) {
         e = errno;
         snprintf(err, err_size, "the memory backend needs root or user "
                  "namespaces to isolate a container: unshare"
@@ -183,6 +190,10 @@ sla_userns(sla_agent_t *a, char *err, size_t err_size)
 
     if (sla_write_file("/proc/self/gid_map", map, strlen(map)) != 0) {
         goto failed;
+    }
+
+    if ((flags & CLONE_NEWNET) && sla_net_loopback(err, err_size) != 0) {
+        return -1;
     }
 
     return 0;

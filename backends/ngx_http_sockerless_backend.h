@@ -128,6 +128,13 @@ struct ngx_http_sockerless_backend_s {
     void                         (*agent_called_back)(cJSON *rec);
 
     /*
+     * network_connect: a running container gets (op->signal 1) or loses
+     * (op->signal 0) the endpoint op->result, a member of its record's
+     * NetworkSettings.Networks; NULL: only stopped containers change
+     */
+    ngx_http_sockerless_op_pt      network_connect;
+
+    /*
      * passthrough: when set, every request goes to it after the /vX.Y
      * check (the docker backend: another daemon answers for the core)
      */

@@ -13,6 +13,7 @@
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_store.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -41,6 +42,7 @@ typedef struct {
     size_t                         len;
     ngx_pid_t                      child;
     ngx_uint_t                     archive;      /* not a start: docker cp */
+    ngx_uint_t                     net;          /* nor: network connect */
     char                          *socket;
     u_char                         token[65];
 } ngx_http_sockerless_memory_start_t;
@@ -65,6 +67,12 @@ static ngx_int_t ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle,
 static void ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle,
     void *conf);
 static ngx_int_t ngx_http_sockerless_memory_start(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_network(
+    ngx_http_sockerless_op_t *op, cJSON *j);
+static ngx_int_t ngx_http_sockerless_memory_iface(ngx_pool_t *pool,
+    cJSON *ep, char *spec);
+static ngx_int_t ngx_http_sockerless_memory_connect(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_archive(
     ngx_http_sockerless_op_t *op);
@@ -175,6 +183,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_stats = ngx_http_sockerless_memory_stats,
     .container_started = ngx_http_sockerless_memory_started,
     .container_archive = ngx_http_sockerless_memory_archive,
+    .network_connect = ngx_http_sockerless_memory_connect,
 };
 
 
@@ -685,6 +694,7 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
     size_t                              len;
     ngx_fd_t                            fd;
     ngx_str_t                           ref;
+    ngx_int_t                           rc;
     const char                         *s, *hostname;
     ngx_http_sockerless_main_conf_t    *smcf;
     ngx_http_sockerless_memory_conf_t  *mcf;
@@ -812,14 +822,46 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
                                                                "StdinOnce")));
     cJSON_AddBoolToObject(j, "namespaces", mcf->namespaces);
 
-    snprintf(hosts, sizeof(hosts),
-             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-             "ip6-loopback\n127.0.0.1\t%s\n", hostname);
-    cJSON_AddStringToObject(j, "hosts", hosts);
+    rc = ngx_http_sockerless_memory_network(op, j);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
     /* host paths bound into the container: "src:dst[:ro]" */
 
     item = cJSON_AddArrayToObject(j, "mounts");
+
+    /*
+     * /etc/hosts is a bind of the container's hosts file, which the
+     * module rewrites in place when containers come and go
+     */
+
+    s = ngx_http_sockerless_json_str(op->container, "HostsPath");
+
+    if (s) {
+        fd = ngx_open_file(s, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN, 0644);
+        if (fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                          ngx_open_file_n " \"%s\" failed", s);
+            return NGX_ERROR;
+        }
+
+        (void) ngx_close_file(fd);
+
+        ngx_http_sockerless_network_hosts(op->pool);
+
+        e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "source", s);
+        cJSON_AddStringToObject(e, "target", "/etc/hosts");
+        cJSON_AddFalseToObject(e, "readonly");
+        cJSON_AddItemToArray(item, e);
+
+    } else {
+        snprintf(hosts, sizeof(hosts),
+                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                 "ip6-loopback\n127.0.0.1\t%s\n", hostname);
+        cJSON_AddStringToObject(j, "hosts", hosts);
+    }
 
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(
                               cJSON_GetObjectItemCaseSensitive(op->container,
@@ -1096,6 +1138,262 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
 
 
 /*
+ * The network of a container, in agent.json: "network" (host, none or
+ * bridge) and one "interfaces" entry per endpoint with an address. As
+ * root, with namespaces, a container on bridge networks has a network
+ * namespace of its own; otherwise the default bridge means the host's
+ * network (as before networks existed) and user networks are refused.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_network(ngx_http_sockerless_op_t *op, cJSON *j)
+{
+    cJSON                              *nets, *ep, *ifaces;
+    ngx_uint_t                          root;
+    const char                         *mode, *ip;
+    ngx_http_sockerless_memory_conf_t  *mcf;
+    char                                spec[128];
+
+    mcf = op->conf;
+    root = (mcf->namespaces && geteuid() == 0);
+
+    mode = ngx_http_sockerless_json_str(
+               cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+               "NetworkMode");
+    nets = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(op->container,
+                                                "NetworkSettings"),
+               "Networks");
+
+    if (mode && ngx_strcmp(mode, "host") == 0) {
+        cJSON_AddStringToObject(j, "network", "host");
+        return NGX_OK;
+    }
+
+    if (mode && ngx_strcmp(mode, "none") == 0) {
+        cJSON_AddStringToObject(j, "network", "none");
+        return NGX_OK;
+    }
+
+    if (!root) {
+        cJSON_ArrayForEach(ep, nets) {
+            if (ep->string && ngx_strcmp(ep->string, "bridge") != 0) {
+                op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+                op->message.data = ngx_pnalloc(op->pool, 512);
+                if (op->message.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                op->message.len = ngx_snprintf(op->message.data, 512,
+                    "container is on the network \"%s\": network "
+                    "isolation needs root (the memory backend makes a "
+                    "network namespace, bridges and veth pairs); run "
+                    "nginx as root with sockerless_memory_namespaces on, "
+                    "or use the default bridge network, which then "
+                    "shares the host's network", ep->string)
+                    - op->message.data;
+                return NGX_DECLINED;
+            }
+        }
+
+        cJSON_AddStringToObject(j, "network", "host");
+        return NGX_OK;
+    }
+
+    cJSON_AddStringToObject(j, "network", "bridge");
+    ifaces = cJSON_AddArrayToObject(j, "interfaces");
+
+    cJSON_ArrayForEach(ep, nets) {
+        ip = ngx_http_sockerless_json_str(ep, "IPAddress");
+
+        if (ip == NULL || *ip == '\0') {
+            continue;
+        }
+
+        if (ngx_http_sockerless_memory_iface(op->pool, ep, spec) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        cJSON_AddItemToArray(ifaces, cJSON_CreateString(spec));
+    }
+
+    return NGX_OK;
+}
+
+
+/* "<bridge> <gateway> <prefix> <address> <mac> <host end>" (sla_net.c) */
+
+static ngx_int_t
+ngx_http_sockerless_memory_iface(ngx_pool_t *pool, cJSON *ep, char *spec)
+{
+    const char  *nid, *eid, *gw, *ip, *mac;
+    char         br[IFNAMSIZ + 1];
+
+    nid = ngx_http_sockerless_json_str(ep, "NetworkID");
+    eid = ngx_http_sockerless_json_str(ep, "EndpointID");
+    gw = ngx_http_sockerless_json_str(ep, "Gateway");
+    ip = ngx_http_sockerless_json_str(ep, "IPAddress");
+    mac = ngx_http_sockerless_json_str(ep, "MacAddress");
+
+    if (nid == NULL || eid == NULL || gw == NULL || ip == NULL || mac == NULL
+        || ngx_strlen(nid) < 8 || ngx_strlen(eid) < 12 || ngx_strlen(gw) > 15
+        || ngx_strlen(ip) > 15 || ngx_strlen(mac) > 17)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_sockerless_network_bridge_name(nid, br);
+
+    ngx_sprintf((u_char *) spec, "%s %s %d %s %s slv%*s%Z", br, gw,
+                (int) cJSON_GetNumberValue(cJSON_GetObjectItem(ep,
+                                                       "IPPrefixLen")),
+                ip, mac, (size_t) 12, eid);
+
+    return NGX_OK;
+}
+
+
+/*
+ * POST /networks/{id}/connect and disconnect of a running container: an
+ * agent in net mode adds or removes the veth pair of the endpoint
+ * (op->result) in the namespace of the container's agent.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_connect(ngx_http_sockerless_op_t *op)
+{
+    int                                  fds[2];
+    char                                *argv[8], *envp[1];
+    u_char                               pidt[NGX_INT_T_LEN + 1];
+    cJSON                               *sls;
+    ngx_pid_t                            pid, apid;
+    const char                          *mode, *ip;
+    ngx_connection_t                    *c;
+    ngx_http_sockerless_main_conf_t     *smcf;
+    ngx_http_sockerless_memory_conf_t   *mcf;
+    ngx_http_sockerless_memory_start_t  *st;
+    char                                 spec[128];
+
+    smcf = ngx_http_sockerless_conf();
+    mcf = op->conf;
+    st = op->state;
+    st->op = op;
+    st->net = 1;
+
+    ip = ngx_http_sockerless_json_str(op->result, "IPAddress");
+    mode = ngx_http_sockerless_json_str(
+               cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+               "NetworkMode");
+
+    if (ip == NULL || *ip == '\0'
+        || (mode && (ngx_strcmp(mode, "host") == 0
+                     || ngx_strcmp(mode, "none") == 0)))
+    {
+        return NGX_OK;
+    }
+
+    if (!mcf->namespaces || geteuid() != 0) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "network isolation needs root: the "
+                    "memory backend connects a running container to a "
+                    "network only when nginx runs as root with "
+                    "sockerless_memory_namespaces on");
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
+    apid = (ngx_pid_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls,
+                                                            "agent_pid"));
+    if (apid <= 1) {
+        op->status = NGX_HTTP_CONFLICT;
+        ngx_str_set(&op->message, "the container's agent is not known");
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_sockerless_memory_iface(op->pool, op->result, spec)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(pidt, "%P%Z", apid);
+
+    if (pipe2(fds, O_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
+        return NGX_ERROR;
+    }
+
+    argv[0] = (char *) smcf->agent_path.data;
+    argv[1] = "net";
+    argv[2] = op->signal ? "add" : "del";
+    argv[3] = (char *) pidt;
+    argv[4] = spec;
+    argv[5] = "--status-fd";
+    argv[6] = "3";
+    argv[7] = NULL;
+    envp[0] = NULL;
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "fork() failed");
+        close(fds[0]);
+        close(fds[1]);
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        sigset_t  set;
+
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+
+        if (dup2(fds[1], 3) == -1) {
+            _exit(1);
+        }
+
+        execve(argv[0], argv, envp);
+        _exit(1);
+    }
+
+    close(fds[1]);
+    st->child = pid;
+    st->len = 0;
+
+    if (ngx_nonblocking(fds[0]) == -1) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fds[0], op->log);
+    if (c == NULL) {
+        close(fds[0]);
+        return NGX_ERROR;
+    }
+
+    c->data = st;
+    c->read->handler = ngx_http_sockerless_memory_status_read;
+    c->read->log = op->log;
+    st->status = c;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        st->status = NULL;
+        return NGX_ERROR;
+    }
+
+    st->timer.handler = ngx_http_sockerless_memory_status_timeout;
+    st->timer.data = st;
+    st->timer.log = op->log;
+    ngx_add_timer(&st->timer, mcf->start_timeout);
+
+    return NGX_AGAIN;
+}
+
+
+/*
  * docker cp of a stopped container: an agent in archive mode mounts the
  * container's overlay in a mount namespace of its own (the upper
  * directory is not in use), serves one connection on a socket of its own
@@ -1361,6 +1659,19 @@ ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
     }
 
     err = cJSON_GetObjectItemCaseSensitive(res, "error");
+
+    if (st->net) {
+        if (cJSON_IsString(err)) {
+            op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            op->message.len = ngx_strlen(err->valuestring);
+            op->message.data = (u_char *) err->valuestring;
+            op->handler(op, NGX_ERROR);
+            return;
+        }
+
+        op->handler(op, NGX_OK);
+        return;
+    }
 
     if (st->archive) {
         if (cJSON_IsString(err)) {

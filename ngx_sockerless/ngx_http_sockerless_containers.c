@@ -11,6 +11,7 @@
 #include <ngx_http_sockerless_module.h>
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_stream.h>
 #include <sls_id.h>
@@ -1290,6 +1291,15 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     cJSON_AddObjectToObject(item, "Ports");
     cJSON_AddStringToObject(item, "SandboxKey", "");
     cJSON_AddObjectToObject(item, "Networks");
+    ngx_http_sockerless_network_top(rec, NULL);
+
+    if (ngx_http_sockerless_network_create_endpoints(b->pool, rec, b->body,
+                                                     &b->status, b->message,
+                                                     sizeof(b->message))
+        != NGX_OK)
+    {
+        goto failed;
+    }
 
     sls = cJSON_AddObjectToObject(rec, "_sls");
     cJSON_AddItemToObject(sls, "cmd", cJSON_Duplicate(pcmd, 1));
@@ -1823,7 +1833,7 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
     int                 task;
 
     static const char  *unsupported[] = {
-        "volume", "network", "isolation", "publish", "expose", NULL
+        "volume", "isolation", "publish", "expose", NULL
     };
 
     id = ngx_http_sockerless_id(rec);
@@ -1842,6 +1852,20 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
                                     ngx_http_sockerless_health_status(rec)))
     {
         return 0;
+    }
+
+    if (sls_filters_count(filters, "network")) {
+        ok = 0;
+
+        for (i = 0; !ok && (v = sls_filters_value(filters, "network", i));
+             i++)
+        {
+            ok = ngx_http_sockerless_network_match(rec, v);
+        }
+
+        if (!ok) {
+            return 0;
+        }
     }
 
     /* no swarm: no container is a task (the value was checked before) */
@@ -2097,7 +2121,10 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
     cJSON_AddStringToObject(e, "NetworkMode", s ? s : "bridge");
 
     ns = cJSON_AddObjectToObject(item, "NetworkSettings");
-    cJSON_AddObjectToObject(ns, "Networks");
+    cJSON_AddItemToObject(ns, "Networks", cJSON_Duplicate(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"),
+            "Networks"), 1));
     cJSON_AddItemToObject(item, "Mounts", cJSON_CreateArray());
 
     return item;
@@ -3388,6 +3415,8 @@ ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec)
     if (name) {
         (void) ngx_http_sockerless_name_release(name, id);
     }
+
+    ngx_http_sockerless_network_forget(pool, rec);
 
     attrs = ngx_http_sockerless_container_attrs(pool, rec);
     if (attrs) {

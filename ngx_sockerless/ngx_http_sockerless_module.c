@@ -150,6 +150,7 @@ static ngx_http_sockerless_route_t  *ngx_http_sockerless_tables[] = {
     ngx_http_sockerless_exec_routes,
     ngx_http_sockerless_image_routes,
     ngx_http_sockerless_volume_routes,
+    ngx_http_sockerless_network_routes,
     ngx_http_sockerless_callback_routes,
     ngx_http_sockerless_tree_routes,
     ngx_http_sockerless_archive_routes,

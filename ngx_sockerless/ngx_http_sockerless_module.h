@@ -180,6 +180,7 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_volume_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_network_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_callback_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_tree_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[];

@@ -1185,6 +1185,19 @@ sub cleanup {
         $p->kill;
     }
 
+    # the bridges of this instance's networks (root only), removed once
+    # their containers are gone; another instance's have other names
+    my @bridges;
+    if ($> == 0 && -S $self->sock) {
+        my ($rc, $out) = $self->command({
+            timeout => 10,
+            env => $self->docker_env,
+        }, $self->{docker_bin}, 'network', 'ls', '-q', '--no-trunc');
+        @bridges = map { 'sls-' . substr($_, 0, 8) }
+                   grep { /^[0-9a-f]{64}$/ } split /\n/, $out // ''
+            if $rc == 0;
+    }
+
     eval { $self->stop };
 
     # the agents are detached (they outlive nginx by design): end the ones
@@ -1194,6 +1207,10 @@ sub cleanup {
         last unless @pids;
         kill 'KILL', @pids;
         sleep 0.1;
+    }
+
+    for my $b (@bridges) {
+        system('ip', 'link', 'del', $b) if -e "/sys/class/net/$b";
     }
 
     my @bad = $self->check_error_log;
