@@ -55,6 +55,7 @@ static int sla_copy_up(int fromfd, const char *to, char *err,
     size_t err_size);
 static int sla_copy_tree(int sfd, int dfd, char *buf, size_t size,
     int depth);
+static int sla_copy_owner(int rc);
 static int sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err,
     size_t err_size);
 static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
@@ -1066,7 +1067,7 @@ sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
     if (sfd != -1 && dfd != -1 && buf != NULL
         && sla_copy_tree(sfd, dfd, buf, 65536, 0) == 0
         && fstat(sfd, &st) == 0
-        && fchown(dfd, st.st_uid, st.st_gid) == 0
+        && sla_copy_owner(fchown(dfd, st.st_uid, st.st_gid)) == 0
         && fchmod(dfd, st.st_mode & 07777) == 0)
     {
         rc = 0;
@@ -1146,7 +1147,7 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
 
             if (in == -1 || out == -1
                 || sla_copy_tree(in, out, buf, size, depth + 1) != 0
-                || fchown(out, st.st_uid, st.st_gid) != 0
+                || sla_copy_owner(fchown(out, st.st_uid, st.st_gid)) != 0
                 || fchmod(out, st.st_mode & 07777) != 0
                 || futimens(out, ts) != 0)
             {
@@ -1171,7 +1172,8 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
                 }
 
                 if (n < 0
-                    || fchown(out, st.st_uid, st.st_gid) != 0
+                    || sla_copy_owner(fchown(out, st.st_uid, st.st_gid))
+                       != 0
                     || fchmod(out, st.st_mode & 07777) != 0
                     || futimens(out, ts) != 0)
                 {
@@ -1196,11 +1198,18 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
 
             } else {
                 rc = mknodat(dfd, de->d_name, st.st_mode, st.st_rdev);
+
+                if (rc != 0 && errno == EPERM) {
+                    /* a device in a user namespace: left out */
+                    rc = 0;
+                    continue;
+                }
             }
 
             if (rc == 0) {
-                rc = fchownat(dfd, de->d_name, st.st_uid, st.st_gid,
-                              AT_SYMLINK_NOFOLLOW);
+                rc = sla_copy_owner(fchownat(dfd, de->d_name, st.st_uid,
+                                             st.st_gid,
+                                             AT_SYMLINK_NOFOLLOW));
             }
 
             if (rc == 0) {
@@ -1218,6 +1227,22 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
     }
 
     closedir(d);
+
+    return rc;
+}
+
+
+/*
+ * in a user namespace the image's owners may have no mapping: the copy
+ * then keeps the agent's, as a rootless dockerd would show them
+ */
+
+static int
+sla_copy_owner(int rc)
+{
+    if (rc != 0 && (errno == EINVAL || errno == EPERM)) {
+        return 0;
+    }
 
     return rc;
 }

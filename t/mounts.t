@@ -17,7 +17,7 @@ use JSON::PP ();
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(29);
+my $t = Sockerless::Test->new->write_conf->plan(30);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -253,6 +253,33 @@ EOF
     }
 
     $t->docker('rm', '-f', 'img-vol');
+}
+
+# in a user namespace (namespaces off) the image's owners have no mapping:
+# the copy-up keeps the files, with the agent's owner (files the mapped
+# root cannot read stay unreadable there, as in the container itself)
+
+SKIP: {
+    my $u = Sockerless::Test->new
+        ->backend("sockerless_backend memory;\n"
+                  . "    sockerless_memory_namespaces off;")
+        ->write_conf;
+    $u->run;
+
+    my $utar = $u->prefix . '/vu.tar';
+    $u->command({ timeout => 120 }, 'python3',
+        "$FindBin::Bin/lib/mkimage.py", '--tag', 'vol-image:2', '-o', $utar,
+        '--volume', '/data', '--dir', '/data=755:1000:1000',
+        '--file', '/data/seed.txt=seeded');
+    $u->docker('load', '-i', $utar);
+
+    ($rc, $out, $err) = $u->docker('run', '--rm', 'vol-image:2', 'cat',
+                                   '/data/seed.txt');
+    skip 'no user namespaces here', 1
+        if $err =~ /needs root or user namespaces/;
+    is($out, 'seeded', 'a user namespace: the image\'s files copied up')
+        or diag($err);
+    $u->done;
 }
 
 $t->done;
