@@ -38,11 +38,15 @@
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-/* a host path bound into the container (HostConfig.Binds) */
+/* a host path bound into the container, or a tmpfs (source NULL) */
 typedef struct {
     char              *source;
     char              *target;
     int                readonly;
+    int                copy_up;       /* the image's files into it if empty */
+    int                tmpfs;
+    unsigned long long tmpfs_size;    /* bytes, 0: the kernel's default */
+    unsigned           tmpfs_mode;    /* 0: the kernel's default (1777) */
 } sla_bind_t;
 
 

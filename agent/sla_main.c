@@ -509,14 +509,19 @@ sla_config_str(sls_json_t *root, const char *key, char **out, int required,
 }
 
 
-/* "mounts": [{"source": "/host", "target": "/ctr", "readonly": false}] */
+/*
+ * "mounts": [{"source": "/host", "target": "/ctr", "readonly": false,
+ * "copy_up": false}] or [{"type": "tmpfs", "target": "/ctr",
+ * "tmpfs_size": bytes, "tmpfs_mode": mode}]
+ */
 
 static int
 sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
     size_t err_size)
 {
     size_t       n;
-    sls_json_t  *j, *e, *src, *dst, *ro;
+    sla_bind_t  *b;
+    sls_json_t  *j, *e, *src, *dst, *ro, *type, *cu, *size, *mode;
 
     j = sls_json_get(root, "mounts");
     n = 0;
@@ -539,27 +544,65 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
     }
 
     for (e = j->child; e; e = e->next) {
+        if (e->type != SLS_JSON_OBJECT) {
+            goto invalid;
+        }
+
         src = sls_json_get(e, "source");
         dst = sls_json_get(e, "target");
         ro = sls_json_get(e, "readonly");
+        type = sls_json_get(e, "type");
+        cu = sls_json_get(e, "copy_up");
+        size = sls_json_get(e, "tmpfs_size");
+        mode = sls_json_get(e, "tmpfs_mode");
 
-        if (e->type != SLS_JSON_OBJECT
-            || src == NULL || src->type != SLS_JSON_STRING
-            || src->str[0] != '/'
-            || dst == NULL || dst->type != SLS_JSON_STRING
+        b = &conf->binds[conf->nbinds];
+
+        if (dst == NULL || dst->type != SLS_JSON_STRING
             || dst->str[0] != '/')
         {
             goto invalid;
         }
 
-        conf->binds[conf->nbinds].source = strdup(src->str);
-        conf->binds[conf->nbinds].target = strdup(dst->str);
-        conf->binds[conf->nbinds].readonly = (ro && ro->type
-                                                    == SLS_JSON_TRUE);
-
-        if (conf->binds[conf->nbinds].source == NULL
-            || conf->binds[conf->nbinds].target == NULL)
+        if (type && type->type == SLS_JSON_STRING
+            && strcmp(type->str, "tmpfs") == 0)
         {
+            b->tmpfs = 1;
+
+            if ((size && (size->type != SLS_JSON_NUMBER || size->num < 0))
+                || (mode && (mode->type != SLS_JSON_NUMBER || mode->num < 0
+                             || mode->num > 07777)))
+            {
+                goto invalid;
+            }
+
+            b->tmpfs_size = size ? (unsigned long long) size->num : 0;
+            b->tmpfs_mode = mode ? (unsigned) mode->num : 0;
+
+        } else if (type && !(type->type == SLS_JSON_STRING
+                             && strcmp(type->str, "bind") == 0))
+        {
+            goto invalid;
+
+        } else {
+            if (src == NULL || src->type != SLS_JSON_STRING
+                || src->str[0] != '/')
+            {
+                goto invalid;
+            }
+
+            b->source = strdup(src->str);
+            if (b->source == NULL) {
+                return -1;
+            }
+
+            b->copy_up = (cu && cu->type == SLS_JSON_TRUE);
+        }
+
+        b->target = strdup(dst->str);
+        b->readonly = (ro && ro->type == SLS_JSON_TRUE);
+
+        if (b->target == NULL) {
             return -1;
         }
 
@@ -571,7 +614,8 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
 invalid:
 
     snprintf(err, err_size, "agent.json: \"mounts\" must be an array of "
-             "{\"source\", \"target\"} with absolute paths");
+             "{\"source\", \"target\"} with absolute paths, or of "
+             "{\"type\": \"tmpfs\", \"target\"}");
     return -1;
 }
 

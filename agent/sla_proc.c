@@ -7,6 +7,7 @@
 
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -50,6 +51,11 @@ static void sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out,
 static void sla_child_fail(int report, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 static int sla_child_mounts(sla_agent_t *a, char *err, size_t err_size);
+static int sla_copy_up(int fromfd, const char *to, char *err,
+    size_t err_size);
+static int sla_copy_tree(int sfd, int dfd, char *buf, size_t size,
+    int depth);
+static int sla_copy_owner(int rc);
 static int sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err,
     size_t err_size);
 static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
@@ -590,7 +596,7 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
     }
 
     if (sp->pid1 && a->conf.nbinds && !(a->isolated && a->rootfs)) {
-        sla_child_fail(report, "bind mounts need a mount namespace and an "
+        sla_child_fail(report, "mounts need a mount namespace and an "
                        "image root: run sockerless as root with "
                        "sockerless_memory_namespaces on");
     }
@@ -851,17 +857,22 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
     char         part[4096], real[64], *p, *name;
     struct stat  st;
 
-    if (stat(b->source, &st) != 0) {
-        if (errno != ENOENT || sla_mkdir_p(b->source, 0755, 0, 0) != 0
-            || stat(b->source, &st) != 0)
-        {
-            snprintf(err, err_size, "bind source %.256s: %s", b->source,
-                     sla_strerror(errno));
-            return -1;
-        }
-    }
+    if (b->tmpfs) {
+        isdir = 1;
 
-    isdir = S_ISDIR(st.st_mode);
+    } else {
+        if (stat(b->source, &st) != 0) {
+            if (errno != ENOENT || sla_mkdir_p(b->source, 0755, 0, 0) != 0
+                || stat(b->source, &st) != 0)
+            {
+                snprintf(err, err_size, "bind source %.256s: %s", b->source,
+                         sla_strerror(errno));
+                return -1;
+            }
+        }
+
+        isdir = S_ISDIR(st.st_mode);
+    }
 
     if (strlen(b->target) >= sizeof(part)) {
         snprintf(err, err_size, "bind target too long");
@@ -940,6 +951,46 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
     /* the target as resolved, whatever its path says */
     snprintf(real, sizeof(real), "/proc/self/fd/%d", fd);
 
+    if (b->tmpfs) {
+        char           opts[64];
+        unsigned long  flags;
+
+        /* dockerd's tmpfs: noexec, nosuid, nodev, its size and mode */
+
+        opts[0] = '\0';
+        flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+                | (b->readonly ? MS_RDONLY : 0);
+
+        if (b->tmpfs_size) {
+            snprintf(opts, sizeof(opts), "size=%llu", b->tmpfs_size);
+        }
+
+        if (b->tmpfs_mode) {
+            snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+                     "%smode=%o", opts[0] ? "," : "", b->tmpfs_mode);
+        }
+
+        if (mount("tmpfs", real, "tmpfs", flags, opts) != 0) {
+            snprintf(err, err_size, "mount tmpfs on %.256s: %s", b->target,
+                     sla_strerror(errno));
+            close(fd);
+            close(rootfd);
+            return -1;
+        }
+
+        close(fd);
+        close(rootfd);
+        return 0;
+    }
+
+    if (b->copy_up && isdir && sla_copy_up(fd, b->source, err, err_size)
+                               != 0)
+    {
+        close(fd);
+        close(rootfd);
+        return -1;
+    }
+
     if (mount(b->source, real, NULL, MS_BIND | MS_REC, NULL) != 0) {
         snprintf(err, err_size, "bind mount %.150s on %.150s: %s",
                  b->source, b->target, sla_strerror(errno));
@@ -980,6 +1031,231 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
     close(rootfd);
 
     return 0;
+}
+
+
+/*
+ * dockerd's copyExistingContents(): what the image has at a volume's
+ * mount point goes into the volume when the volume is empty, with the
+ * directory's owner and mode
+ */
+
+static int
+sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
+{
+    int             sfd, dfd, rc;
+    DIR            *d;
+    char           *buf;
+    struct stat     st;
+    struct dirent  *de;
+
+    d = opendir(to);
+    if (d == NULL) {
+        snprintf(err, err_size, "volume %.256s: %s", to,
+                 sla_strerror(errno));
+        return -1;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            break;
+        }
+    }
+
+    closedir(d);
+
+    if (de != NULL) {
+        /* not empty: its files are kept as they are */
+        return 0;
+    }
+
+    sfd = openat(fromfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    dfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    buf = malloc(65536);
+
+    rc = -1;
+
+    if (sfd != -1 && dfd != -1 && buf != NULL
+        && sla_copy_tree(sfd, dfd, buf, 65536, 0) == 0
+        && fstat(sfd, &st) == 0
+        && sla_copy_owner(fchown(dfd, st.st_uid, st.st_gid)) == 0
+        && fchmod(dfd, st.st_mode & 07777) == 0)
+    {
+        rc = 0;
+
+    } else {
+        snprintf(err, err_size, "copying the image's files into volume "
+                 "%.256s: %s", to, sla_strerror(errno));
+    }
+
+    free(buf);
+
+    if (sfd != -1) {
+        close(sfd);
+    }
+
+    if (dfd != -1) {
+        close(dfd);
+    }
+
+    return rc;
+}
+
+
+/* the directory sfd into dfd: files, links, devices, owners, modes */
+
+static int
+sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
+{
+    int               in, out, rc;
+    DIR              *d;
+    ssize_t           n;
+    struct stat       st;
+    struct dirent    *de;
+    struct timespec   ts[2];
+
+    if (depth > 128) {
+        errno = ELOOP;
+        return -1;
+    }
+
+    in = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (in == -1) {
+        return -1;
+    }
+
+    d = fdopendir(in);
+    if (d == NULL) {
+        close(in);
+        return -1;
+    }
+
+    rc = 0;
+
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+
+        if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            rc = -1;
+            break;
+        }
+
+        ts[0] = st.st_atim;
+        ts[1] = st.st_mtim;
+
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(dfd, de->d_name, 0700) != 0 && errno != EEXIST) {
+                rc = -1;
+                break;
+            }
+
+            in = openat(sfd, de->d_name,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            out = openat(dfd, de->d_name,
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+            if (in == -1 || out == -1
+                || sla_copy_tree(in, out, buf, size, depth + 1) != 0
+                || sla_copy_owner(fchown(out, st.st_uid, st.st_gid)) != 0
+                || fchmod(out, st.st_mode & 07777) != 0
+                || futimens(out, ts) != 0)
+            {
+                rc = -1;
+            }
+
+        } else if (S_ISREG(st.st_mode)) {
+            in = openat(sfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            out = openat(dfd, de->d_name,
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+                         | O_CLOEXEC, 0600);
+
+            if (in == -1 || out == -1) {
+                rc = -1;
+
+            } else {
+                while ((n = read(in, buf, size)) > 0) {
+                    if (write(out, buf, n) != n) {
+                        n = -1;
+                        break;
+                    }
+                }
+
+                if (n < 0
+                    || sla_copy_owner(fchown(out, st.st_uid, st.st_gid))
+                       != 0
+                    || fchmod(out, st.st_mode & 07777) != 0
+                    || futimens(out, ts) != 0)
+                {
+                    rc = -1;
+                }
+            }
+
+        } else {
+            in = -1;
+            out = -1;
+
+            if (S_ISLNK(st.st_mode)) {
+                n = readlinkat(sfd, de->d_name, buf, size - 1);
+
+                if (n < 0) {
+                    rc = -1;
+
+                } else {
+                    buf[n] = '\0';
+                    rc = symlinkat(buf, dfd, de->d_name);
+                }
+
+            } else {
+                rc = mknodat(dfd, de->d_name, st.st_mode, st.st_rdev);
+
+                if (rc != 0 && errno == EPERM) {
+                    /* a device in a user namespace: left out */
+                    rc = 0;
+                    continue;
+                }
+            }
+
+            if (rc == 0) {
+                rc = sla_copy_owner(fchownat(dfd, de->d_name, st.st_uid,
+                                             st.st_gid,
+                                             AT_SYMLINK_NOFOLLOW));
+            }
+
+            if (rc == 0) {
+                rc = utimensat(dfd, de->d_name, ts, AT_SYMLINK_NOFOLLOW);
+            }
+        }
+
+        if (in != -1) {
+            close(in);
+        }
+
+        if (out != -1) {
+            close(out);
+        }
+    }
+
+    closedir(d);
+
+    return rc;
+}
+
+
+/*
+ * in a user namespace the image's owners may have no mapping: the copy
+ * then keeps the agent's, as a rootless dockerd would show them
+ */
+
+static int
+sla_copy_owner(int rc)
+{
+    if (rc != 0 && (errno == EINVAL || errno == EPERM)) {
+        return 0;
+    }
+
+    return rc;
 }
 
 

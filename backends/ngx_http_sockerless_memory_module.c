@@ -169,7 +169,8 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .name = ngx_string("memory"),
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
                 |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
-                |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE|SLS_SUPPORTS_HEALTH,
+                |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE|SLS_SUPPORTS_HEALTH
+                |SLS_SUPPORTS_VOLUMES,
     .op_state_size = sizeof(ngx_http_sockerless_memory_start_t),
     .init_process = ngx_http_sockerless_memory_init_process,
     .exit_process = ngx_http_sockerless_memory_exit_process,
@@ -827,9 +828,19 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
         return rc;
     }
 
-    /* host paths bound into the container: "src:dst[:ro]" */
+    /* binds, volumes (binds of their directory) and tmpfs */
 
-    item = cJSON_AddArrayToObject(j, "mounts");
+    item = ngx_http_sockerless_mounts_agent(op->pool, op->container);
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    item = cJSON_Duplicate(item, 1);
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddItemToObject(j, "mounts", item);
 
     /*
      * /etc/hosts is a bind of the container's hosts file, which the
@@ -861,75 +872,6 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                  "ip6-loopback\n127.0.0.1\t%s\n", hostname);
         cJSON_AddStringToObject(j, "hosts", hosts);
-    }
-
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(
-                              cJSON_GetObjectItemCaseSensitive(op->container,
-                                                               "HostConfig"),
-                              "Binds"))
-    {
-        char   *b, *c1, *c2;
-        cJSON  *m;
-
-        if (!cJSON_IsString(e)) {
-            continue;
-        }
-
-        b = ngx_pnalloc(op->pool, ngx_strlen(e->valuestring) + 1);
-        if (b == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_cpystrn((u_char *) b, (u_char *) e->valuestring,
-                    ngx_strlen(e->valuestring) + 1);
-
-        c1 = strchr(b, ':');
-
-        if (c1 && b[0] != '/'
-            && ngx_http_sockerless_volume_name_ok((u_char *) b, c1 - b))
-        {
-            /* a named volume: its directory, made if missing */
-            cJSON       *vol;
-            const char  *mp;
-
-            *c1 = '\0';
-            vol = ngx_http_sockerless_volume_get(op->pool, b, NULL, 0, 1);
-            mp = ngx_http_sockerless_json_str(vol, "Mountpoint");
-            *c1 = ':';
-
-            if (mp == NULL) {
-                return NGX_ERROR;
-            }
-
-            b = ngx_pnalloc(op->pool, ngx_strlen(mp) + ngx_strlen(c1) + 1);
-            if (b == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf((u_char *) b, "%s%s%Z", mp, c1);
-            c1 = strchr(b + ngx_strlen(mp), ':');
-        }
-
-        if (c1 == NULL || b[0] != '/') {
-            op->status = NGX_HTTP_BAD_REQUEST;
-            ngx_str_set(&op->message, "binds are host paths or volume "
-                        "names: /host/path:/container/path[:ro] or "
-                        "name:/container/path[:ro]");
-            return NGX_DECLINED;
-        }
-
-        *c1++ = '\0';
-        c2 = strchr(c1, ':');
-        if (c2) {
-            *c2++ = '\0';
-        }
-
-        m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "source", b);
-        cJSON_AddStringToObject(m, "target", c1);
-        cJSON_AddBoolToObject(m, "readonly",
-                              c2 && ngx_strstr(c2, "ro") != NULL);
-        cJSON_AddItemToArray(item, m);
     }
 
     item = ngx_http_sockerless_health_agent(conf);

@@ -107,7 +107,7 @@ static void ngx_http_sockerless_wait_watch(ngx_http_sockerless_watch_t *w);
 static ngx_int_t ngx_http_sockerless_last_exit(ngx_pool_t *pool,
     const char *id);
 static ngx_int_t ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log,
-    cJSON *rec);
+    cJSON *rec, ngx_uint_t volumes);
 static ngx_int_t ngx_http_sockerless_set_state(void *data, cJSON **value);
 static ngx_int_t ngx_http_sockerless_exit_record(void *data, cJSON **value);
 static void ngx_http_sockerless_run_started(ngx_http_sockerless_op_t *op);
@@ -1153,6 +1153,23 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     sls_default("StopSignal", cJSON_CreateNull());
     sls_default("ExposedPorts", cJSON_CreateNull());
     sls_default("Volumes", cJSON_CreateNull());
+
+    /* dockerd adds the image's volumes to those of the request */
+
+    w = cJSON_GetObjectItemCaseSensitive(conf, "Volumes");
+
+    if (cJSON_IsObject(w)) {
+        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(iconf,
+                                                                  "Volumes"))
+        {
+            if (item->string
+                && cJSON_GetObjectItemCaseSensitive(w, item->string) == NULL)
+            {
+                cJSON_AddItemToObject(w, item->string,
+                                      cJSON_Duplicate(item, 1));
+            }
+        }
+    }
     sls_default("Healthcheck", cJSON_CreateNull());
     sls_default("OnBuild", cJSON_CreateNull());
 
@@ -1304,6 +1321,30 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     sls = cJSON_AddObjectToObject(rec, "_sls");
     cJSON_AddItemToObject(sls, "cmd", cJSON_Duplicate(pcmd, 1));
     cJSON_AddStringToObject(sls, "image_ref", (char *) image.data);
+
+    /* a backend that mounts host paths gets its volumes made now */
+
+    if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_VOLUMES) {
+        ngx_uint_t  status;
+
+        status = 0;
+
+        switch (ngx_http_sockerless_mounts_build(b->pool, rec, &status,
+                                                 b->message,
+                                                 sizeof(b->message)))
+        {
+        case NGX_OK:
+            break;
+
+        case NGX_DECLINED:
+            (void) ngx_http_sockerless_name_release(iname, id);
+            b->status = status;
+            return NGX_ERROR;
+
+        default:
+            goto failed;
+        }
+    }
 
     /*
      * the log exists from now on, so that an attach made before start
@@ -2125,7 +2166,11 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
         cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"),
             "Networks"), 1));
-    cJSON_AddItemToObject(item, "Mounts", cJSON_CreateArray());
+
+    e = cJSON_GetObjectItemCaseSensitive(rec, "Mounts");
+    cJSON_AddItemToObject(item, "Mounts", cJSON_IsArray(e)
+                                          ? cJSON_Duplicate(e, 1)
+                                          : cJSON_CreateArray());
 
     return item;
 }
@@ -2425,7 +2470,7 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
                "AutoRemove")))
     {
         (void) ngx_http_sockerless_remove(ctx->pool, ctx->log,
-                                          op->container);
+                                          op->container, 1);
     }
 
     if (ctx->request) {
@@ -3370,7 +3415,8 @@ ngx_http_sockerless_exec_scan(void *data, const char *key, cJSON *value)
 
 
 static ngx_int_t
-ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec)
+ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec,
+    ngx_uint_t volumes)
 {
     char                         key[80];
     cJSON                       *attrs, *k;
@@ -3417,6 +3463,11 @@ ngx_http_sockerless_remove(ngx_pool_t *pool, ngx_log_t *log, cJSON *rec)
     }
 
     ngx_http_sockerless_network_forget(pool, rec);
+
+    if (volumes) {
+        /* docker rm -v, and --rm as dockerd does it */
+        ngx_http_sockerless_mounts_release(pool, rec);
+    }
 
     attrs = ngx_http_sockerless_container_attrs(pool, rec);
     if (attrs) {
@@ -3487,7 +3538,8 @@ ngx_http_sockerless_container_delete(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)
+    if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec,
+                                   ngx_http_sockerless_arg_bool(r, "v", 0))
         != NGX_OK)
     {
         return ngx_http_sockerless_send_error(r,
@@ -3658,7 +3710,7 @@ ngx_http_sockerless_container_prune(ngx_http_request_t *r,
 
         size = ngx_http_sockerless_rw_size(r->pool, rec);
 
-        if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec)
+        if (ngx_http_sockerless_remove(r->pool, r->connection->log, rec, 0)
             == NGX_OK)
         {
             cJSON_AddItemToArray(del,
@@ -4017,7 +4069,7 @@ ngx_http_sockerless_container_exited(ngx_log_t *log, const char *id,
     }
 
     if (ex.auto_remove) {
-        (void) ngx_http_sockerless_remove(pool, log, ex.rec);
+        (void) ngx_http_sockerless_remove(pool, log, ex.rec, 1);
     }
 
     if (ex.restart) {

@@ -217,6 +217,19 @@ ngx_int_t ngx_http_sockerless_volume_name_ok(const u_char *p, size_t len);
 cJSON *ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,
     cJSON *labels, ngx_uint_t anonymous, ngx_uint_t create);
 
+/*
+ * volumes.c: a new container's mount points (VolumesFrom, Binds, Mounts,
+ * Config.Volumes) into rec's "Mounts" and "_sls.mounts", volumes made;
+ * NGX_DECLINED with status and err for a client error. The points of a
+ * record (bound to pool); agent.json's "mounts" for them; the anonymous
+ * volumes of a removed container removed (rm -v, AutoRemove).
+ */
+ngx_int_t ngx_http_sockerless_mounts_build(ngx_pool_t *pool, cJSON *rec,
+    ngx_uint_t *status, char *err, size_t size);
+cJSON *ngx_http_sockerless_mounts_list(ngx_pool_t *pool, cJSON *rec);
+cJSON *ngx_http_sockerless_mounts_agent(ngx_pool_t *pool, cJSON *rec);
+void ngx_http_sockerless_mounts_release(ngx_pool_t *pool, cJSON *rec);
+
 ngx_http_sockerless_main_conf_t *ngx_http_sockerless_conf(void);
 
 

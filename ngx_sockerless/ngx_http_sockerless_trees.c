@@ -649,7 +649,6 @@ ngx_http_sockerless_df_container(void *data, const char *key, cJSON *rec)
 {
     ngx_http_sockerless_df_t *df = data;
 
-    char        *colon;
     cJSON       *b, *item, *img;
     u_char      *upper;
     ngx_str_t    ref;
@@ -662,25 +661,20 @@ ngx_http_sockerless_df_container(void *data, const char *key, cJSON *rec)
         ngx_http_sockerless_count(df->users, s);
     }
 
-    cJSON_ArrayForEach(b, cJSON_GetObjectItem(
-                              cJSON_GetObjectItemCaseSensitive(rec,
-                                                               "HostConfig"),
-                              "Binds"))
-    {
-        if (!cJSON_IsString(b) || b->valuestring[0] == '/'
-            || ngx_strlen(b->valuestring) >= sizeof(name))
-        {
-            continue;
-        }
+    /* the volumes it mounts, by name */
 
-        ngx_cpystrn((u_char *) name, (u_char *) b->valuestring,
-                    sizeof(name));
-        colon = ngx_strchr(name, ':');
-        if (colon) {
-            *colon = '\0';
+    item = ngx_http_sockerless_mounts_list(df->request->pool, rec);
+
+    cJSON_ArrayForEach(b, item) {
+        s = ngx_http_sockerless_json_str(b, "Name");
+
+        if (s && *s && ngx_strlen(s) < sizeof(name)) {
+            ngx_cpystrn((u_char *) name, (u_char *) s, sizeof(name));
             ngx_http_sockerless_count(df->refs, name);
         }
     }
+
+    s = ngx_http_sockerless_json_str(rec, "Image");
 
     if (!(df->want & 2)) {
         return NGX_OK;

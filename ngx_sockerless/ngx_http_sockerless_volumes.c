@@ -9,7 +9,11 @@
 
 
 #include <ngx_http_sockerless_module.h>
+#include <ngx_http_sockerless_containers.h>
 #include <sls_filters.h>
+
+
+#define SLS_ANONYMOUS_LABEL  "com.docker.volume.anonymous"
 
 
 static ngx_int_t ngx_http_sockerless_volume_create(ngx_http_request_t *r,
@@ -156,6 +160,13 @@ ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,
     cJSON_AddStringToObject(v, "Driver", "local");
     cJSON_AddItemToObject(v, "Labels", labels ? cJSON_Duplicate(labels, 1)
                                               : cJSON_CreateObject());
+
+    if (anonymous) {
+        /* dockerd labels a volume made without a name */
+        sls = cJSON_GetObjectItemCaseSensitive(v, "Labels");
+        cJSON_DeleteItemFromObjectCaseSensitive(sls, SLS_ANONYMOUS_LABEL);
+        cJSON_AddStringToObject(sls, SLS_ANONYMOUS_LABEL, "");
+    }
     cJSON_AddStringToObject(v, "Mountpoint", dir);
     cJSON_AddStringToObject(v, "Name", name);
     cJSON_AddObjectToObject(v, "Options");
@@ -336,7 +347,10 @@ ngx_http_sockerless_volume_each(void *data, const char *key, cJSON *v)
 
         if (used == NGX_OK
             || (!vs->all
-                && !cJSON_IsTrue(cJSON_GetObjectItem(sls, "anonymous"))))
+                && !cJSON_IsTrue(cJSON_GetObjectItem(sls, "anonymous"))
+                && !cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItem(v, "Labels"),
+                        SLS_ANONYMOUS_LABEL)))
         {
             return NGX_OK;
         }
@@ -498,7 +512,17 @@ ngx_http_sockerless_volume_user(void *data, const char *key, cJSON *rec)
     ngx_http_sockerless_vuse_t *vu = data;
 
     cJSON       *b;
-    const char  *id;
+    const char  *id, *s;
+
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(rec, "Mounts")) {
+        s = ngx_http_sockerless_json_str(b, "Name");
+
+        if (s && ngx_strcmp(s, vu->name) == 0) {
+            id = ngx_http_sockerless_json_str(rec, "Id");
+            cJSON_AddItemToArray(vu->ids, cJSON_CreateString(id ? id : ""));
+            return NGX_OK;
+        }
+    }
 
     cJSON_ArrayForEach(b, cJSON_GetObjectItem(
                               cJSON_GetObjectItemCaseSensitive(rec,
@@ -697,4 +721,1002 @@ ngx_http_sockerless_volume_prune(ngx_http_request_t *r,
     cJSON_AddNumberToObject(out, "SpaceReclaimed", (double) vs.space);
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/*
+ * Mount points of a new container, as dockerd's registerMountPoints()
+ * and createContainerOSSpecificSettings() make them: VolumesFrom first,
+ * then Binds, then Mounts (a target twice among these two is a 400), then
+ * Config.Volumes (the image's merged in) where nothing is mounted yet.
+ * Each point is an object with the fields of inspect's "Mounts" and
+ * private ones: "_anon" (no source was given: rm -v removes the volume),
+ * "_copy" (the image's content goes into an empty volume), "_labels",
+ * "_size" and "_mode" (tmpfs).
+ */
+
+typedef struct {
+    ngx_pool_t         *pool;
+    cJSON              *points;       /* destination -> point */
+    ngx_uint_t          status;
+    char               *err;
+    size_t              size;
+} ngx_http_sockerless_mnt_t;
+
+
+static ngx_int_t
+ngx_http_sockerless_mnt_fail(ngx_http_sockerless_mnt_t *m, ngx_uint_t status,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   ap;
+
+    m->status = status;
+
+    va_start(ap, fmt);
+    p = ngx_vslprintf((u_char *) m->err, (u_char *) m->err + m->size - 1,
+                      fmt, ap);
+    va_end(ap);
+
+    *p = '\0';
+
+    return NGX_DECLINED;
+}
+
+
+/* Go's filepath.Clean for an absolute path, into pool */
+
+static char *
+ngx_http_sockerless_mnt_clean(ngx_pool_t *pool, const char *path)
+{
+    char    *out, *q;
+    size_t   len;
+
+    len = ngx_strlen(path);
+
+    out = ngx_pnalloc(pool, len + 2);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    q = out;
+    *q++ = '/';
+
+    while (*path) {
+        while (*path == '/') {
+            path++;
+        }
+
+        if (*path == '\0') {
+            break;
+        }
+
+        len = strcspn(path, "/");
+
+        if (len == 1 && path[0] == '.') {
+            path += len;
+            continue;
+        }
+
+        if (len == 2 && path[0] == '.' && path[1] == '.') {
+            while (q > out + 1 && *--q != '/') { /* void */ }
+
+            if (q == out) {
+                q++;
+            }
+
+            path += len;
+            continue;
+        }
+
+        if (q > out + 1) {
+            *q++ = '/';
+        }
+
+        ngx_memcpy(q, path, len);
+        q += len;
+        path += len;
+    }
+
+    *q = '\0';
+
+    return out;
+}
+
+
+/* dockerd's linux ValidMountMode: a list of known words */
+
+static ngx_int_t
+ngx_http_sockerless_mnt_mode_ok(const char *mode)
+{
+    size_t       len, i;
+    const char  *p;
+
+    static const char  *words[] = {
+        "rw", "ro", "z", "Z", "shared", "rshared", "slave", "rslave",
+        "private", "rprivate", "nocopy", NULL
+    };
+
+    if (*mode == '\0') {
+        return 1;
+    }
+
+    for (p = mode; ; p += len + 1) {
+        len = strcspn(p, ",");
+
+        for (i = 0; words[i]; i++) {
+            if (ngx_strlen(words[i]) == len
+                && ngx_strncmp(words[i], p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (words[i] == NULL) {
+            return 0;
+        }
+
+        if (p[len] == '\0') {
+            return 1;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_mnt_has(const char *mode, const char *word)
+{
+    size_t  len, wlen;
+
+    wlen = ngx_strlen(word);
+
+    for ( ;; ) {
+        len = strcspn(mode, ",");
+
+        if (len == wlen && ngx_strncmp(mode, word, len) == 0) {
+            return 1;
+        }
+
+        if (mode[len] == '\0') {
+            return 0;
+        }
+
+        mode += len + 1;
+    }
+}
+
+
+static const char *
+ngx_http_sockerless_mnt_propagation(const char *mode)
+{
+    ngx_uint_t  i;
+
+    static const char  *props[] = {
+        "shared", "rshared", "slave", "rslave", "private", "rprivate", NULL
+    };
+
+    for (i = 0; props[i]; i++) {
+        if (ngx_http_sockerless_mnt_has(mode, props[i])) {
+            return props[i];
+        }
+    }
+
+    return "rprivate";
+}
+
+
+/* a point replaces whatever was mounted at its destination */
+
+static cJSON *
+ngx_http_sockerless_mnt_point(ngx_http_sockerless_mnt_t *m, const char *type,
+    const char *dst)
+{
+    cJSON  *p;
+
+    cJSON_DeleteItemFromObjectCaseSensitive(m->points, dst);
+
+    p = cJSON_AddObjectToObject(m->points, dst);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    cJSON_AddStringToObject(p, "Type", type);
+    cJSON_AddStringToObject(p, "Name", "");
+    cJSON_AddStringToObject(p, "Source", "");
+    cJSON_AddStringToObject(p, "Destination", dst);
+    cJSON_AddStringToObject(p, "Driver", "");
+    cJSON_AddStringToObject(p, "Mode", "");
+    cJSON_AddTrueToObject(p, "RW");
+    cJSON_AddStringToObject(p, "Propagation", "");
+
+    return p;
+}
+
+
+static void
+ngx_http_sockerless_mnt_put(cJSON *p, const char *field, cJSON *item)
+{
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(p, field, item)) {
+        cJSON_AddItemToObject(p, field, item);
+    }
+}
+
+
+static void
+ngx_http_sockerless_mnt_set(cJSON *p, const char *field, const char *value)
+{
+    ngx_http_sockerless_mnt_put(p, field, cJSON_CreateString(value));
+}
+
+
+static ngx_int_t
+ngx_http_sockerless_mnt_from(ngx_http_sockerless_mnt_t *m, const char *spec)
+{
+    char        *ref, *mode;
+    cJSON       *rec, *e, *p, *list;
+    ngx_str_t    s;
+    ngx_uint_t   rw;
+
+    ref = ngx_pnalloc(m->pool, ngx_strlen(spec) + 1);
+    if (ref == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) ref, (u_char *) spec, ngx_strlen(spec) + 1);
+
+    rw = 1;
+    mode = ngx_strchr(ref, ':');
+
+    if (mode) {
+        *mode++ = '\0';
+
+        if (!ngx_http_sockerless_mnt_mode_ok(mode)) {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                                "invalid mode: %s", mode);
+        }
+
+        rw = !ngx_http_sockerless_mnt_has(mode, "ro");
+    }
+
+    s.data = (u_char *) ref;
+    s.len = ngx_strlen(ref);
+
+    rec = ngx_http_sockerless_container_find(m->pool, &s);
+    if (rec == NULL) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_NOT_FOUND,
+                                            "No such container: %s", ref);
+    }
+
+    list = ngx_http_sockerless_mounts_list(m->pool, rec);
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* dockerd copies all but the mode; nothing is copied up again */
+
+    cJSON_ArrayForEach(e, list) {
+        p = cJSON_Duplicate(e, 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_sockerless_mnt_set(p, "Mode", "");
+        ngx_http_sockerless_mnt_put(p, "_copy", cJSON_CreateFalse());
+
+        if (!rw) {
+            ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateFalse());
+        }
+
+        cJSON_DeleteItemFromObjectCaseSensitive(m->points,
+                      ngx_http_sockerless_json_str(p, "Destination"));
+        cJSON_AddItemToObject(m->points,
+                      ngx_http_sockerless_json_str(p, "Destination"), p);
+    }
+
+    return NGX_OK;
+}
+
+
+/* dockerd's linux ParseMountRaw: [source:]target[:mode] */
+
+static ngx_int_t
+ngx_http_sockerless_mnt_bind(ngx_http_sockerless_mnt_t *m, const char *raw,
+    cJSON *seen)
+{
+    char        *a[4], *copy, *c;
+    cJSON       *p;
+    ngx_uint_t   n;
+    const char  *src, *dst, *mode, *type;
+
+    copy = ngx_pnalloc(m->pool, ngx_strlen(raw) + 1);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) copy, (u_char *) raw, ngx_strlen(raw) + 1);
+
+    n = 0;
+    a[n++] = copy;
+
+    for (c = copy; *c && n < 4; c++) {
+        if (*c == ':') {
+            *c = '\0';
+            a[n++] = c + 1;
+        }
+    }
+
+    src = "";
+    mode = "";
+
+    switch (n) {
+
+    case 1:
+        dst = a[0];
+        break;
+
+    case 2:
+        if (ngx_http_sockerless_mnt_mode_ok(a[1]) && a[1][0] != '/') {
+            dst = a[0];
+            mode = a[1];
+
+        } else {
+            src = a[0];
+            dst = a[1];
+        }
+
+        break;
+
+    case 3:
+        src = a[0];
+        dst = a[1];
+        mode = a[2];
+        break;
+
+    default:
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid volume specification: '%s'", raw);
+    }
+
+    if (!ngx_http_sockerless_mnt_mode_ok(mode)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid mode: %s", mode);
+    }
+
+    type = (src[0] == '/') ? "bind" : "volume";
+
+    if (dst[0] != '/') {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid volume specification: '%s': "
+                                   "invalid mount config for type \"%s\": "
+                                   "invalid mount path: '%s' mount path "
+                                   "must be absolute", raw, type, dst);
+    }
+
+    dst = ngx_http_sockerless_mnt_clean(m->pool, dst);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(dst, "/") == 0) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid volume specification: '%s': "
+                                   "invalid mount config for type \"%s\": "
+                                   "invalid specification: destination "
+                                   "can't be '/'", raw, type);
+    }
+
+    if (src[0] != '\0' && src[0] != '/'
+        && !ngx_http_sockerless_volume_name_ok((u_char *) src,
+                                               ngx_strlen(src)))
+    {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                              "create %s: \"%s\" includes invalid characters "
+                              "for a local volume name, only "
+                              "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If "
+                              "you intended to pass a host directory, use "
+                              "absolute path", src, src);
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(seen, dst)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "Duplicate mount point: %s", dst);
+    }
+
+    cJSON_AddTrueToObject(seen, dst);
+
+    p = ngx_http_sockerless_mnt_point(m, type, dst);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_sockerless_mnt_put(p, "RW",
+                cJSON_CreateBool(!ngx_http_sockerless_mnt_has(mode, "ro")));
+
+    if (src[0] == '/') {
+        src = ngx_http_sockerless_mnt_clean(m->pool, src);
+        if (src == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_sockerless_mnt_set(p, "Source", src);
+        ngx_http_sockerless_mnt_set(p, "Mode", mode);
+        ngx_http_sockerless_mnt_set(p, "Propagation",
+                                ngx_http_sockerless_mnt_propagation(mode));
+        return NGX_OK;
+    }
+
+    /* a volume, named or not; dockerd's local driver mode is "z" */
+
+    ngx_http_sockerless_mnt_set(p, "Name", src);
+    ngx_http_sockerless_mnt_set(p, "Mode", mode[0] ? mode : "z");
+    cJSON_AddBoolToObject(p, "_anon", src[0] == '\0');
+    cJSON_AddBoolToObject(p, "_copy",
+                          !ngx_http_sockerless_mnt_has(mode, "nocopy"));
+
+    return NGX_OK;
+}
+
+
+/* one of HostConfig.Mounts (docker run --mount), as ParseMountSpec */
+
+static ngx_int_t
+ngx_http_sockerless_mnt_mount(ngx_http_sockerless_mnt_t *m, cJSON *spec,
+    cJSON *seen)
+{
+    cJSON            *p, *bo, *vo, *to, *dc, *item;
+    double            size, mode;
+    ngx_uint_t        ro;
+    ngx_file_info_t   fi;
+    const char       *type, *src, *dst, *drv;
+
+    if (!cJSON_IsObject(spec)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid JSON: a mount must be an object");
+    }
+
+    type = ngx_http_sockerless_json_str(spec, "Type");
+    src = ngx_http_sockerless_json_str(spec, "Source");
+    dst = ngx_http_sockerless_json_str(spec, "Target");
+    ro = cJSON_IsTrue(cJSON_GetObjectItem(spec, "ReadOnly"));
+
+    type = type ? type : "";
+    src = src ? src : "";
+    dst = dst ? dst : "";
+
+    bo = cJSON_GetObjectItem(spec, "BindOptions");
+    vo = cJSON_GetObjectItem(spec, "VolumeOptions");
+    to = cJSON_GetObjectItem(spec, "TmpfsOptions");
+    bo = cJSON_IsObject(bo) ? bo : NULL;
+    vo = cJSON_IsObject(vo) ? vo : NULL;
+    to = cJSON_IsObject(to) ? to : NULL;
+
+#define sls_mount_fail(msg, ...)                                              \
+    return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,              \
+                          "invalid mount config for type \"%s\": " msg, type, \
+                          ##__VA_ARGS__)
+
+    if (ngx_strcmp(type, "bind") != 0 && ngx_strcmp(type, "volume") != 0
+        && ngx_strcmp(type, "tmpfs") != 0)
+    {
+        sls_mount_fail("mount type unknown");
+    }
+
+    if (dst[0] == '\0') {
+        sls_mount_fail("field Target must not be empty");
+    }
+
+    if (dst[0] != '/') {
+        sls_mount_fail("invalid mount path: '%s' mount path must be "
+                       "absolute", dst);
+    }
+
+    dst = ngx_http_sockerless_mnt_clean(m->pool, dst);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(dst, "/") == 0) {
+        sls_mount_fail("invalid specification: destination can't be '/'");
+    }
+
+    if (ngx_strcmp(type, "bind") == 0) {
+        if (vo) {
+            sls_mount_fail("field VolumeOptions must not be specified");
+        }
+
+        if (to) {
+            sls_mount_fail("field TmpfsOptions must not be specified");
+        }
+
+        if (src[0] == '\0') {
+            sls_mount_fail("field Source must not be empty");
+        }
+
+        if (src[0] != '/') {
+            sls_mount_fail("invalid mount path: '%s' mount path must be "
+                           "absolute", src);
+        }
+
+        if (ngx_file_info(src, &fi) == NGX_FILE_ERROR) {
+            sls_mount_fail("bind source path does not exist: %s", src);
+        }
+
+    } else if (ngx_strcmp(type, "volume") == 0) {
+        if (bo) {
+            sls_mount_fail("field BindOptions must not be specified");
+        }
+
+        if (to) {
+            sls_mount_fail("field TmpfsOptions must not be specified");
+        }
+
+        if (src[0] == '\0' && ro) {
+            sls_mount_fail("must not set ReadOnly mode when using "
+                           "anonymous volumes");
+        }
+
+        if (src[0] && !ngx_http_sockerless_volume_name_ok((u_char *) src,
+                                                          ngx_strlen(src)))
+        {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                              "create %s: \"%s\" includes invalid characters "
+                              "for a local volume name, only "
+                              "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If "
+                              "you intended to pass a host directory, use "
+                              "absolute path", src, src);
+        }
+
+        dc = vo ? cJSON_GetObjectItem(vo, "DriverConfig") : NULL;
+        drv = ngx_http_sockerless_json_str(dc, "Name");
+
+        if (drv && *drv && ngx_strcmp(drv, "local") != 0) {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_NOT_FOUND,
+                              "error looking up volume plugin %s: plugin "
+                              "\"%s\" not found", drv, drv);
+        }
+
+        item = dc ? cJSON_GetObjectItem(dc, "Options") : NULL;
+
+        if (cJSON_IsObject(item) && item->child) {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                              "create %s: the local driver of sockerless "
+                              "takes no options (type, device, o): it "
+                              "does not mount filesystems", src);
+        }
+
+        item = vo ? cJSON_GetObjectItem(vo, "Subpath") : NULL;
+
+        if (cJSON_IsString(item) && item->valuestring[0]) {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                              "invalid mount config for type \"volume\": "
+                              "volume-subpath is not supported by "
+                              "sockerless");
+        }
+
+    } else {
+        if (src[0]) {
+            sls_mount_fail("field Source must not be specified");
+        }
+
+        if (bo) {
+            sls_mount_fail("field BindOptions must not be specified");
+        }
+
+        if (vo) {
+            sls_mount_fail("field VolumeOptions must not be specified");
+        }
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(seen, dst)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "Duplicate mount point: %s", dst);
+    }
+
+    cJSON_AddTrueToObject(seen, dst);
+
+    p = ngx_http_sockerless_mnt_point(m, type, dst);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateBool(!ro));
+
+    if (ngx_strcmp(type, "bind") == 0) {
+        src = ngx_http_sockerless_mnt_clean(m->pool, src);
+        if (src == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_sockerless_mnt_set(p, "Source", src);
+        drv = ngx_http_sockerless_json_str(bo, "Propagation");
+        ngx_http_sockerless_mnt_set(p, "Propagation",
+                                    (drv && *drv) ? drv : "rprivate");
+
+    } else if (ngx_strcmp(type, "volume") == 0) {
+        ngx_http_sockerless_mnt_set(p, "Name", src);
+        ngx_http_sockerless_mnt_set(p, "Mode", "z");
+        cJSON_AddBoolToObject(p, "_anon", src[0] == '\0');
+        cJSON_AddBoolToObject(p, "_copy",
+                      !cJSON_IsTrue(cJSON_GetObjectItem(vo, "NoCopy")));
+
+        item = vo ? cJSON_GetObjectItem(vo, "Labels") : NULL;
+        if (cJSON_IsObject(item)) {
+            cJSON_AddItemToObject(p, "_labels", cJSON_Duplicate(item, 1));
+        }
+
+    } else {
+        size = cJSON_GetNumberValue(cJSON_GetObjectItem(to, "SizeBytes"));
+        mode = cJSON_GetNumberValue(cJSON_GetObjectItem(to, "Mode"));
+
+        if (size < 0) {
+            sls_mount_fail("invalid tmpfs size: %.0f", size);
+        }
+
+        cJSON_AddNumberToObject(p, "_size", (size == size) ? size : 0);
+        cJSON_AddNumberToObject(p, "_mode", (mode == mode && mode > 0)
+                                            ? mode : 0);
+    }
+
+#undef sls_mount_fail
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_sockerless_mnt_cmp(const void *one, const void *two)
+{
+    cJSON *const  *a = one;
+    cJSON *const  *b = two;
+
+    return ngx_strcmp((*a)->string, (*b)->string);
+}
+
+
+ngx_int_t
+ngx_http_sockerless_mounts_build(ngx_pool_t *pool, cJSON *rec,
+    ngx_uint_t *status, char *err, size_t size)
+{
+    char                       *name;
+    cJSON                      *hc, *conf, *e, *seen, *p, *v, *labels;
+    cJSON                      *list, *pub, **sorted;
+    ngx_int_t                   rc;
+    ngx_uint_t                  n, i;
+    const char                 *s, *dst;
+    ngx_http_sockerless_mnt_t   m;
+    char                        id[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+
+    hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
+    conf = cJSON_GetObjectItemCaseSensitive(rec, "Config");
+
+    m.pool = pool;
+    m.status = 0;
+    m.err = err;
+    m.size = size;
+    m.points = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    seen = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+
+    if (m.points == NULL || seen == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* first every check, so that a refused create makes no volume */
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(hc, "VolumesFrom")) {
+        if (!cJSON_IsString(e)) {
+            continue;
+        }
+
+        rc = ngx_http_sockerless_mnt_from(&m, e->valuestring);
+        if (rc != NGX_OK) {
+            goto done;
+        }
+    }
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(hc, "Binds")) {
+        if (!cJSON_IsString(e)) {
+            continue;
+        }
+
+        rc = ngx_http_sockerless_mnt_bind(&m, e->valuestring, seen);
+        if (rc != NGX_OK) {
+            goto done;
+        }
+    }
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(hc, "Mounts")) {
+        rc = ngx_http_sockerless_mnt_mount(&m, e, seen);
+        if (rc != NGX_OK) {
+            goto done;
+        }
+    }
+
+    /* -v /path and the image's VOLUME: anonymous volumes */
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(conf, "Volumes")) {
+        if (e->string == NULL || e->string[0] != '/') {
+            continue;
+        }
+
+        dst = ngx_http_sockerless_mnt_clean(pool, e->string);
+        if (dst == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_strcmp(dst, "/") == 0
+            || cJSON_GetObjectItemCaseSensitive(m.points, dst))
+        {
+            continue;
+        }
+
+        p = ngx_http_sockerless_mnt_point(&m, "volume", dst);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        cJSON_AddTrueToObject(p, "_anon");
+        cJSON_AddTrueToObject(p, "_copy");
+    }
+
+    /* then the volumes: made when missing, named ones kept as they are */
+
+    cJSON_ArrayForEach(p, m.points) {
+        if (ngx_strcmp(ngx_http_sockerless_json_str(p, "Type"), "volume")
+            != 0)
+        {
+            continue;
+        }
+
+        s = ngx_http_sockerless_json_str(p, "Name");
+        labels = cJSON_GetObjectItemCaseSensitive(p, "_labels");
+
+        if (s && *s) {
+            v = ngx_http_sockerless_volume_get(pool, s, labels, 0, 1);
+
+        } else {
+            ngx_http_sockerless_random_id(id);
+            name = id;
+            v = ngx_http_sockerless_volume_get(pool, name, labels, 1, 1);
+        }
+
+        if (v == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_sockerless_mnt_set(p, "Name",
+                                    ngx_http_sockerless_json_str(v, "Name"));
+        ngx_http_sockerless_mnt_set(p, "Source",
+                            ngx_http_sockerless_json_str(v, "Mountpoint"));
+        ngx_http_sockerless_mnt_set(p, "Driver", "local");
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "_labels");
+    }
+
+    /* sorted by destination: a parent is mounted before its children */
+
+    n = cJSON_GetArraySize(m.points);
+
+    sorted = ngx_palloc(pool, (n + 1) * sizeof(cJSON *));
+    if (sorted == NULL) {
+        return NGX_ERROR;
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(p, m.points) {
+        sorted[i++] = p;
+    }
+
+    ngx_qsort(sorted, n, sizeof(cJSON *), ngx_http_sockerless_mnt_cmp);
+
+    list = cJSON_CreateArray();
+    pub = cJSON_CreateArray();
+
+    for (i = 0; i < n; i++) {
+        p = cJSON_Duplicate(sorted[i], 1);
+        cJSON_AddItemToArray(list, p);
+
+        /* inspect's MountPoint: Type, Name and Driver are omitempty */
+
+        p = cJSON_Duplicate(sorted[i], 1);
+
+        for (e = p->child; e; e = v) {
+            v = e->next;
+
+            if (e->string[0] == '_'
+                || ((ngx_strcmp(e->string, "Name") == 0
+                     || ngx_strcmp(e->string, "Driver") == 0)
+                    && e->valuestring[0] == '\0'))
+            {
+                cJSON_DeleteItemFromObjectCaseSensitive(p, e->string);
+            }
+        }
+
+        cJSON_AddItemToArray(pub, p);
+    }
+
+    ngx_http_sockerless_mnt_put(rec, "Mounts", pub);
+
+    e = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    if (e == NULL) {
+        e = cJSON_AddObjectToObject(rec, "_sls");
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(e, "mounts");
+    cJSON_AddItemToObject(e, "mounts", list);
+
+    return NGX_OK;
+
+done:
+
+    if (rc == NGX_DECLINED) {
+        *status = m.status;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The mount points of a container: "_sls.mounts", or for a record made
+ * before them, its Binds as they were read then
+ */
+
+cJSON *
+ngx_http_sockerless_mounts_list(ngx_pool_t *pool, cJSON *rec)
+{
+    cJSON                      *list, *e, *p, *seen;
+    const char                 *s;
+    ngx_http_sockerless_mnt_t   m;
+    char                        err[256];
+
+    list = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(rec, "_sls"), "mounts");
+
+    if (cJSON_IsArray(list)) {
+        return list;
+    }
+
+    m.pool = pool;
+    m.err = err;
+    m.size = sizeof(err);
+    m.points = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    seen = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    list = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+
+    if (m.points == NULL || seen == NULL || list == NULL) {
+        return NULL;
+    }
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(
+                              cJSON_GetObjectItemCaseSensitive(rec,
+                                                               "HostConfig"),
+                              "Binds"))
+    {
+        if (cJSON_IsString(e)) {
+            (void) ngx_http_sockerless_mnt_bind(&m, e->valuestring, seen);
+        }
+    }
+
+    cJSON_ArrayForEach(p, m.points) {
+        s = ngx_http_sockerless_json_str(p, "Name");
+
+        if (s && *s) {
+            e = ngx_http_sockerless_volume_get(pool, s, NULL, 0, 1);
+            if (e == NULL) {
+                return NULL;
+            }
+
+            ngx_http_sockerless_mnt_set(p, "Source",
+                            ngx_http_sockerless_json_str(e, "Mountpoint"));
+            ngx_http_sockerless_mnt_set(p, "Driver", "local");
+        }
+
+        if (ngx_http_sockerless_json_str(p, "Source")[0] == '/') {
+            cJSON_AddItemToArray(list, cJSON_Duplicate(p, 1));
+        }
+    }
+
+    return list;
+}
+
+
+/*
+ * agent.json's "mounts": binds (volumes are binds of their directory,
+ * copied up into when "copy_up") and tmpfs
+ */
+
+cJSON *
+ngx_http_sockerless_mounts_agent(ngx_pool_t *pool, cJSON *rec)
+{
+    cJSON       *list, *out, *p, *a;
+    const char  *type;
+
+    list = ngx_http_sockerless_mounts_list(pool, rec);
+    if (list == NULL) {
+        return NULL;
+    }
+
+    out = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+    if (out == NULL) {
+        return NULL;
+    }
+
+    cJSON_ArrayForEach(p, list) {
+        type = ngx_http_sockerless_json_str(p, "Type");
+
+        a = cJSON_CreateObject();
+        cJSON_AddItemToArray(out, a);
+
+        if (ngx_strcmp(type, "tmpfs") == 0) {
+            cJSON_AddStringToObject(a, "type", "tmpfs");
+            cJSON_AddNumberToObject(a, "tmpfs_size", cJSON_GetNumberValue(
+                              cJSON_GetObjectItemCaseSensitive(p, "_size")));
+            cJSON_AddNumberToObject(a, "tmpfs_mode", cJSON_GetNumberValue(
+                              cJSON_GetObjectItemCaseSensitive(p, "_mode")));
+
+        } else {
+            cJSON_AddStringToObject(a, "source",
+                                    ngx_http_sockerless_json_str(p,
+                                                                 "Source"));
+        }
+
+        cJSON_AddStringToObject(a, "target",
+                                ngx_http_sockerless_json_str(p,
+                                                             "Destination"));
+        cJSON_AddBoolToObject(a, "readonly",
+                      !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p,
+                                                                     "RW")));
+
+        if (ngx_strcmp(type, "volume") == 0
+            && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "_copy")))
+        {
+            cJSON_AddTrueToObject(a, "copy_up");
+        }
+    }
+
+    return out;
+}
+
+
+/*
+ * docker rm -v and --rm: the anonymous volumes of a removed container go,
+ * unless another container still uses them (dockerd ignores that error)
+ */
+
+void
+ngx_http_sockerless_mounts_release(ngx_pool_t *pool, cJSON *rec)
+{
+    off_t        size;
+    cJSON       *p, *v, *ids;
+    const char  *name;
+
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(rec, "_sls"),
+                              "mounts"))
+    {
+        name = ngx_http_sockerless_json_str(p, "Name");
+
+        if (name == NULL || *name == '\0'
+            || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "_anon")))
+        {
+            continue;
+        }
+
+        ids = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+        if (ids == NULL) {
+            return;
+        }
+
+        if (ngx_http_sockerless_volume_users(pool, name, ids)
+            != NGX_DECLINED)
+        {
+            continue;
+        }
+
+        v = ngx_http_sockerless_volume_get(pool, name, NULL, 0, 0);
+
+        if (v) {
+            (void) ngx_http_sockerless_volume_remove(pool, v, &size);
+        }
+    }
 }

@@ -49,8 +49,9 @@ def tarinfo(name, kind, mode, size=0, uid=0, gid=0, linkname=""):
     return ti
 
 
-def build_layer(busybox):
-    """Returns the bytes of the uncompressed layer tar."""
+def build_layer(busybox, files=(), dirs=()):
+    """Returns the bytes of the uncompressed layer tar; files are
+    (path, text) added, dirs (path, mode, uid, gid)."""
     with open(busybox, "rb") as f:
         bb = f.read()
 
@@ -84,6 +85,20 @@ def build_layer(busybox):
     add_file("etc/hosts", b"")
     add_file("etc/resolv.conf", b"")
 
+    def parents(name):
+        parent = os.path.dirname(name)
+        if parent and parent not in entries:
+            parents(parent)
+            add_dir(parent)
+
+    for path, mode, uid, gid in dirs:
+        parents(path.strip("/"))
+        add_dir(path.strip("/"), mode, uid, gid)
+
+    for path, text in files:
+        parents(path.strip("/"))
+        add_file(path.strip("/"), text.encode())
+
     for a in applets:
         if a == "bin/busybox" or a in entries:
             continue
@@ -105,8 +120,9 @@ def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build_image(busybox, tags, healthcheck=None):
-    layer = build_layer(busybox)
+def build_image(busybox, tags, healthcheck=None, volumes=(), files=(),
+                dirs=()):
+    layer = build_layer(busybox, files, dirs)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
 
     config = {
@@ -127,6 +143,9 @@ def build_image(busybox, tags, healthcheck=None):
     if healthcheck is not None:
         # what a Dockerfile's HEALTHCHECK puts in the image config
         config["config"]["Healthcheck"] = healthcheck
+    if volumes:
+        # what a Dockerfile's VOLUME puts in the image config
+        config["config"]["Volumes"] = {v: {} for v in volumes}
     config_bytes = canonical(config)
     image_id = hashlib.sha256(config_bytes).hexdigest()
 
@@ -326,6 +345,13 @@ def main():
     ap.add_argument("--healthcheck", metavar="JSON",
                     help="the image config's Healthcheck, e.g. "
                          "'{\"Test\": [\"CMD-SHELL\", \"true\"]}'")
+    ap.add_argument("--volume", action="append", default=[],
+                    metavar="PATH", help="a VOLUME of the image config")
+    ap.add_argument("--file", action="append", default=[],
+                    metavar="PATH=TEXT", help="a file of the image")
+    ap.add_argument("--dir", action="append", default=[],
+                    metavar="PATH=MODE:UID:GID",
+                    help="a directory of the image, mode in octal")
     args = ap.parse_args()
 
     if args.self_test:
@@ -342,9 +368,17 @@ def main():
     if not args.output:
         ap.error("-o is required")
 
+    files = [tuple(f.split("=", 1)) for f in args.file]
+    dirs = []
+    for d in args.dir:
+        path, spec = d.split("=", 1)
+        mode, uid, gid = spec.split(":")
+        dirs.append((path, int(mode, 8), int(uid), int(gid)))
+
     data, image_id = build_image(args.busybox, args.tag or DEFAULT_TAGS,
                                  json.loads(args.healthcheck)
-                                 if args.healthcheck else None)
+                                 if args.healthcheck else None,
+                                 args.volume, files, dirs)
     tmp = args.output + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(data)
