@@ -45,6 +45,8 @@ static void ngx_http_sockerless_curl_finish(
     ngx_http_sockerless_curl_main_conf_t *cmcf);
 static size_t ngx_http_sockerless_curl_write(char *ptr, size_t size,
     size_t n, void *data);
+static size_t ngx_http_sockerless_curl_read(char *ptr, size_t size,
+    size_t n, void *data);
 static size_t ngx_http_sockerless_curl_header_line(char *ptr, size_t size,
     size_t n, void *data);
 static void ngx_http_sockerless_curl_cleanup(void *data);
@@ -232,7 +234,21 @@ ngx_http_sockerless_curl_start(ngx_http_sockerless_curl_t *hc)
         SLS_SETOPT(CURLOPT_COPYPOSTFIELDS, (char *) hc->body.data);
     }
 
-    if (hc->method.len) {
+    if (hc->source) {
+        hc->sent = 0;
+
+        SLS_SETOPT(CURLOPT_UPLOAD, 1L);
+        SLS_SETOPT(CURLOPT_READFUNCTION, ngx_http_sockerless_curl_read);
+        SLS_SETOPT(CURLOPT_READDATA, hc);
+        SLS_SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t) hc->source_size);
+    }
+
+    if (hc->method.len == 4 && ngx_strncmp(hc->method.data, "HEAD", 4) == 0)
+    {
+        /* a custom HEAD would wait for the body its length announces */
+        SLS_SETOPT(CURLOPT_NOBODY, 1L);
+
+    } else if (hc->method.len) {
         s = ngx_http_sockerless_curl_cstr(hc->pool, &hc->method);
         if (s == NULL) {
             return NGX_ERROR;
@@ -741,6 +757,55 @@ ngx_http_sockerless_curl_write(char *ptr, size_t size, size_t n, void *data)
     hc->body_out.data[hc->body_out.len] = '\0';
 
     return len;
+}
+
+
+/*
+ * CURLOPT_READFUNCTION: the next bytes of the source file, read at the
+ * offset sent so far (synchronously, as the sink writes)
+ */
+
+static size_t
+ngx_http_sockerless_curl_read(char *ptr, size_t size, size_t n, void *data)
+{
+    ngx_http_sockerless_curl_t *hc = data;
+
+    size_t   len;
+    ssize_t  rd;
+
+    len = size * n;
+
+    if ((off_t) len > hc->source_size - hc->sent) {
+        len = (size_t) (hc->source_size - hc->sent);
+    }
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for ( ;; ) {
+        rd = pread(hc->source_fd, ptr, len, hc->sent);
+
+        if (rd == -1 && ngx_errno == NGX_EINTR) {
+            continue;
+        }
+
+        break;
+    }
+
+    if (rd <= 0) {
+        ngx_log_error(NGX_LOG_ALERT, hc->log, rd == 0 ? 0 : ngx_errno,
+                      "sockerless pread() for \"%V\" failed", &hc->url);
+        return CURL_READFUNC_ABORT;
+    }
+
+    hc->sent += rd;
+
+    if (hc->progress) {
+        hc->progress(hc, (u_char *) ptr, (size_t) rd);
+    }
+
+    return (size_t) rd;
 }
 
 

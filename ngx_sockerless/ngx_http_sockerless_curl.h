@@ -5,7 +5,9 @@
  * The libcurl bridge (DESIGN.md D4): one curl multi per worker, driven by
  * nginx's events and a timer, never blocking. A call is one HTTP request
  * whose answer is collected in the caller's pool, or, in sink mode, a 2xx
- * answer's body is written to a file as it arrives (registry blobs).
+ * answer's body is written to a file as it arrives (registry blobs); in
+ * source mode the request body is read from a file as curl sends it
+ * (registry uploads).
  */
 
 
@@ -27,7 +29,10 @@ typedef struct ngx_http_sockerless_curl_s  ngx_http_sockerless_curl_t;
 typedef void (*ngx_http_sockerless_curl_handler_pt)(
     ngx_http_sockerless_curl_t *hc);
 
-/* each piece of a sunk body, once written; never calls into the bridge */
+/*
+ * each piece of a sunk body, once written, or of a sourced body, once
+ * read (hc->sent counts it); never calls into the bridge
+ */
 typedef void (*ngx_http_sockerless_curl_progress_pt)(
     ngx_http_sockerless_curl_t *hc, u_char *data, size_t len);
 
@@ -61,8 +66,16 @@ struct ngx_http_sockerless_curl_s {
     ngx_str_t                            basic;    /* "user:password" for
                                                       Basic auth, or "" */
     ngx_fd_t                             sink_fd;  /* with sink */
-    ngx_http_sockerless_curl_progress_pt progress; /* with sink, or NULL */
+    ngx_fd_t                             source_fd; /* with source */
+    off_t                                source_size;
+    ngx_http_sockerless_curl_progress_pt progress; /* with sink or source,
+                                                      or NULL */
     unsigned                             sink:1;   /* 2xx body to sink_fd */
+    unsigned                             source:1; /* the body is
+                                                      source_size bytes of
+                                                      source_fd from its
+                                                      start; method "":
+                                                      PUT */
     unsigned                             follow:1; /* follow redirects */
 
     ngx_http_sockerless_curl_handler_pt  handler;  /* once, never from
@@ -76,6 +89,7 @@ struct ngx_http_sockerless_curl_s {
     ngx_int_t                            result;   /* CURLcode */
     ngx_str_t                            error;    /* curl's text or "" */
     off_t                                received; /* bytes sunk so far */
+    off_t                                sent;     /* bytes sourced */
     off_t                                total;    /* Content-Length of a
                                                       sunk body; < 0: not
                                                       known */

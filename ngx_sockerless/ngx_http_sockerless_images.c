@@ -84,6 +84,14 @@ ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
       ngx_null_string, 0,
       ngx_http_sockerless_image_create },
 
+    { NGX_HTTP_GET, ngx_string("/images/search"),
+      ngx_null_string, 0,
+      ngx_http_sockerless_image_search },
+
+    { NGX_HTTP_POST, ngx_string("/images/"),
+      ngx_string("push"), NGX_HTTP_SOCKERLESS_ROUTE_ID,
+      ngx_http_sockerless_image_push },
+
     { NGX_HTTP_POST, ngx_string("/auth"),
       ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_BODY,
       ngx_http_sockerless_auth },

@@ -46,8 +46,23 @@ void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
 int ngx_http_sockerless_extract(const char *file, const char *dir,
     int layer, off_t *size, char *err, size_t errlen);
 
+/*
+ * The config JSON of an image flattened to one layer whose diff id is
+ * diff_id, printed with cJSON's malloc (the caller frees it), or NULL;
+ * thread-safe (trees.c)
+ */
+char *ngx_http_sockerless_flat_config(cJSON *cfg, const char *diff_id);
+
 /* POST /images/create from a registry (pull.c) */
 ngx_int_t ngx_http_sockerless_image_pull(ngx_http_request_t *r);
+
+/* POST /images/{name}/push (pull.c) */
+ngx_int_t ngx_http_sockerless_image_push(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
+/* GET /images/search (pull.c) */
+ngx_int_t ngx_http_sockerless_image_search(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
 
 /* POST /auth (pull.c) */
 ngx_int_t ngx_http_sockerless_auth(ngx_http_request_t *r,

@@ -2,11 +2,13 @@
 /*
  * Copyright (C) sockerless contributors
  *
- * "docker pull" and "docker login" over the OCI distribution API, on the
- * libcurl bridge: manifest (index resolved to linux and this machine),
- * config and layer blobs verified by sha256, layers unpacked in order in
- * the thread pool with the code "docker load" uses, and dockerd's
- * progress stream.
+ * "docker pull", "docker push" and "docker login" over the OCI
+ * distribution API, on the libcurl bridge: manifest (index resolved to
+ * linux and this machine), config and layer blobs verified by sha256,
+ * layers unpacked in order in the thread pool with the code "docker load"
+ * uses, and dockerd's progress stream. A push sends the flattened rootfs
+ * as one gzip layer made in the thread pool, its config and a schema2
+ * manifest.
  */
 
 
@@ -15,8 +17,11 @@
 #include <ngx_http_sockerless_curl.h>
 #include <ngx_thread_pool.h>
 #include <sls_registry.h>
+#include <sls_tree.h>
 #include <openssl/evp.h>
 #include <sys/utsname.h>
+#include <archive.h>
+#include <zlib.h>
 
 
 #define NGX_HTTP_SOCKERLESS_PULL_LAYERS  128
@@ -32,7 +37,11 @@ typedef enum {
     sls_pull_manifest = 0,
     sls_pull_config,
     sls_pull_layer,
-    sls_pull_login
+    sls_pull_login,
+    sls_push_head,         /* is the blob there? */
+    sls_push_post,         /* start an upload */
+    sls_push_put,          /* the blob */
+    sls_push_manifest      /* the manifest */
 } ngx_http_sockerless_pull_state_e;
 
 
@@ -77,8 +86,33 @@ typedef struct {
     cJSON                             *sizes;
     off_t                              size;
 
+    /* push */
+    const char                        *actions;    /* token scope */
+    cJSON                             *push_cfg;   /* the image's config */
+    const char                        *push_rootfs;
+    char                              *cfgtext;    /* the config blob */
+    char                               diff_id[72];
+    char                               layer_digest[72];
+    char                               cfg_digest[72];
+    off_t                              layer_gz;   /* its size */
+    ngx_uint_t                         blob;       /* 0: layer, 1: config */
+    ngx_str_t                          location;   /* of the upload */
+    ngx_str_t                          mbody;      /* the manifest */
+    char                               short_id[16];
+
     unsigned                           headers_sent:1;
 } ngx_http_sockerless_pull_t;
+
+
+/* the thread's gzip writer of a pushed layer */
+typedef struct {
+    EVP_MD_CTX                        *diff;       /* of the tar */
+    EVP_MD_CTX                        *blob;       /* of the gzip */
+    z_stream                           zs;
+    int                                fd;
+    off_t                              size;
+    u_char                             out[65536];
+} ngx_http_sockerless_gzip_t;
 
 
 static ngx_int_t ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
@@ -112,6 +146,8 @@ static ngx_int_t ngx_http_sockerless_pull_status(
     const char *progress, off_t current, off_t total);
 static ngx_int_t ngx_http_sockerless_pull_headers(
     ngx_http_sockerless_pull_t *ps);
+static ngx_int_t ngx_http_sockerless_pull_line(ngx_http_sockerless_pull_t *ps,
+    cJSON *json);
 static void ngx_http_sockerless_pull_writer(ngx_http_request_t *r);
 static void ngx_http_sockerless_pull_cleanup(void *data);
 static ngx_int_t ngx_http_sockerless_pull_sha256(EVP_MD_CTX *md,
@@ -121,6 +157,25 @@ static ngx_int_t ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
 static void ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc);
 static ngx_str_t *ngx_http_sockerless_pull_req_header(ngx_http_request_t *r,
     const char *name);
+static ngx_int_t ngx_http_sockerless_pull_again(ngx_http_sockerless_pull_t *ps);
+static ngx_int_t ngx_http_sockerless_pull_auth_headers(
+    ngx_http_sockerless_pull_t *ps, ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_push_hex(EVP_MD_CTX *md, char out[72]);
+static void ngx_http_sockerless_push_build(void *data, ngx_log_t *log);
+static la_ssize_t ngx_http_sockerless_push_gzip(struct archive *a,
+    void *data, const void *buf, size_t len);
+static int ngx_http_sockerless_push_deflate(
+    ngx_http_sockerless_gzip_t *gz, int flush);
+static void ngx_http_sockerless_push_built(ngx_event_t *ev);
+static ngx_int_t ngx_http_sockerless_push_send(ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_push_answer(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc);
+static void ngx_http_sockerless_push_progress(ngx_http_sockerless_curl_t *hc,
+    u_char *data, size_t len);
+static void ngx_http_sockerless_push_next(ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps);
+static void ngx_http_sockerless_push_error(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc);
 
 
 static ngx_str_t *
@@ -176,6 +231,7 @@ ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
     ps->request = r;
     ps->log = r->connection->log;
     ps->fd = NGX_INVALID_FILE;
+    ps->actions = "pull";
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
@@ -385,24 +441,8 @@ ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
         hc->max_body = 8 * 1024 * 1024;
     }
 
-    if (ps->bearer.len) {
-        h = ngx_array_push(hc->headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        *h = ps->bearer;
-    }
-
-    if (ps->basic) {
-        hc->basic.data = ngx_pnalloc(r->pool, 1024);
-        if (hc->basic.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        hc->basic.len = ngx_sprintf(hc->basic.data, "%s:%s",
-                                    ps->auth->username, ps->auth->password)
-                        - hc->basic.data;
+    if (ngx_http_sockerless_pull_auth_headers(ps, hc) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     hc->stall = smcf->registry_timeout;
@@ -421,6 +461,51 @@ ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
     ps->url = hc->url;
 
     return ngx_http_sockerless_curl_start(hc);
+}
+
+
+/* the credentials of the session: the token or Basic */
+
+static ngx_int_t
+ngx_http_sockerless_pull_auth_headers(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    ngx_str_t  *h;
+
+    if (ps->bearer.len) {
+        h = ngx_array_push(hc->headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ps->bearer;
+    }
+
+    if (ps->basic) {
+        hc->basic.data = ngx_pnalloc(hc->pool, 1024);
+        if (hc->basic.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        hc->basic.len = ngx_snprintf(hc->basic.data, 1024, "%s:%s",
+                                     ps->auth->username, ps->auth->password)
+                        - hc->basic.data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the last request again, now with credentials */
+
+static ngx_int_t
+ngx_http_sockerless_pull_again(ngx_http_sockerless_pull_t *ps)
+{
+    if (ps->state >= sls_push_head) {
+        return ngx_http_sockerless_push_send(ps);
+    }
+
+    return ngx_http_sockerless_pull_get(ps, ps->what, ps->sink);
 }
 
 
@@ -456,6 +541,11 @@ ngx_http_sockerless_pull_answer(ngx_http_sockerless_curl_t *hc)
         if (rc == NGX_OK || rc == NGX_DONE) {
             return;
         }
+    }
+
+    if (ps->state >= sls_push_head) {
+        ngx_http_sockerless_push_answer(ps, hc);
+        return;
     }
 
     if (hc->status < 200 || hc->status >= 300) {
@@ -530,7 +620,8 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
         }
 
         len = ngx_strlen(ch.realm) + 3 * ngx_strlen(ch.service)
-              + 3 * ngx_strlen(ps->ref.path) + 64;
+              + 3 * ngx_strlen(ps->ref.path) + 3 * ngx_strlen(ps->actions)
+              + 64;
 
         p = ngx_pnalloc(r->pool, len);
         if (p == NULL) {
@@ -553,7 +644,10 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
         p = (u_char *) ngx_escape_uri(p, (u_char *) ps->ref.path,
                                       ngx_strlen(ps->ref.path),
                                       NGX_ESCAPE_ARGS);
-        p = ngx_sprintf(p, "%%3Apull");
+        p = ngx_sprintf(p, "%%3A");
+        p = (u_char *) ngx_escape_uri(p, (u_char *) ps->actions,
+                                      ngx_strlen(ps->actions),
+                                      NGX_ESCAPE_ARGS);
         tc->url.len = p - tc->url.data;
 
         if (ps->auth->username[0]) {
@@ -580,9 +674,9 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
 
             tc->body.data = p;
             p = ngx_sprintf(p, "grant_type=refresh_token&client_id=docker"
-                            "&service=%s&scope=repository:%s:pull"
+                            "&service=%s&scope=repository:%s:%s"
                             "&refresh_token=%s", ch.service, ps->ref.path,
-                            ps->auth->identitytoken);
+                            ps->actions, ps->auth->identitytoken);
             tc->body.len = p - tc->body.data;
             tc->url.len = ngx_strlen(ch.realm);
         }
@@ -604,8 +698,7 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
 
     ps->url = hc->url;
 
-    if (ngx_http_sockerless_pull_get(ps, ps->what, ps->sink) != NGX_OK)
-    {
+    if (ngx_http_sockerless_pull_again(ps) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -661,7 +754,7 @@ ngx_http_sockerless_pull_token(ngx_http_sockerless_curl_t *hc)
                                  token)
                      - ps->bearer.data;
 
-    if (ngx_http_sockerless_pull_get(ps, ps->what, ps->sink) != NGX_OK) {
+    if (ngx_http_sockerless_pull_again(ps) != NGX_OK) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "cannot start a registry request");
     }
@@ -1392,8 +1485,9 @@ ngx_http_sockerless_pull_fail(ngx_http_sockerless_pull_t *ps,
     *p = '\0';
 
     ngx_log_error(NGX_LOG_INFO, ps->log, 0,
-                  "sockerless: pull of \"%s\" failed: %s", ps->ref.familiar,
-                  msg);
+                  "sockerless: %s of \"%s\" failed: %s",
+                  ps->state >= sls_push_head ? "push" : "pull",
+                  ps->ref.familiar, msg);
 
     if (!ps->headers_sent) {
         ngx_http_finalize_request(r,
@@ -1518,22 +1612,10 @@ ngx_http_sockerless_pull_status(ngx_http_sockerless_pull_t *ps,
     const char *status, const char *id, const char *progress, off_t current,
     off_t total)
 {
-    u_char              *p;
-    cJSON               *json, *detail;
-    size_t               len;
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_http_request_t  *r;
+    cJSON  *json, *detail;
 
-    r = ps->request;
-
-    if (!ps->headers_sent && ngx_http_sockerless_pull_headers(ps) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    json = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    json = ngx_http_sockerless_json_bind(ps->request->pool,
+                                         cJSON_CreateObject());
     if (json == NULL) {
         return NGX_ERROR;
     }
@@ -1558,6 +1640,29 @@ ngx_http_sockerless_pull_status(ngx_http_sockerless_pull_t *ps,
 
     if (id) {
         cJSON_AddStringToObject(json, "id", id);
+    }
+
+    return ngx_http_sockerless_pull_line(ps, json);
+}
+
+
+/* one JSON line of the progress stream, flushed */
+
+static ngx_int_t
+ngx_http_sockerless_pull_line(ngx_http_sockerless_pull_t *ps, cJSON *json)
+{
+    u_char              *p;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = ps->request;
+
+    if (!ps->headers_sent && ngx_http_sockerless_pull_headers(ps) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     p = ngx_http_sockerless_json_print(r->pool, json, &len);
@@ -1623,6 +1728,11 @@ ngx_http_sockerless_pull_cleanup(void *data)
     if (ps->md) {
         EVP_MD_CTX_free(ps->md);
         ps->md = NULL;
+    }
+
+    if (ps->cfgtext) {
+        free(ps->cfgtext);
+        ps->cfgtext = NULL;
     }
 
     if (ps->tmp) {
@@ -1839,4 +1949,832 @@ ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc)
     }
 
     ps->hc = tc;
+}
+
+
+/*
+ * POST /images/{name}/push?tag=: the layer (the flattened rootfs as a
+ * gzip tar made in the thread pool), then the config, each skipped when
+ * the registry has it (HEAD) and else uploaded monolithically (POST, PUT
+ * from the file), then the schema2 manifest. An empty tag pushes
+ * "latest", not every tag of the repository as dockerd does.
+ */
+
+ngx_int_t
+ngx_http_sockerless_image_push(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                         err[256], *name, *tag, refstr[800];
+    cJSON                       *rec, *sls;
+    ngx_str_t                    t, ref, *xra;
+    ngx_thread_task_t           *task;
+    ngx_thread_pool_t           *tp;
+    ngx_http_sockerless_pull_t  *ps;
+
+    if (ngx_http_sockerless_arg(r, "tag", &t) != NGX_OK || t.len == 0) {
+        ngx_str_set(&t, "latest");
+    }
+
+    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    name = ngx_http_sockerless_cstr(r->pool, &args->id);
+    tag = ngx_http_sockerless_cstr(r->pool, &t);
+    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+
+    if (ps == NULL || name == NULL || tag == NULL || ps->auth == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (args->id.len > 255
+        || sls_registry_parse_ref(name, tag, &ps->ref, err, sizeof(err)) != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST, "%s",
+                                              args->id.len > 255
+                                              ? "invalid reference format"
+                                              : err);
+    }
+
+    if (ps->ref.tag[0] == '\0') {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "cannot push a digest reference");
+    }
+
+    ngx_snprintf((u_char *) refstr, sizeof(refstr), "%s:%s%Z",
+                 ps->ref.familiar, ps->ref.tag);
+    ref.data = (u_char *) refstr;
+    ref.len = ngx_strlen(refstr);
+
+    rec = ngx_http_sockerless_image_find(r->pool, &ref);
+    sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
+    ps->push_rootfs = ngx_http_sockerless_json_str(sls, "rootfs");
+    ps->push_cfg = cJSON_GetObjectItemCaseSensitive(sls, "config");
+
+    if (rec == NULL || ps->push_rootfs == NULL || ps->push_cfg == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_FOUND,
+                            "An image does not exist locally with the tag: "
+                            "%s", ps->ref.familiar);
+    }
+
+    ps->cfg = rec;
+
+    xra = ngx_http_sockerless_pull_req_header(r, "X-Registry-Auth");
+
+    if (xra && sls_registry_decode_auth((char *) xra->data, xra->len,
+                                        ps->auth)
+               != 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid X-Registry-Auth header");
+    }
+
+    if (ngx_http_sockerless_pull_setup(r, ps) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ps->actions = "pull,push";
+    ps->state = sls_push_head;
+
+    if (ps->auth->registrytoken[0]) {
+        ps->bearer.data = ngx_pnalloc(r->pool,
+                                      ngx_strlen(ps->auth->registrytoken)
+                                      + 32);
+        if (ps->bearer.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ps->bearer.len = ngx_sprintf(ps->bearer.data,
+                                     "Authorization: Bearer %s",
+                                     ps->auth->registrytoken)
+                         - ps->bearer.data;
+    }
+
+    ps->tmp = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 64);
+    ps->layer_file = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 96);
+    if (ps->tmp == NULL || ps->layer_file == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf((u_char *) ps->tmp, "%s/tmp%Z", ps->data_dir);
+    (void) mkdir(ps->tmp, 0700);
+    ngx_sprintf((u_char *) ps->tmp, "%s/tmp/push-XXXXXX%Z", ps->data_dir);
+
+    if (mkdtemp(ps->tmp) == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                      "sockerless mkdtemp() \"%s\" failed", ps->tmp);
+        ps->tmp = NULL;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf((u_char *) ps->layer_file, "%s/layer.tar.gz%Z", ps->tmp);
+
+    ngx_snprintf((u_char *) err, sizeof(err),
+                 "The push refers to repository [%s/%s]%Z", ps->ref.domain,
+                 ps->ref.path);
+
+    if (ngx_http_sockerless_pull_status(ps, err, NULL, NULL, -1, 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, 0);
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    task->ctx = ps;
+    task->handler = ngx_http_sockerless_push_build;
+    task->event.handler = ngx_http_sockerless_push_built;
+    task->event.data = ps;
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_sockerless_pull_writer;
+
+    ngx_str_set(&t, "default");
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &t);
+
+    if (tp == NULL) {
+        ngx_http_sockerless_push_build(ps, ps->log);
+        ngx_http_sockerless_push_built(&task->event);
+        return NGX_DONE;
+    }
+
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot make the layer");
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_push_hex(EVP_MD_CTX *md, char out[72])
+{
+    u_char         *p;
+    unsigned int    i, len;
+    unsigned char   dgst[EVP_MAX_MD_SIZE];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    len = 0;
+    (void) EVP_DigestFinal_ex(md, dgst, &len);
+
+    p = (u_char *) ngx_cpymem(out, "sha256:", 7);
+
+    for (i = 0; i < len && i < 32; i++) {
+        *p++ = digits[dgst[i] >> 4];
+        *p++ = digits[dgst[i] & 0xf];
+    }
+
+    *p = '\0';
+}
+
+
+/*
+ * In the thread pool: the rootfs as a tar (as "docker save" writes it)
+ * through zlib into the layer file, hashing both the tar (the diff id)
+ * and the gzip (the blob digest) as they pass; then the config
+ */
+
+static void
+ngx_http_sockerless_push_build(void *data, ngx_log_t *log)
+{
+    ngx_http_sockerless_pull_t *ps = data;
+
+    char                         cfghex[72];
+    struct archive              *a;
+    EVP_MD_CTX                  *md;
+    ngx_http_sockerless_gzip_t  *gz;
+
+    ps->extract_rc = -1;
+    ps->error[0] = '\0';
+    a = NULL;
+
+    gz = calloc(1, sizeof(ngx_http_sockerless_gzip_t));
+    if (gz == NULL) {
+        snprintf(ps->error, sizeof(ps->error), "out of memory");
+        return;
+    }
+
+    gz->fd = open(ps->layer_file, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+    gz->diff = EVP_MD_CTX_new();
+    gz->blob = EVP_MD_CTX_new();
+
+    if (gz->fd == -1 || gz->diff == NULL || gz->blob == NULL
+        || EVP_DigestInit_ex(gz->diff, EVP_sha256(), NULL) != 1
+        || EVP_DigestInit_ex(gz->blob, EVP_sha256(), NULL) != 1
+        || deflateInit2(&gz->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
+                        Z_DEFAULT_STRATEGY)
+           != Z_OK)
+    {
+        snprintf(ps->error, sizeof(ps->error), "cannot open the layer: %s",
+                 strerror(errno));
+        goto done;
+    }
+
+    a = archive_write_new();
+    if (a == NULL) {
+        snprintf(ps->error, sizeof(ps->error), "out of memory");
+        goto done;
+    }
+
+    archive_write_set_format_pax_restricted(a);
+    archive_write_set_bytes_in_last_block(a, 1);
+
+    if (archive_write_open(a, gz, NULL, ngx_http_sockerless_push_gzip, NULL)
+        != ARCHIVE_OK
+        || sls_tree_write(a, ps->push_rootfs, NULL, NULL, SLS_TREE_MERGED,
+                          ps->error, sizeof(ps->error))
+           != 0
+        || archive_write_close(a) != ARCHIVE_OK
+        || ngx_http_sockerless_push_deflate(gz, Z_FINISH) != 0)
+    {
+        if (ps->error[0] == '\0') {
+            snprintf(ps->error, sizeof(ps->error), "%s",
+                     archive_error_string(a) ? archive_error_string(a)
+                                             : "cannot write the layer");
+        }
+
+        goto done;
+    }
+
+    ngx_http_sockerless_push_hex(gz->diff, ps->diff_id);
+    ngx_http_sockerless_push_hex(gz->blob, ps->layer_digest);
+    ps->layer_gz = gz->size;
+
+    ps->cfgtext = ngx_http_sockerless_flat_config(ps->push_cfg, ps->diff_id);
+    md = EVP_MD_CTX_new();
+
+    if (ps->cfgtext == NULL || md == NULL
+        || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+    {
+        EVP_MD_CTX_free(md);
+        snprintf(ps->error, sizeof(ps->error), "out of memory");
+        goto done;
+    }
+
+    EVP_DigestUpdate(md, ps->cfgtext, strlen(ps->cfgtext));
+    ngx_http_sockerless_push_hex(md, cfghex);
+    EVP_MD_CTX_free(md);
+
+    memcpy(ps->cfg_digest, cfghex, sizeof(cfghex));
+    ps->extract_rc = 0;
+
+done:
+
+    if (a) {
+        archive_write_free(a);
+    }
+
+    (void) deflateEnd(&gz->zs);
+    EVP_MD_CTX_free(gz->diff);
+    EVP_MD_CTX_free(gz->blob);
+
+    if (gz->fd != -1) {
+        close(gz->fd);
+    }
+
+    free(gz);
+}
+
+
+/* libarchive's writer: the tar bytes hashed and compressed */
+
+static la_ssize_t
+ngx_http_sockerless_push_gzip(struct archive *a, void *data, const void *buf,
+    size_t len)
+{
+    ngx_http_sockerless_gzip_t *gz = data;
+
+    EVP_DigestUpdate(gz->diff, buf, len);
+
+    gz->zs.next_in = (u_char *) buf;
+    gz->zs.avail_in = len;
+
+    if (ngx_http_sockerless_push_deflate(gz, Z_NO_FLUSH) != 0) {
+        archive_set_error(a, errno ? errno : EIO, "cannot write the layer");
+        return -1;
+    }
+
+    return len;
+}
+
+
+static int
+ngx_http_sockerless_push_deflate(ngx_http_sockerless_gzip_t *gz, int flush)
+{
+    int       rc;
+    size_t    n, done;
+    ssize_t   w;
+
+    do {
+        gz->zs.next_out = gz->out;
+        gz->zs.avail_out = sizeof(gz->out);
+
+        rc = deflate(&gz->zs, flush);
+        if (rc == Z_STREAM_ERROR) {
+            return -1;
+        }
+
+        n = sizeof(gz->out) - gz->zs.avail_out;
+
+        EVP_DigestUpdate(gz->blob, gz->out, n);
+        gz->size += n;
+
+        for (done = 0; done < n; done += w) {
+            w = write(gz->fd, gz->out + done, n - done);
+
+            if (w == -1) {
+                if (errno == EINTR) {
+                    w = 0;
+                    continue;
+                }
+
+                return -1;
+            }
+        }
+
+    } while (gz->zs.avail_out == 0
+             || (flush == Z_FINISH && rc != Z_STREAM_END));
+
+    return 0;
+}
+
+
+static void
+ngx_http_sockerless_push_built(ngx_event_t *ev)
+{
+    ngx_http_sockerless_pull_t *ps = ev->data;
+
+    if (ps->extract_rc != 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot make the layer: %s",
+                                      ps->error);
+        return;
+    }
+
+    ngx_sprintf((u_char *) ps->short_id, "%*s%Z", (size_t) 12,
+                ps->diff_id + 7);
+
+    (void) ngx_http_sockerless_pull_status(ps, "Preparing", ps->short_id,
+                                           NULL, 0, 0);
+    (void) ngx_http_sockerless_pull_status(ps, "Waiting", ps->short_id,
+                                           NULL, 0, 0);
+
+    ps->blob = 0;
+    ps->state = sls_push_head;
+
+    if (ngx_http_sockerless_push_send(ps) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+/* the request of the current state */
+
+static ngx_int_t
+ngx_http_sockerless_push_send(ngx_http_sockerless_pull_t *ps)
+{
+    u_char                           *p;
+    size_t                            len;
+    ngx_str_t                        *h;
+    const char                       *digest;
+    ngx_http_request_t               *r;
+    ngx_http_sockerless_curl_t       *hc;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    r = ps->request;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
+
+    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    if (hc == NULL) {
+        return NGX_ERROR;
+    }
+
+    hc->headers = ngx_array_create(r->pool, 2, sizeof(ngx_str_t));
+    if (hc->headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    digest = ps->blob == 0 ? ps->layer_digest : ps->cfg_digest;
+
+    len = ngx_strlen(ps->host) + ngx_strlen(ps->ref.path) + ps->location.len
+          + 256;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    hc->url.data = p;
+
+    switch (ps->state) {
+
+    case sls_push_head:
+        p = ngx_sprintf(p, "%V://%s/v2/%s/blobs/%s", &ps->scheme, ps->host,
+                        ps->ref.path, digest);
+        ngx_str_set(&hc->method, "HEAD");
+        hc->follow = 1;
+        break;
+
+    case sls_push_post:
+        p = ngx_sprintf(p, "%V://%s/v2/%s/blobs/uploads/", &ps->scheme,
+                        ps->host, ps->ref.path);
+        ngx_str_set(&hc->method, "POST");
+        ngx_str_set(&hc->body, "");
+        break;
+
+    case sls_push_put:
+        if (ps->location.len && ps->location.data[0] == '/') {
+            p = ngx_sprintf(p, "%V://%s", &ps->scheme, ps->host);
+        }
+
+        p = ngx_sprintf(p, "%V%sdigest=", &ps->location,
+                        ngx_strlchr(ps->location.data,
+                                    ps->location.data + ps->location.len,
+                                    '?')
+                        ? "&" : "?");
+        p = (u_char *) ngx_escape_uri(p, (u_char *) digest,
+                                      ngx_strlen(digest), NGX_ESCAPE_ARGS);
+        ngx_str_set(&hc->method, "PUT");
+
+        h = ngx_array_push(hc->headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(h, "Content-Type: application/octet-stream");
+
+        if (ps->blob == 0) {
+            hc->source = 1;
+            hc->source_fd = ps->fd;
+            hc->source_size = ps->layer_gz;
+            hc->progress = ngx_http_sockerless_push_progress;
+
+        } else {
+            hc->body.data = (u_char *) ps->cfgtext;
+            hc->body.len = ngx_strlen(ps->cfgtext);
+        }
+
+        break;
+
+    default: /* sls_push_manifest */
+        p = ngx_sprintf(p, "%V://%s/v2/%s/manifests/%s", &ps->scheme,
+                        ps->host, ps->ref.path, ps->ref.tag);
+        ngx_str_set(&hc->method, "PUT");
+        hc->body = ps->mbody;
+
+        h = ngx_array_push(hc->headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(h, "Content-Type: "
+                    "application/vnd.docker.distribution.manifest.v2+json");
+        break;
+    }
+
+    hc->url.len = p - hc->url.data;
+
+    if (ngx_http_sockerless_pull_auth_headers(ps, hc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    hc->max_body = 1024 * 1024;
+    hc->stall = smcf->registry_timeout;
+    hc->connect_timeout = smcf->registry_timeout;
+    hc->handler = ngx_http_sockerless_pull_answer;
+    hc->data = ps;
+
+    ps->hc = hc;
+    ps->url = hc->url;
+    ps->last = 0;
+
+    return ngx_http_sockerless_curl_start(hc);
+}
+
+
+static void
+ngx_http_sockerless_push_answer(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    ngx_str_t  *loc;
+
+    switch (ps->state) {
+
+    case sls_push_head:
+        if (hc->status == NGX_HTTP_OK) {
+            if (ps->blob == 0) {
+                (void) ngx_http_sockerless_pull_status(ps,
+                                            "Layer already exists",
+                                            ps->short_id, NULL, 0, 0);
+            }
+
+            ngx_http_sockerless_push_next(ps);
+            return;
+        }
+
+        if (hc->status != NGX_HTTP_NOT_FOUND) {
+            ngx_http_sockerless_push_error(ps, hc);
+            return;
+        }
+
+        ps->state = sls_push_post;
+        break;
+
+    case sls_push_post:
+        loc = ngx_http_sockerless_curl_header(hc, "Location");
+
+        if (hc->status != 202 || loc == NULL || loc->len == 0) {
+            ngx_http_sockerless_push_error(ps, hc);
+            return;
+        }
+
+        ps->location.data = ngx_pstrdup(ps->request->pool, loc);
+        if (ps->location.data == NULL) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "out of memory");
+            return;
+        }
+
+        ps->location.len = loc->len;
+
+        if (ps->blob == 0) {
+            ps->fd = ngx_open_file(ps->layer_file, NGX_FILE_RDONLY,
+                                   NGX_FILE_OPEN, 0);
+            if (ps->fd == NGX_INVALID_FILE) {
+                ngx_log_error(NGX_LOG_ALERT, ps->log, ngx_errno,
+                              ngx_open_file_n " \"%s\" failed",
+                              ps->layer_file);
+                ngx_http_sockerless_pull_fail(ps,
+                                              NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                              "cannot read the layer");
+                return;
+            }
+        }
+
+        ps->state = sls_push_put;
+        break;
+
+    case sls_push_put:
+        if (hc->status != 201) {
+            ngx_http_sockerless_push_error(ps, hc);
+            return;
+        }
+
+        if (ps->blob == 0) {
+            ngx_close_file(ps->fd);
+            ps->fd = NGX_INVALID_FILE;
+
+            (void) ngx_http_sockerless_pull_status(ps, "Pushed",
+                                                   ps->short_id, NULL, 0, 0);
+        }
+
+        ngx_http_sockerless_push_next(ps);
+        return;
+
+    default: /* sls_push_manifest */
+        if (hc->status != 201) {
+            ngx_http_sockerless_push_error(ps, hc);
+            return;
+        }
+
+        ngx_http_sockerless_push_done(ps);
+        return;
+    }
+
+    if (ngx_http_sockerless_push_send(ps) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+/* a piece of the layer sent: "Pushing" at most every 100ms */
+
+static void
+ngx_http_sockerless_push_progress(ngx_http_sockerless_curl_t *hc,
+    u_char *data, size_t len)
+{
+    ngx_http_sockerless_pull_t *ps = hc->data;
+
+    char  bar[128];
+
+    if (ps->last && ngx_current_msec - ps->last < 100) {
+        return;
+    }
+
+    ps->last = ngx_current_msec ? ngx_current_msec : 1;
+
+    sls_registry_progress_bar(hc->sent, ps->layer_gz, bar, sizeof(bar));
+
+    (void) ngx_http_sockerless_pull_status(ps, "Pushing", ps->short_id, bar,
+                                           hc->sent, ps->layer_gz);
+}
+
+
+/* the next blob, or the manifest after the config */
+
+static void
+ngx_http_sockerless_push_next(ngx_http_sockerless_pull_t *ps)
+{
+    u_char  *p;
+    size_t   len;
+
+    ps->blob++;
+
+    if (ps->blob == 1) {
+        ps->state = sls_push_head;
+
+    } else {
+        len = 512 + 3 * 72;
+
+        p = ngx_pnalloc(ps->request->pool, len);
+        if (p == NULL) {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "out of memory");
+            return;
+        }
+
+        ps->mbody.data = p;
+        ps->mbody.len = ngx_snprintf(p, len,
+            "{\"schemaVersion\":2,\"mediaType\":"
+            "\"application/vnd.docker.distribution.manifest.v2+json\","
+            "\"config\":{\"mediaType\":"
+            "\"application/vnd.docker.container.image.v1+json\","
+            "\"size\":%uz,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
+            "\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+            "\"size\":%O,\"digest\":\"%s\"}]}",
+            ngx_strlen(ps->cfgtext), ps->cfg_digest, ps->layer_gz,
+            ps->layer_digest) - p;
+
+        if (ngx_http_sockerless_pull_body_digest(&ps->mbody,
+                                                 ps->manifest_digest)
+            != NGX_OK)
+        {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "cannot hash the manifest");
+            return;
+        }
+
+        ps->state = sls_push_manifest;
+    }
+
+    if (ngx_http_sockerless_push_send(ps) != NGX_OK) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "cannot start a registry request");
+    }
+}
+
+
+/* dockerd's last lines, the pushed digest in RepoDigests, the event */
+
+static void
+ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
+{
+    char                *key;
+    cJSON               *json, *aux, *rec, *t, *attrs;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    const char          *id;
+    ngx_http_request_t  *r;
+    char                 line[1024], rd[800];
+
+    r = ps->request;
+
+    ngx_snprintf((u_char *) line, sizeof(line), "%s: digest: %s size: %uz%Z",
+                 ps->ref.tag, ps->manifest_digest, ps->mbody.len);
+    (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
+
+    json = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (json) {
+        cJSON_AddObjectToObject(json, "progressDetail");
+        aux = cJSON_AddObjectToObject(json, "aux");
+        cJSON_AddStringToObject(aux, "Tag", ps->ref.tag);
+        cJSON_AddStringToObject(aux, "Digest", ps->manifest_digest);
+        cJSON_AddNumberToObject(aux, "Size", (double) ps->mbody.len);
+        (void) ngx_http_sockerless_pull_line(ps, json);
+    }
+
+    /* the record again: it may have changed while the layer was made */
+
+    id = ngx_http_sockerless_json_str(ps->cfg, "Id");
+    key = ngx_pnalloc(r->pool, 80);
+
+    if (id && key && ngx_strlen(id) == 71) {
+        ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
+        rec = ngx_http_sockerless_store_get(r->pool, key);
+        t = cJSON_GetObjectItemCaseSensitive(rec, "RepoDigests");
+
+        if (rec && !cJSON_IsArray(t)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(rec, "RepoDigests");
+            t = cJSON_AddArrayToObject(rec, "RepoDigests");
+        }
+
+        ngx_snprintf((u_char *) rd, sizeof(rd), "%s@%s%Z", ps->ref.familiar,
+                     ps->manifest_digest);
+
+        if (rec && t && !ngx_http_sockerless_pull_has(t, rd)) {
+            cJSON_AddItemToArray(t, cJSON_CreateString(rd));
+
+            if (ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+                ngx_log_error(NGX_LOG_ERR, ps->log, 0,
+                              "sockerless: cannot record the digest of "
+                              "\"%s\"", ps->ref.familiar);
+            }
+        }
+    }
+
+    ngx_snprintf((u_char *) line, sizeof(line), "%s:%s%Z", ps->ref.familiar,
+                 ps->ref.tag);
+
+    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (attrs) {
+        cJSON_AddStringToObject(attrs, "name", line);
+        (void) ngx_http_sockerless_event("image", "push", line, attrs);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b->last_buf = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+/* a registry's refusal: its own words, as dockerd passes them on */
+
+static void
+ngx_http_sockerless_push_error(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_curl_t *hc)
+{
+    char  code[64], text[512];
+
+    if (sls_registry_error_text((char *) hc->body_out.data,
+                                hc->body_out.len, code, sizeof(code), text,
+                                sizeof(text))
+        == 0)
+    {
+        if (ngx_strcmp(code, "DENIED") == 0
+            || ngx_strcmp(code, "UNAUTHORIZED") == 0)
+        {
+            ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "denied: requested access to the "
+                                          "resource is denied");
+            return;
+        }
+
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "%s", text);
+        return;
+    }
+
+    if (hc->status == NGX_HTTP_UNAUTHORIZED
+        || hc->status == NGX_HTTP_FORBIDDEN)
+    {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "denied: requested access to the "
+                                      "resource is denied");
+        return;
+    }
+
+    ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "%V \"%V\": unexpected status from the "
+                                  "registry: %ui", &hc->method, &hc->url,
+                                  hc->status);
+}
+
+
+/*
+ * GET /images/search: dockerd asks the index's /v1/search, which only
+ * Docker Hub serves (a registry v2 has none); sockerless talks to no
+ * index, so the answer is a clear 501
+ */
+
+ngx_int_t
+ngx_http_sockerless_image_search(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_str_t  term;
+
+    ngx_http_discard_request_body(r);
+
+    if (ngx_http_sockerless_arg(r, "term", &term) != NGX_OK
+        || term.len == 0)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "term is required");
+    }
+
+    return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                 "image search is not supported by sockerless: it talks to "
+                 "registries over the distribution API (v2), which has no "
+                 "search; search the registry's own catalog or web UI");
 }

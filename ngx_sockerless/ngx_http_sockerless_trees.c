@@ -1311,10 +1311,10 @@ done:
 
 /*
  * The config of a flattened image: its layers are one, so every history
- * row that made a layer but the last is marked empty_layer
+ * row that made a layer but the last is marked empty_layer (save, push)
  */
 
-static char *
+char *
 ngx_http_sockerless_flat_config(cJSON *cfg, const char *diff_id)
 {
     char   *text;
