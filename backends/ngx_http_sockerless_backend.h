@@ -25,6 +25,7 @@
 #define SLS_REMOTE_IMAGES       0x0080   /* the cloud pulls images */
 #define SLS_SUPPORTS_ARCHIVE    0x0100   /* docker cp through the agent */
 #define SLS_SUPPORTS_HEALTH     0x0200   /* its agents run health probes */
+#define SLS_SUPPORTS_NETWORKS   0x0400   /* containers join Docker networks */
 #define SLS_SUPPORTS_VOLUMES    0x0800   /* binds, volumes, tmpfs mounted */
 
 

@@ -170,7 +170,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_PAUSE
                 |SLS_SUPPORTS_SIGNALS|SLS_SUPPORTS_LOGS|SLS_SUPPORTS_TOP
                 |SLS_SUPPORTS_STATS|SLS_SUPPORTS_ARCHIVE|SLS_SUPPORTS_HEALTH
-                |SLS_SUPPORTS_VOLUMES,
+                |SLS_SUPPORTS_VOLUMES|SLS_SUPPORTS_NETWORKS,
     .op_state_size = sizeof(ngx_http_sockerless_memory_start_t),
     .init_process = ngx_http_sockerless_memory_init_process,
     .exit_process = ngx_http_sockerless_memory_exit_process,

@@ -46,6 +46,7 @@ static void ngx_http_sockerless_reverse_done(ngx_http_sockerless_rwait_t *w,
 static ngx_http_sockerless_pump_t *ngx_http_sockerless_pump_open(
     const char *id, const char *token, ngx_uint_t logs);
 static ngx_int_t ngx_http_sockerless_pump_set(void *data, cJSON **value);
+static ngx_int_t ngx_http_sockerless_pump_claim(void *data, cJSON **value);
 static void ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_pump_control(ngx_http_sockerless_agent_t *a,
     cJSON *msg);
@@ -392,6 +393,37 @@ ngx_http_sockerless_pump_set(void *data, cJSON **value)
 }
 
 
+/* the record names this worker as its reader, unless a live one is */
+
+static ngx_int_t
+ngx_http_sockerless_pump_claim(void *data, cJSON **value)
+{
+    cJSON      *sls;
+    ngx_int_t   pump;
+
+    if (*value == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
+    if (sls == NULL) {
+        return NGX_DECLINED;
+    }
+
+    pump = (ngx_int_t) cJSON_GetNumberValue(
+                           cJSON_GetObjectItemCaseSensitive(sls, "pump"));
+
+    if (pump > 0 && (pump == ngx_pid || kill((pid_t) pump, 0) == 0)) {
+        return NGX_DECLINED;
+    }
+
+    cJSON_DeleteItemFromObjectCaseSensitive(sls, "pump");
+    cJSON_AddNumberToObject(sls, "pump", (double) ngx_pid);
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a)
 {
@@ -649,8 +681,11 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
 {
     char             run[NGX_HTTP_SOCKERLESS_RUN_LEN + 1];
     char             name[NGX_HTTP_SOCKERLESS_RUN_LEN + 8];
+    char             key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
     u_char          *path, file[NGX_MAX_PATH];
+    ngx_int_t        pid, rc;
     ngx_uint_t       logs;
+    ngx_pool_t      *pool;
     const char      *id, *token;
     ngx_file_info_t  fi;
 
@@ -685,8 +720,36 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
     logs = path == NULL || ngx_file_info(path, &fi) == NGX_FILE_ERROR
            || ngx_file_size(&fi) == 0;
 
-    return ngx_http_sockerless_pump_open(id, token, logs) ? NGX_OK
-                                                          : NGX_DECLINED;
+    /* one reader for all workers: claimed in the record first */
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_DECLINED;
+
+    if (ngx_http_sockerless_store_update(pool, key,
+                                         ngx_http_sockerless_pump_claim,
+                                         NULL)
+        == NGX_OK)
+    {
+        if (ngx_http_sockerless_pump_open(id, token, logs)) {
+            rc = NGX_OK;
+
+        } else {
+            pid = 0;
+            (void) ngx_http_sockerless_store_update(pool, key,
+                                                ngx_http_sockerless_pump_set,
+                                                &pid);
+        }
+    }
+
+    ngx_destroy_pool(pool);
+
+    return rc;
 }
 
 

@@ -1310,12 +1310,45 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     cJSON_AddObjectToObject(item, "Networks");
     ngx_http_sockerless_network_top(rec, NULL);
 
-    if (ngx_http_sockerless_network_create_endpoints(b->pool, rec, b->body,
-                                                     &b->status, b->message,
-                                                     sizeof(b->message))
-        != NGX_OK)
-    {
-        goto failed;
+    if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_NETWORKS) {
+        if (ngx_http_sockerless_network_create_endpoints(b->pool, rec,
+                                                   b->body, &b->status,
+                                                   b->message,
+                                                   sizeof(b->message))
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+    } else {
+        /*
+         * a cloud task has its cloud's network (awsvpc, Lambda's): no
+         * Docker address is made up for it, and a network asked for is
+         * refused rather than ignored
+         */
+
+        s = ngx_http_sockerless_json_str(hc, "NetworkMode");
+
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(cJSON_GetObjectItem(
+                                     b->body, "NetworkingConfig"),
+                                 "EndpointsConfig"))
+        {
+            if (item->string && ngx_strcmp(item->string, "default") != 0
+                && ngx_strcmp(item->string, "bridge") != 0)
+            {
+                s = item->string;
+            }
+        }
+
+        if (s && *s && ngx_strcmp(s, "default") != 0
+            && ngx_strcmp(s, "bridge") != 0)
+        {
+            (void) ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "the %V backend cannot attach containers to Docker "
+                        "networks: its tasks have the cloud's network",
+                        &ngx_http_sockerless_backend()->name);
+            goto failed;
+        }
     }
 
     sls = cJSON_AddObjectToObject(rec, "_sls");

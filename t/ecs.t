@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(50);
+$t->plan(51);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -211,6 +211,12 @@ ok($rc == 125 && $err =~ /cannot mount binds or volumes/,
 ok($rc != 0 && $err =~ /cannot mount binds or volumes/,
    'an anonymous volume: a clear error') or diag($err);
 
+$t->docker('network', 'create', 'n1');
+($rc, $out, $err) = $t->docker('run', '--rm', '--network', 'n1', $img,
+                               'true');
+ok($rc == 125 && $err =~ /cannot attach containers to Docker networks/,
+   'a Docker network: a clear error, not a made-up address') or diag($err);
+
 ($rc, $out, $err) = $t->docker('create', '--health-cmd', 'true', $img,
                                'true');
 ok($rc != 0 && $err =~ /cannot run health checks yet/,
@@ -316,11 +322,11 @@ ok($served, 'exec in a running one, once its agent dialed back')
 
 # its output is read again by the new gateway
 $t->write_file('go', '');
-my $second = $t->wait_for(20, sub {
+my $later = $t->wait_for(20, sub {
     my ($rc, $out) = $t->docker('logs', 'lives-on');
     return $out eq "first\nsecond\n";
 });
-ok($second, 'what a running one writes after the restart reaches its log')
+ok($later, 'what a running one writes after the restart reaches its log')
     or diag(($t->docker('logs', 'lives-on'))[1]);
 
 ($rc, $out, $err) = $t->docker('kill', 'lives-on');
