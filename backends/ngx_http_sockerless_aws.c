@@ -610,6 +610,7 @@ ngx_http_sockerless_aws_attempt(ngx_http_sockerless_aws_call_t *ac)
     hc->url = ac->url;
     hc->body = ac->payload;
     hc->timeout = ac->timeout;
+    hc->detached = ac->detached ? 1 : 0;
     hc->ca_file = amcf->ca_file;
     hc->handler = ngx_http_sockerless_aws_done;
     hc->data = ac;

@@ -44,6 +44,8 @@ struct ngx_http_sockerless_aws_call_s {
                                                       not taken */
     ngx_msec_t                          timeout;   /* per attempt; 0: conf */
     ngx_int_t                           retries;   /* -1: conf */
+    ngx_uint_t                          detached;  /* a stopping worker
+                                                      drops it (long) */
 
     ngx_http_sockerless_aws_handler_pt  handler;   /* exactly once, never
                                                       from inside start() */

@@ -1576,33 +1576,6 @@ static void ngx_http_sockerless_ecs_sync_done(
     ngx_http_sockerless_ecs_sync_t *sy);
 
 
-static ngx_int_t
-ngx_http_sockerless_ecs_sync_lease(void *data, cJSON **value)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    if (*value
-        && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*value,
-                                                                 "until"))
-           > (double) tp->sec)
-    {
-        return NGX_DECLINED;
-    }
-
-    *value = cJSON_CreateObject();
-    if (*value == NULL) {
-        return NGX_ERROR;
-    }
-
-    cJSON_AddNumberToObject(*value, "pid", (double) ngx_pid);
-    cJSON_AddNumberToObject(*value, "until", (double) tp->sec + 60);
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_sockerless_ecs_sync(ngx_event_t *ev)
 {
@@ -1622,11 +1595,7 @@ ngx_http_sockerless_ecs_sync(ngx_event_t *ev)
 
     /* the workers of one start, or of starts a minute apart, sync once */
 
-    if (ngx_http_sockerless_store_update(pool, "lease/ecs-sync",
-                                         ngx_http_sockerless_ecs_sync_lease,
-                                         NULL)
-        != NGX_OK)
-    {
+    if (ngx_http_sockerless_reverse_once(pool, "lease/ecs-sync") != NGX_OK) {
         ngx_destroy_pool(pool);
         return;
     }

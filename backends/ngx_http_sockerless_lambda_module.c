@@ -62,8 +62,13 @@ struct ngx_http_sockerless_lambda_op_s {
 static void *ngx_http_sockerless_lambda_create_conf(ngx_conf_t *cf);
 static char *ngx_http_sockerless_lambda_init_conf(ngx_conf_t *cf,
     void *conf);
+static ngx_int_t ngx_http_sockerless_lambda_init_process(ngx_cycle_t *cycle,
+    void *conf);
 static void ngx_http_sockerless_lambda_exit_process(ngx_cycle_t *cycle,
     void *conf);
+static void ngx_http_sockerless_lambda_sync(ngx_event_t *ev);
+
+static ngx_event_t  ngx_http_sockerless_lambda_sync_ev;
 static ngx_int_t ngx_http_sockerless_lambda_create(
     ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_lambda_created(
@@ -184,6 +189,7 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend = {
     .supports = SLS_SUPPORTS_EXEC|SLS_SUPPORTS_ATTACH|SLS_SUPPORTS_SIGNALS
                 |SLS_SUPPORTS_LOGS|SLS_REMOTE_IMAGES,
     .op_state_size = sizeof(ngx_http_sockerless_lambda_op_t),
+    .init_process = ngx_http_sockerless_lambda_init_process,
     .exit_process = ngx_http_sockerless_lambda_exit_process,
     .container_create = ngx_http_sockerless_lambda_create,
     .container_start = ngx_http_sockerless_lambda_start,
@@ -266,9 +272,30 @@ ngx_http_sockerless_lambda_init_conf(ngx_conf_t *cf, void *conf)
 }
 
 
+static ngx_int_t
+ngx_http_sockerless_lambda_init_process(ngx_cycle_t *cycle, void *conf)
+{
+    /* once the worker runs: the functions the store lacks */
+
+    ngx_http_sockerless_lambda_sync_ev.handler =
+                                         ngx_http_sockerless_lambda_sync;
+    ngx_http_sockerless_lambda_sync_ev.log = cycle->log;
+    ngx_http_sockerless_lambda_sync_ev.cancelable = 1;
+    ngx_http_sockerless_lambda_sync_ev.data = conf;
+
+    ngx_add_timer(&ngx_http_sockerless_lambda_sync_ev, 100);
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_sockerless_lambda_exit_process(ngx_cycle_t *cycle, void *conf)
 {
+    if (ngx_http_sockerless_lambda_sync_ev.timer_set) {
+        ngx_del_timer(&ngx_http_sockerless_lambda_sync_ev);
+    }
+
     ngx_http_sockerless_reverse_exit_process();
 }
 
@@ -306,6 +333,9 @@ ngx_http_sockerless_lambda_call(ngx_log_t *log, const char *method,
     ac->retries = retries;
     ac->handler = handler;
     ac->data = data;
+
+    /* an invocation lasts its run: a stopping worker does not wait */
+    ac->detached = (retries == 0);
 
     if (ngx_http_sockerless_aws_start(ac) != NGX_OK) {
         ngx_http_sockerless_aws_free(ac);
@@ -885,6 +915,12 @@ ngx_http_sockerless_lambda_invoked(ngx_http_sockerless_aws_call_t *ac)
     ngx_http_sockerless_now(now, sizeof(now));
     cJSON_AddStringToObject(report, "finishedAt", now);
 
+    if (ac->status == 0 && (ngx_exiting || ngx_terminate)) {
+        /* this worker stops: the run goes on, its agent reports it */
+        cJSON_Delete(report);
+        goto done;
+    }
+
     if (ac->status != NGX_HTTP_OK) {
         /* the answer is lost, not the run: the agent's word stands */
         ngx_log_error(NGX_LOG_ERR, ac->log, 0,
@@ -1086,4 +1122,356 @@ ngx_http_sockerless_lambda_started(ngx_http_sockerless_op_t *op)
 {
     ngx_http_sockerless_callback_started(op->pool, op->log,
                        ngx_http_sockerless_json_str(op->container, "Id"));
+}
+
+
+/*
+ * The sync, as ECS's: a gateway whose store lacks containers it made
+ * finds their functions ("sockerless-*", tag sockerless:id) and rebuilds
+ * the records from their configuration and tags. A function keeps no
+ * record of its invocations that tells a run's state, so the containers
+ * come back created: the next start invokes the function again, with the
+ * container's token from its configuration.
+ */
+
+typedef struct {
+    ngx_pool_t                      *pool;
+    ngx_log_t                       *log;
+    cJSON                           *names;
+    int                              next;
+    char                            *marker;
+    ngx_uint_t                       pages;
+    ngx_uint_t                       adopted;
+} ngx_http_sockerless_lambda_sync_t;
+
+
+static void ngx_http_sockerless_lambda_sync_list(
+    ngx_http_sockerless_lambda_sync_t *sy);
+static void ngx_http_sockerless_lambda_sync_listed(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_lambda_sync_next(
+    ngx_http_sockerless_lambda_sync_t *sy);
+static void ngx_http_sockerless_lambda_sync_got(
+    ngx_http_sockerless_aws_call_t *ac);
+static void ngx_http_sockerless_lambda_sync_done(
+    ngx_http_sockerless_lambda_sync_t *sy);
+
+
+static void
+ngx_http_sockerless_lambda_sync(ngx_event_t *ev)
+{
+    ngx_pool_t                         *pool;
+    ngx_http_sockerless_lambda_sync_t  *sy;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    if (ngx_http_sockerless_reverse_once(pool, "lease/lambda-sync")
+        != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    sy = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_lambda_sync_t));
+    if (sy == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    sy->pool = pool;
+    sy->log = ngx_cycle->log;
+    sy->names = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+
+    if (sy->names == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_sockerless_lambda_sync_list(sy);
+}
+
+
+static void
+ngx_http_sockerless_lambda_sync_list(ngx_http_sockerless_lambda_sync_t *sy)
+{
+    ngx_keyval_t                    *kv;
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    ac = ngx_http_sockerless_aws_create(sy->log, "lambda");
+    if (ac == NULL) {
+        ngx_http_sockerless_lambda_sync_done(sy);
+        return;
+    }
+
+    ngx_str_set(&ac->method, "GET");
+    ngx_str_set(&ac->path, NGX_HTTP_SOCKERLESS_LAMBDA_PATH "/");
+    ac->handler = ngx_http_sockerless_lambda_sync_listed;
+    ac->data = sy;
+
+    if (sy->marker) {
+        ac->query = ngx_array_create(ac->pool, 1, sizeof(ngx_keyval_t));
+        kv = ac->query ? ngx_array_push(ac->query) : NULL;
+
+        if (kv == NULL) {
+            ngx_http_sockerless_aws_free(ac);
+            ngx_http_sockerless_lambda_sync_done(sy);
+            return;
+        }
+
+        ngx_str_set(&kv->key, "Marker");
+        kv->value.data = (u_char *) sy->marker;
+        kv->value.len = ngx_strlen(sy->marker);
+    }
+
+    if (ngx_http_sockerless_aws_start(ac) != NGX_OK) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_done(sy);
+    }
+}
+
+
+static void
+ngx_http_sockerless_lambda_sync_listed(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_lambda_sync_t *sy = ac->data;
+
+    cJSON       *f;
+    size_t       len;
+    const char  *name, *marker;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, sy->log, 0,
+                      "sockerless lambda: the sync's ListFunctions failed: "
+                      "%V %V", &ac->error_type, &ac->message);
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_done(sy);
+        return;
+    }
+
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(ac->json,
+                                                           "Functions"))
+    {
+        name = ngx_http_sockerless_json_str(f, "FunctionName");
+
+        if (name && ngx_strncmp(name, "sockerless-", 11) == 0
+            && ngx_strlen(name) < 64)
+        {
+            cJSON_AddItemToArray(sy->names, cJSON_CreateString(name));
+        }
+    }
+
+    marker = ngx_http_sockerless_json_str(ac->json, "NextMarker");
+    sy->marker = NULL;
+
+    if (marker && *marker && ++sy->pages < 100) {
+        len = ngx_strlen(marker) + 1;
+        sy->marker = ngx_pnalloc(sy->pool, len);
+
+        if (sy->marker) {
+            ngx_cpystrn((u_char *) sy->marker, (u_char *) marker, len);
+        }
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (sy->marker) {
+        ngx_http_sockerless_lambda_sync_list(sy);
+        return;
+    }
+
+    ngx_http_sockerless_lambda_sync_next(sy);
+}
+
+
+static void
+ngx_http_sockerless_lambda_sync_next(ngx_http_sockerless_lambda_sync_t *sy)
+{
+    u_char                          *path;
+    cJSON                           *name;
+    ngx_http_sockerless_aws_call_t  *ac;
+
+    name = cJSON_GetArrayItem(sy->names, sy->next++);
+    if (name == NULL) {
+        ngx_http_sockerless_lambda_sync_done(sy);
+        return;
+    }
+
+    path = ngx_pnalloc(sy->pool, 128);
+    if (path == NULL) {
+        ngx_http_sockerless_lambda_sync_done(sy);
+        return;
+    }
+
+    ngx_sprintf(path, NGX_HTTP_SOCKERLESS_LAMBDA_PATH "/%s%Z",
+                name->valuestring);
+
+    ac = ngx_http_sockerless_lambda_call(sy->log, "GET", (char *) path, NULL,
+                                         0, -1,
+                                         ngx_http_sockerless_lambda_sync_got,
+                                         sy);
+    if (ac == NULL) {
+        ngx_http_sockerless_lambda_sync_done(sy);
+    }
+}
+
+
+static void
+ngx_http_sockerless_lambda_sync_got(ngx_http_sockerless_aws_call_t *ac)
+{
+    ngx_http_sockerless_lambda_sync_t *sy = ac->data;
+
+    char                         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
+    cJSON                       *cf, *tags, *vars, *ic, *body, *env, *v;
+    cJSON                       *labels, *sls, *rec;
+    const char                  *id, *val, *token;
+    ngx_http_sockerless_build_t  b;
+
+    if (ac->status != NGX_HTTP_OK) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_next(sy);
+        return;
+    }
+
+    cf = cJSON_GetObjectItemCaseSensitive(ac->json, "Configuration");
+    tags = cJSON_GetObjectItemCaseSensitive(ac->json, "Tags");
+    id = ngx_http_sockerless_json_str(tags, "sockerless:id");
+
+    if (id == NULL || ngx_strlen(id) != NGX_HTTP_SOCKERLESS_ID_LEN) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_next(sy);
+        return;
+    }
+
+    ngx_sprintf((u_char *) key, "c/%s%Z", id);
+    rec = ngx_http_sockerless_store_get(sy->pool, key);
+
+    if (rec) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_next(sy);
+        return;
+    }
+
+    vars = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(cf, "Environment"),
+               "Variables");
+    ic = cJSON_GetObjectItemCaseSensitive(
+             cJSON_GetObjectItemCaseSensitive(cf, "ImageConfigResponse"),
+             "ImageConfig");
+
+    body = ngx_http_sockerless_json_bind(sy->pool, cJSON_CreateObject());
+    if (body == NULL) {
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_done(sy);
+        return;
+    }
+
+    cJSON_AddStringToObject(body, "Image", ngx_http_sockerless_json_str(
+        cJSON_GetObjectItemCaseSensitive(ac->json, "Code"), "ImageUri"));
+    cJSON_AddItemToObject(body, "Cmd", cJSON_Duplicate(
+        cJSON_GetObjectItemCaseSensitive(ic, "Command"), 1));
+
+    val = ngx_http_sockerless_json_str(ic, "WorkingDirectory");
+    if (val) {
+        cJSON_AddStringToObject(body, "WorkingDir", val);
+    }
+
+    env = cJSON_AddArrayToObject(body, "Env");
+
+    cJSON_ArrayForEach(v, vars) {
+        u_char  *e;
+
+        if (!cJSON_IsString(v)
+            || ngx_strncmp(v->string, "SOCKERLESS_", 11) == 0)
+        {
+            continue;
+        }
+
+        e = ngx_pnalloc(sy->pool, ngx_strlen(v->string)
+                                  + ngx_strlen(v->valuestring) + 2);
+        if (e == NULL) {
+            break;
+        }
+
+        ngx_sprintf(e, "%s=%s%Z", v->string, v->valuestring);
+        cJSON_AddItemToArray(env, cJSON_CreateString((char *) e));
+    }
+
+    labels = cJSON_AddObjectToObject(body, "Labels");
+
+    cJSON_ArrayForEach(v, tags) {
+        if (cJSON_IsString(v)
+            && ngx_strncmp(v->string, "sockerless:label:",
+                           sizeof("sockerless:label:") - 1) == 0)
+        {
+            cJSON_AddStringToObject(labels,
+                             v->string + sizeof("sockerless:label:") - 1,
+                             v->valuestring);
+        }
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_sockerless_build_t));
+    b.pool = sy->pool;
+    b.log = sy->log;
+    b.body = body;
+    ngx_cpystrn((u_char *) b.id, (u_char *) id, sizeof(b.id));
+
+    val = ngx_http_sockerless_json_str(tags, "sockerless:name");
+    if (val) {
+        b.name.data = (u_char *) val;
+        b.name.len = ngx_strlen(val);
+    }
+
+    if (ngx_http_sockerless_container_build(&b) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, sy->log, 0,
+                      "sockerless lambda: container %s from Lambda cannot "
+                      "be rebuilt: %s", id, b.message);
+        ngx_http_sockerless_aws_free(ac);
+        ngx_http_sockerless_lambda_sync_next(sy);
+        return;
+    }
+
+    sls = cJSON_GetObjectItemCaseSensitive(b.rec, "_sls");
+    cJSON_AddStringToObject(sls, "function",
+                            ngx_http_sockerless_json_str(cf, "FunctionName"));
+    cJSON_AddTrueToObject(sls, "reverse");
+
+    token = ngx_http_sockerless_json_str(vars, "SOCKERLESS_AGENT_TOKEN");
+    if (token) {
+        cJSON_DeleteItemFromObjectCaseSensitive(sls, "token");
+        cJSON_AddStringToObject(sls, "token", token);
+    }
+
+    ngx_http_sockerless_aws_free(ac);
+
+    if (ngx_http_sockerless_store_put(key, b.rec) != NGX_OK) {
+        (void) ngx_http_sockerless_name_release(b.iname, id);
+
+    } else {
+        sy->adopted++;
+        ngx_log_error(NGX_LOG_NOTICE, sy->log, 0,
+                      "sockerless lambda: container %s (%s) rebuilt from "
+                      "Lambda", id, b.iname);
+    }
+
+    ngx_http_sockerless_lambda_sync_next(sy);
+}
+
+
+static void
+ngx_http_sockerless_lambda_sync_done(ngx_http_sockerless_lambda_sync_t *sy)
+{
+    if (sy->adopted) {
+        ngx_log_error(NGX_LOG_NOTICE, sy->log, 0,
+                      "sockerless lambda: %ui containers rebuilt from "
+                      "Lambda", sy->adopted);
+    }
+
+    ngx_destroy_pool(sy->pool);
 }

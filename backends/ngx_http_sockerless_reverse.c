@@ -753,6 +753,44 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
 }
 
 
+/* the store record "key" names one worker for a minute */
+
+static ngx_int_t
+ngx_http_sockerless_reverse_lease(void *data, cJSON **value)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    if (*value
+        && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*value,
+                                                                 "until"))
+           > (double) tp->sec)
+    {
+        return NGX_DECLINED;
+    }
+
+    *value = cJSON_CreateObject();
+    if (*value == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddNumberToObject(*value, "pid", (double) ngx_pid);
+    cJSON_AddNumberToObject(*value, "until", (double) tp->sec + 60);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_sockerless_reverse_once(ngx_pool_t *pool, const char *key)
+{
+    return ngx_http_sockerless_store_update(pool, key,
+                                            ngx_http_sockerless_reverse_lease,
+                                            NULL);
+}
+
+
 /* what a container in a cloud task cannot have is refused, not dropped */
 
 ngx_int_t

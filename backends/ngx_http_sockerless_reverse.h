@@ -74,6 +74,13 @@ ngx_int_t ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
  */
 ngx_int_t ngx_http_sockerless_reverse_read(cJSON *rec);
 
+/*
+ * NGX_OK for the one worker that takes the store record key (valid a
+ * minute): the workers of one start do a thing once
+ */
+ngx_int_t ngx_http_sockerless_reverse_once(ngx_pool_t *pool,
+    const char *key);
+
 /* the backends' agent_called_back */
 void ngx_http_sockerless_reverse_called_back(cJSON *rec);
 

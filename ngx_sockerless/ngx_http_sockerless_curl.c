@@ -306,7 +306,9 @@ ngx_http_sockerless_curl_start(ngx_http_sockerless_curl_t *hc)
     ngx_queue_insert_tail(&cmcf->active, &hc->queue);
 
     /* a call in flight keeps a gracefully stopping worker alive */
-    cmcf->timer.cancelable = 0;
+    if (!hc->detached) {
+        cmcf->timer.cancelable = 0;
+    }
 
     return NGX_OK;
 }
@@ -544,6 +546,8 @@ ngx_http_sockerless_curl_release(ngx_connection_t *c)
 static int
 ngx_http_sockerless_curl_set_timer(CURLM *multi, long ms, void *userp)
 {
+    ngx_queue_t                           *q;
+    ngx_http_sockerless_curl_t            *hc;
     ngx_http_sockerless_curl_main_conf_t  *cmcf;
 
     cmcf = userp;
@@ -556,6 +560,26 @@ ngx_http_sockerless_curl_set_timer(CURLM *multi, long ms, void *userp)
 
     if (ms >= 0 && !cmcf->exiting) {
         ngx_add_timer(&cmcf->timer, (ngx_msec_t) ms);
+    }
+
+    /*
+     * a stopping worker waits for the calls in flight (their timer), but
+     * not for long ones that said so, such as a Lambda invocation that
+     * lasts as long as its run: they are dropped at exit
+     */
+
+    cmcf->timer.cancelable = 1;
+
+    for (q = ngx_queue_head(&cmcf->active);
+         q != ngx_queue_sentinel(&cmcf->active);
+         q = ngx_queue_next(q))
+    {
+        hc = ngx_queue_data(q, ngx_http_sockerless_curl_t, queue);
+
+        if (!hc->detached) {
+            cmcf->timer.cancelable = 0;
+            break;
+        }
     }
 
     return 0;

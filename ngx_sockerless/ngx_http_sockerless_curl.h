@@ -77,6 +77,9 @@ struct ngx_http_sockerless_curl_s {
                                                       start; method "":
                                                       PUT */
     unsigned                             follow:1; /* follow redirects */
+    unsigned                             detached:1; /* a stopping worker
+                                                        does not wait for
+                                                        it (a long call) */
 
     ngx_http_sockerless_curl_handler_pt  handler;  /* once, never from
                                                       inside start() */

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(26);
+$t->plan(32);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -115,6 +115,13 @@ is($out, "to the function\n", 'exec -i while the invocation lives')
 ($rc) = $t->docker('exec', 'sleeper', 'sh', '-c', 'exit 5');
 is($rc, 5, 'exec: exit code 5');
 
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'stoppable', $img,
+                               'sleep', '1000');
+($rc, $out, $err) = $t->docker('stop', '-t', '5', 'stoppable');
+is($rc, 0, 'stop') or diag($err);
+is($t->inspect('stoppable')->{State}{ExitCode}, 143,
+   'stop: SIGTERM reached the process in the invocation (143)');
+
 ($rc, $out, $err) = $t->docker('kill', 'sleeper');
 is($rc, 0, 'kill') or diag($err);
 my $state = $t->wait_for(20, sub {
@@ -179,6 +186,41 @@ ok($rc == 0 && $out eq "throttled\n", 'CreateFunction throttled twice: run')
 ($rc, $out, $err) = $t->docker('run', '--rm', $img, 'nosuchcmd');
 ok($rc == 127 && $err =~ /executable file not found/,
    'a command that is not there: 127 and runc\'s words') or diag($err);
+
+# a fresh gateway (an empty data directory) finds its functions again
+
+$t->stop;
+$t->data_dir("$t->{prefix}/data2")->write_conf->run;
+
+my $found = $t->wait_for(30, sub {
+    my ($rc, $out) = $t->docker('ps', '-a', '--format', '{{.Names}}');
+    return $out =~ /^fn$/m;
+});
+ok($found, 'a fresh gateway lists the containers it made, from tags');
+
+($rc, $out, $err) = $t->docker('start', '-a', 'fn');
+ok($rc == 0 && $out eq "hi from lambda\n",
+   'a rebuilt one starts again: its token and command came back')
+    or diag("rc $rc out '$out' err '$err'");
+
+# a wrong secret and an unreachable cloud: Docker errors, no hang
+
+$t->stop;
+$ENV{AWS_SECRET_ACCESS_KEY} = 'a-wrong-secret';
+$t->run;
+($rc, $out, $err) = $t->docker('run', '--rm', $img, 'echo', 'x');
+ok($rc == 125 && $err =~ /InvalidSignatureException/,
+   'a wrong secret: InvalidSignatureException in a Docker error')
+    or diag($err);
+$ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
+
+$t->stop;
+$t->run;
+$t->{aws_sim}{proc}->kill;
+($rc, $out, $err) = $t->docker({ timeout => 120 }, 'run', '--rm', $img,
+                               'echo', 'x');
+ok($rc == 125 && $err =~ /Error response from daemon: Lambda \w+ failed/,
+   'the cloud unreachable: a clear error') or diag("rc $rc err $err");
 
 $t->done;
 
