@@ -94,8 +94,6 @@ static void ngx_http_sockerless_ecs_poller(ngx_event_t *ev);
 static void ngx_http_sockerless_ecs_polled(ngx_http_sockerless_aws_call_t *ac);
 static char *ngx_http_sockerless_ecs_list(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static void ngx_http_sockerless_ecs_error(ngx_http_sockerless_op_t *op,
-    ngx_http_sockerless_aws_call_t *ac, const char *action);
 
 
 static ngx_command_t  ngx_http_sockerless_ecs_commands[] = {
@@ -418,35 +416,6 @@ ngx_http_sockerless_ecs_call(ngx_log_t *log, const char *action, cJSON *body,
 }
 
 
-/* a failed call as a Docker error: the cloud's words, the action named */
-
-static void
-ngx_http_sockerless_ecs_error(ngx_http_sockerless_op_t *op,
-    ngx_http_sockerless_aws_call_t *ac, const char *action)
-{
-    u_char  *p;
-    size_t   len;
-
-    op->status = ac->status == 0 ? NGX_HTTP_SERVICE_UNAVAILABLE
-                                 : NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    len = 64 + ngx_strlen(action) + ac->error_type.len + ac->message.len;
-
-    p = ngx_pnalloc(op->pool, len);
-    if (p == NULL) {
-        ngx_str_set(&op->message, "ECS call failed");
-        return;
-    }
-
-    op->message.data = p;
-    op->message.len = ngx_snprintf(p, len, "ECS %s failed: %V%s%V", action,
-                                   &ac->error_type,
-                                   ac->error_type.len ? ": " : "",
-                                   &ac->message)
-                      - p;
-}
-
-
 static void
 ngx_http_sockerless_ecs_kv(cJSON *a, const char *k, const char *v)
 {
@@ -725,7 +694,9 @@ ngx_http_sockerless_ecs_registered(ngx_http_sockerless_aws_call_t *ac)
               "taskDefinitionArn");
 
     if (ac->status != NGX_HTTP_OK || arn == NULL) {
-        ngx_http_sockerless_ecs_error(op, ac, "RegisterTaskDefinition");
+        ngx_http_sockerless_reverse_error(op, ac->status, &ac->error_type,
+                                          &ac->message, "ECS",
+                                          "RegisterTaskDefinition");
         ngx_http_sockerless_aws_free(ac);
         op->handler(op, NGX_ERROR);
         return;
@@ -898,7 +869,9 @@ ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac)
     st->call = NULL;
 
     if (ac->status != NGX_HTTP_OK) {
-        ngx_http_sockerless_ecs_error(op, ac, "RunTask");
+        ngx_http_sockerless_reverse_error(op, ac->status, &ac->error_type,
+                                          &ac->message, "ECS",
+                                          "RunTask");
         ngx_http_sockerless_aws_free(ac);
         ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
         return;

@@ -94,8 +94,6 @@ static ngx_int_t ngx_http_sockerless_lambda_alive(
 static void ngx_http_sockerless_lambda_started(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_lambda_background_done(
     ngx_http_sockerless_aws_call_t *ac);
-static void ngx_http_sockerless_lambda_error(ngx_http_sockerless_op_t *op,
-    ngx_http_sockerless_aws_call_t *ac, const char *action);
 
 
 static ngx_command_t  ngx_http_sockerless_lambda_commands[] = {
@@ -346,31 +344,6 @@ ngx_http_sockerless_lambda_call(ngx_log_t *log, const char *method,
 }
 
 
-static void
-ngx_http_sockerless_lambda_error(ngx_http_sockerless_op_t *op,
-    ngx_http_sockerless_aws_call_t *ac, const char *action)
-{
-    u_char  *p;
-    size_t   len;
-
-    op->status = ac->status == 0 ? NGX_HTTP_SERVICE_UNAVAILABLE
-                                 : NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    len = 64 + ngx_strlen(action) + ac->error_type.len + ac->message.len;
-
-    p = ngx_pnalloc(op->pool, len);
-    if (p == NULL) {
-        ngx_str_set(&op->message, "Lambda call failed");
-        return;
-    }
-
-    op->message.data = p;
-    op->message.len = ngx_snprintf(p, len, "Lambda %s failed: %V%s%V",
-                                   action, &ac->error_type,
-                                   ac->error_type.len ? ": " : "",
-                                   &ac->message)
-                      - p;
-}
 
 
 static ngx_uint_t
@@ -613,7 +586,9 @@ ngx_http_sockerless_lambda_created(ngx_http_sockerless_aws_call_t *ac)
     st->call = NULL;
 
     if (ac->status != NGX_HTTP_CREATED && ac->status != NGX_HTTP_OK) {
-        ngx_http_sockerless_lambda_error(op, ac, "CreateFunction");
+        ngx_http_sockerless_reverse_error(op, ac->status, &ac->error_type,
+                                          &ac->message, "Lambda",
+                                          "CreateFunction");
         ngx_http_sockerless_aws_free(ac);
         op->handler(op, NGX_ERROR);
         return;
@@ -710,7 +685,9 @@ ngx_http_sockerless_lambda_got(ngx_http_sockerless_aws_call_t *ac)
     st->call = NULL;
 
     if (ac->status != NGX_HTTP_OK) {
-        ngx_http_sockerless_lambda_error(op, ac, "GetFunction");
+        ngx_http_sockerless_reverse_error(op, ac->status, &ac->error_type,
+                                          &ac->message, "Lambda",
+                                          "GetFunction");
         ngx_http_sockerless_aws_free(ac);
         ngx_http_sockerless_lambda_start_done(st, NGX_ERROR);
         return;
@@ -885,7 +862,9 @@ ngx_http_sockerless_lambda_invoked(ngx_http_sockerless_aws_call_t *ac)
         st->inv = NULL;
 
         if (ac->status != NGX_HTTP_OK) {
-            ngx_http_sockerless_lambda_error(op, ac, "Invoke");
+            ngx_http_sockerless_reverse_error(op, ac->status, &ac->error_type,
+                                              &ac->message, "Lambda",
+                                              "Invoke");
 
         } else {
             op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;

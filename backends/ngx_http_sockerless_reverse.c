@@ -753,6 +753,39 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
 }
 
 
+/*
+ * A failed cloud call as a Docker error: the cloud's words with the
+ * action named; 503 when the cloud could not be reached at all
+ */
+
+void
+ngx_http_sockerless_reverse_error(ngx_http_sockerless_op_t *op,
+    ngx_uint_t status, ngx_str_t *type, ngx_str_t *message,
+    const char *cloud, const char *action)
+{
+    u_char  *p;
+    size_t   len;
+
+    op->status = status == 0 ? NGX_HTTP_SERVICE_UNAVAILABLE
+                             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    len = 64 + ngx_strlen(cloud) + ngx_strlen(action) + type->len
+          + message->len;
+
+    p = ngx_pnalloc(op->pool, len);
+    if (p == NULL) {
+        ngx_str_set(&op->message, "the cloud call failed");
+        return;
+    }
+
+    op->message.data = p;
+    op->message.len = ngx_snprintf(p, len, "%s %s failed: %V%s%V", cloud,
+                                   action, type, type->len ? ": " : "",
+                                   message)
+                      - p;
+}
+
+
 /* the store record "key" names one worker for a minute */
 
 static ngx_int_t

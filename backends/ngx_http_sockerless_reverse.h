@@ -81,6 +81,11 @@ ngx_int_t ngx_http_sockerless_reverse_read(cJSON *rec);
 ngx_int_t ngx_http_sockerless_reverse_once(ngx_pool_t *pool,
     const char *key);
 
+/* a failed cloud call as a Docker error in op ("ECS", "RunTask") */
+void ngx_http_sockerless_reverse_error(ngx_http_sockerless_op_t *op,
+    ngx_uint_t status, ngx_str_t *type, ngx_str_t *message,
+    const char *cloud, const char *action);
+
 /* the backends' agent_called_back */
 void ngx_http_sockerless_reverse_called_back(cJSON *rec);
 

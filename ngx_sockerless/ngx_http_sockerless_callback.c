@@ -1297,9 +1297,11 @@ ngx_http_sockerless_exit_take(void *data, cJSON **value)
 }
 
 
-void
-ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
-    const char *id)
+/* a kept report that update takes out of the record is applied */
+
+static void
+ngx_http_sockerless_callback_take(ngx_pool_t *pool, ngx_log_t *log,
+    const char *id, ngx_http_sockerless_update_pt update)
 {
     char    key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
     cJSON  *report;
@@ -1307,9 +1309,7 @@ ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
     report = NULL;
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
 
-    if (ngx_http_sockerless_store_update(pool, key,
-                                         ngx_http_sockerless_exit_take,
-                                         &report)
+    if (ngx_http_sockerless_store_update(pool, key, update, &report)
         != NGX_OK
         || report == NULL)
     {
@@ -1322,24 +1322,18 @@ ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
 
 
 void
+ngx_http_sockerless_callback_orphan(ngx_pool_t *pool, ngx_log_t *log,
+    const char *id)
+{
+    ngx_http_sockerless_callback_take(pool, log, id,
+                                      ngx_http_sockerless_exit_take);
+}
+
+
+void
 ngx_http_sockerless_callback_started(ngx_pool_t *pool, ngx_log_t *log,
     const char *id)
 {
-    char    key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    cJSON  *report;
-
-    report = NULL;
-    ngx_sprintf((u_char *) key, "c/%s%Z", id);
-
-    if (ngx_http_sockerless_store_update(pool, key,
-                                         ngx_http_sockerless_exit_unstash,
-                                         &report)
-        != NGX_OK
-        || report == NULL)
-    {
-        return;
-    }
-
-    ngx_http_sockerless_callback_apply(log, id, report);
-    cJSON_Delete(report);
+    ngx_http_sockerless_callback_take(pool, log, id,
+                                      ngx_http_sockerless_exit_unstash);
 }
