@@ -35,6 +35,11 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $$missing >/dev/null; \
 	fi
+	@# dockerode for t/dockerode.t, from the npm registry, as locked
+	@if [ ! -d t/js/node_modules/dockerode ]; then \
+	    echo "installing: dockerode (npm, into t/js)"; \
+	    cd t/js && npm ci --no-audit --no-fund --silent; \
+	fi
 
 module: $(MODULE)
 
