@@ -84,8 +84,6 @@ static void ngx_http_sockerless_ecs_start_done(
     ngx_http_sockerless_ecs_op_t *st, ngx_int_t rc);
 static ngx_int_t ngx_http_sockerless_ecs_kill(ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op);
-static ngx_int_t ngx_http_sockerless_ecs_alive(ngx_http_sockerless_op_t *op);
-static void ngx_http_sockerless_ecs_started(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_ecs_background(ngx_log_t *log,
     const char *action, cJSON *body);
 static void ngx_http_sockerless_ecs_background_done(
@@ -221,8 +219,8 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_ecs_backend = {
     .container_start = ngx_http_sockerless_ecs_start,
     .container_kill = ngx_http_sockerless_ecs_kill,
     .container_remove = ngx_http_sockerless_ecs_remove,
-    .container_alive = ngx_http_sockerless_ecs_alive,
-    .container_started = ngx_http_sockerless_ecs_started,
+    .container_alive = ngx_http_sockerless_reverse_alive,
+    .container_started = ngx_http_sockerless_reverse_started,
     .agent_called_back = ngx_http_sockerless_reverse_called_back,
 };
 
@@ -1204,20 +1202,6 @@ ngx_http_sockerless_ecs_remove(ngx_http_sockerless_op_t *op)
 }
 
 
-static ngx_int_t
-ngx_http_sockerless_ecs_alive(ngx_http_sockerless_op_t *op)
-{
-    /* DescribeTasks (the poller) tells when a task is gone */
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_sockerless_ecs_started(ngx_http_sockerless_op_t *op)
-{
-    ngx_http_sockerless_callback_started(op->pool, op->log,
-                       ngx_http_sockerless_json_str(op->container, "Id"));
-}
 
 
 /* calls nobody waits for: logged when they fail */

@@ -89,9 +89,6 @@ static void ngx_http_sockerless_lambda_start_done(
 static ngx_int_t ngx_http_sockerless_lambda_kill(ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_lambda_remove(
     ngx_http_sockerless_op_t *op);
-static ngx_int_t ngx_http_sockerless_lambda_alive(
-    ngx_http_sockerless_op_t *op);
-static void ngx_http_sockerless_lambda_started(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_lambda_background_done(
     ngx_http_sockerless_aws_call_t *ac);
 
@@ -193,8 +190,8 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_lambda_backend = {
     .container_start = ngx_http_sockerless_lambda_start,
     .container_kill = ngx_http_sockerless_lambda_kill,
     .container_remove = ngx_http_sockerless_lambda_remove,
-    .container_alive = ngx_http_sockerless_lambda_alive,
-    .container_started = ngx_http_sockerless_lambda_started,
+    .container_alive = ngx_http_sockerless_reverse_alive,
+    .container_started = ngx_http_sockerless_reverse_started,
     .agent_called_back = ngx_http_sockerless_reverse_called_back,
 };
 
@@ -1088,20 +1085,6 @@ ngx_http_sockerless_lambda_background_done(ngx_http_sockerless_aws_call_t *ac)
 }
 
 
-static ngx_int_t
-ngx_http_sockerless_lambda_alive(ngx_http_sockerless_op_t *op)
-{
-    /* the invocation's answer tells when a run is over */
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_sockerless_lambda_started(ngx_http_sockerless_op_t *op)
-{
-    ngx_http_sockerless_callback_started(op->pool, op->log,
-                       ngx_http_sockerless_json_str(op->container, "Id"));
-}
 
 
 /*

@@ -90,6 +90,9 @@ static ngx_int_t ngx_http_sockerless_memory_top(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_stats(
     ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_spawn(
+    ngx_http_sockerless_op_t *op, ngx_http_sockerless_memory_start_t *st,
+    char **argv, char **envp);
 static void ngx_http_sockerless_memory_status_read(ngx_event_t *ev);
 static void ngx_http_sockerless_memory_status_timeout(ngx_event_t *ev);
 static void ngx_http_sockerless_memory_start_done(
@@ -917,13 +920,10 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
 static ngx_int_t
 ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
 {
-    int                                  fds[2];
     char                                *dir, *cfg, *argv[7], *envp[2];
     u_char                               rnd[32];
-    ngx_pid_t                            pid;
     ngx_int_t                            rc;
     const char                          *id;
-    ngx_connection_t                    *c;
     ngx_http_sockerless_main_conf_t     *smcf;
     ngx_http_sockerless_memory_conf_t   *mcf;
     ngx_http_sockerless_memory_start_t  *st;
@@ -981,11 +981,6 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
         }
     }
 
-    if (pipe2(fds, O_CLOEXEC) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
-        return NGX_ERROR;
-    }
-
     ngx_sprintf(tokenv, "SOCKERLESS_AGENT_TOKEN=%s%Z", token);
 
     argv[0] = (char *) smcf->agent_path.data;
@@ -999,65 +994,10 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     envp[0] = (char *) tokenv;
     envp[1] = NULL;
 
-    pid = fork();
-
-    if (pid == -1) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "fork() failed");
-        close(fds[0]);
-        close(fds[1]);
-        return NGX_ERROR;
+    rc = ngx_http_sockerless_memory_spawn(op, st, argv, envp);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    if (pid == 0) {
-        sigset_t  set;
-
-        /* nginx ignores SIGPIPE; containers must not inherit that */
-        signal(SIGPIPE, SIG_DFL);
-        sigemptyset(&set);
-        sigprocmask(SIG_SETMASK, &set, NULL);
-
-        if (dup2(fds[1], 3) == -1) {
-            _exit(1);
-        }
-
-        execve(argv[0], argv, envp);
-
-        (void) write(3, "{\"error\":\"cannot execute the sockerless agent\"}\n",
-                     sizeof("{\"error\":\"cannot execute the sockerless "
-                            "agent\"}\n") - 1);
-        _exit(1);
-    }
-
-    close(fds[1]);
-
-    st->child = pid;
-    st->len = 0;
-
-    if (ngx_nonblocking(fds[0]) == -1) {
-        close(fds[0]);
-        return NGX_ERROR;
-    }
-
-    c = ngx_get_connection(fds[0], op->log);
-    if (c == NULL) {
-        close(fds[0]);
-        return NGX_ERROR;
-    }
-
-    c->data = st;
-    c->read->handler = ngx_http_sockerless_memory_status_read;
-    c->read->log = op->log;
-    st->status = c;
-
-    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-        ngx_close_connection(c);
-        return NGX_ERROR;
-    }
-
-    st->timer.handler = ngx_http_sockerless_memory_status_timeout;
-    st->timer.data = st;
-    st->timer.log = op->log;
-    ngx_add_timer(&st->timer, mcf->start_timeout);
 
     /* keep the token where the core stores the record */
 
@@ -1073,7 +1013,7 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
         cJSON_AddStringToObject(sls, "token", (char *) token);
     }
 
-    c->log->action = "starting the container's agent";
+    st->status->log->action = "starting the container's agent";
 
     return NGX_AGAIN;
 }
@@ -1204,13 +1144,12 @@ ngx_http_sockerless_memory_iface(ngx_pool_t *pool, cJSON *ep, char *spec)
 static ngx_int_t
 ngx_http_sockerless_memory_connect(ngx_http_sockerless_op_t *op)
 {
-    int                                  fds[2];
     char                                *argv[8], *envp[1];
     u_char                               pidt[NGX_INT_T_LEN + 1];
     cJSON                               *sls;
-    ngx_pid_t                            pid, apid;
+    ngx_int_t                            rc;
+    ngx_pid_t                            apid;
     const char                          *mode, *ip;
-    ngx_connection_t                    *c;
     ngx_http_sockerless_main_conf_t     *smcf;
     ngx_http_sockerless_memory_conf_t   *mcf;
     ngx_http_sockerless_memory_start_t  *st;
@@ -1261,11 +1200,6 @@ ngx_http_sockerless_memory_connect(ngx_http_sockerless_op_t *op)
 
     ngx_sprintf(pidt, "%P%Z", apid);
 
-    if (pipe2(fds, O_CLOEXEC) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
-        return NGX_ERROR;
-    }
-
     argv[0] = (char *) smcf->agent_path.data;
     argv[1] = "net";
     argv[2] = op->signal ? "add" : "del";
@@ -1276,60 +1210,10 @@ ngx_http_sockerless_memory_connect(ngx_http_sockerless_op_t *op)
     argv[7] = NULL;
     envp[0] = NULL;
 
-    pid = fork();
-
-    if (pid == -1) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "fork() failed");
-        close(fds[0]);
-        close(fds[1]);
-        return NGX_ERROR;
+    rc = ngx_http_sockerless_memory_spawn(op, st, argv, envp);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    if (pid == 0) {
-        sigset_t  set;
-
-        signal(SIGPIPE, SIG_DFL);
-        sigemptyset(&set);
-        sigprocmask(SIG_SETMASK, &set, NULL);
-
-        if (dup2(fds[1], 3) == -1) {
-            _exit(1);
-        }
-
-        execve(argv[0], argv, envp);
-        _exit(1);
-    }
-
-    close(fds[1]);
-    st->child = pid;
-    st->len = 0;
-
-    if (ngx_nonblocking(fds[0]) == -1) {
-        close(fds[0]);
-        return NGX_ERROR;
-    }
-
-    c = ngx_get_connection(fds[0], op->log);
-    if (c == NULL) {
-        close(fds[0]);
-        return NGX_ERROR;
-    }
-
-    c->data = st;
-    c->read->handler = ngx_http_sockerless_memory_status_read;
-    c->read->log = op->log;
-    st->status = c;
-
-    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-        ngx_close_connection(c);
-        st->status = NULL;
-        return NGX_ERROR;
-    }
-
-    st->timer.handler = ngx_http_sockerless_memory_status_timeout;
-    st->timer.data = st;
-    st->timer.log = op->log;
-    ngx_add_timer(&st->timer, mcf->start_timeout);
 
     return NGX_AGAIN;
 }
@@ -1345,20 +1229,15 @@ ngx_http_sockerless_memory_connect(ngx_http_sockerless_op_t *op)
 static ngx_int_t
 ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
 {
-    int                                  fds[2];
     char                                *dir, *cfg, *argv[9], *envp[2];
     u_char                               rnd[32];
-    ngx_pid_t                            pid;
     ngx_int_t                            rc;
     const char                          *id;
-    ngx_connection_t                    *c;
     ngx_http_sockerless_main_conf_t     *smcf;
-    ngx_http_sockerless_memory_conf_t   *mcf;
     ngx_http_sockerless_memory_start_t  *st;
     u_char                               tokenv[96];
 
     smcf = ngx_http_sockerless_conf();
-    mcf = op->conf;
     st = op->state;
     st->op = op;
     st->archive = 1;
@@ -1400,11 +1279,6 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
         return rc;
     }
 
-    if (pipe2(fds, O_CLOEXEC) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
-        return NGX_ERROR;
-    }
-
     ngx_sprintf(tokenv, "SOCKERLESS_AGENT_TOKEN=%s%Z", st->token);
 
     argv[0] = (char *) smcf->agent_path.data;
@@ -1420,6 +1294,36 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
     envp[0] = (char *) tokenv;
     envp[1] = NULL;
 
+    rc = ngx_http_sockerless_memory_spawn(op, st, argv, envp);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The agent with argv and envp, its status line read on fd 3 (a pipe
+ * watched by nginx), within sockerless_memory_start_timeout: start, a
+ * network change and docker cp of a stopped container all run it so
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_spawn(ngx_http_sockerless_op_t *op,
+    ngx_http_sockerless_memory_start_t *st, char **argv, char **envp)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    int                fds[2];
+    ngx_pid_t          pid;
+    ngx_connection_t  *c;
+
+    if (pipe2(fds, O_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno, "pipe2() failed");
+        return NGX_ERROR;
+    }
+
     pid = fork();
 
     if (pid == -1) {
@@ -1432,6 +1336,7 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
     if (pid == 0) {
         sigset_t  set;
 
+        /* nginx ignores SIGPIPE; containers must not inherit that */
         signal(SIGPIPE, SIG_DFL);
         sigemptyset(&set);
         sigprocmask(SIG_SETMASK, &set, NULL);
@@ -1441,10 +1346,15 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
         }
 
         execve(argv[0], argv, envp);
+
+        (void) write(3, "{\"error\":\"cannot execute the sockerless agent\"}\n",
+                     sizeof("{\"error\":\"cannot execute the sockerless "
+                            "agent\"}\n") - 1);
         _exit(1);
     }
 
     close(fds[1]);
+
     st->child = pid;
     st->len = 0;
 
@@ -1475,7 +1385,7 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
     st->timer.log = op->log;
     ngx_add_timer(&st->timer, mcf->start_timeout);
 
-    return NGX_AGAIN;
+    return NGX_OK;
 }
 
 

@@ -753,6 +753,25 @@ ngx_http_sockerless_reverse_read(cJSON *rec)
 }
 
 
+/* the cloud tells when a run is over (the reader, reports, the poller) */
+
+ngx_int_t
+ngx_http_sockerless_reverse_alive(ngx_http_sockerless_op_t *op)
+{
+    return NGX_OK;
+}
+
+
+/* the backends' container_started: an exit kept meanwhile is applied */
+
+void
+ngx_http_sockerless_reverse_started(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_callback_started(op->pool, op->log,
+                       ngx_http_sockerless_json_str(op->container, "Id"));
+}
+
+
 /*
  * A failed cloud call as a Docker error: the cloud's words with the
  * action named; 503 when the cloud could not be reached at all
@@ -830,8 +849,9 @@ ngx_int_t
 ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
     const char *backend)
 {
-    u_char  *p;
-    cJSON   *hc, *conf, *test, *first;
+    u_char      *p;
+    cJSON       *hc, *conf, *test, *first;
+    const char  *why;
 
     hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
     conf = cJSON_GetObjectItemCaseSensitive(op->container, "Config");
@@ -844,31 +864,22 @@ ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
 
     if (cJSON_IsString(first) && ngx_strcmp(first->valuestring, "NONE") != 0)
     {
-        op->status = NGX_HTTP_BAD_REQUEST;
+        why = "run health checks yet: create the container without them "
+              "(--no-healthcheck)";
 
-        p = ngx_pnalloc(op->pool, 256);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        op->message.data = p;
-        op->message.len = ngx_snprintf(p, 256, "the %s backend cannot run "
-                                       "health checks yet: create the "
-                                       "container without them "
-                                       "(--no-healthcheck)", backend)
-                          - p;
-
-        return NGX_ERROR;
-    }
-
-    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Binds")) == 0
-        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Mounts"))
-           == 0
-        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
-                                                         "VolumesFrom")) == 0
-        && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(conf,
-                                                         "Volumes")) == 0)
+    } else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "Binds"))
+               || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "Mounts"))
+               || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "VolumesFrom"))
+               || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(conf,
+                                                           "Volumes")))
     {
+        why = "mount binds or volumes: a cloud task has no host paths, "
+              "and EFS volumes are not supported";
+
+    } else {
         return NGX_OK;
     }
 
@@ -880,10 +891,8 @@ ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
     }
 
     op->message.data = p;
-    op->message.len = ngx_snprintf(p, 256, "the %s backend cannot mount "
-                                   "binds or volumes: a cloud task has no "
-                                   "host paths, and EFS volumes are not "
-                                   "supported", backend)
+    op->message.len = ngx_snprintf(p, 256, "the %s backend cannot %s",
+                                   backend, why)
                       - p;
 
     return NGX_ERROR;

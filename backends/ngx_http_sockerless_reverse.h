@@ -86,6 +86,10 @@ void ngx_http_sockerless_reverse_error(ngx_http_sockerless_op_t *op,
     ngx_uint_t status, ngx_str_t *type, ngx_str_t *message,
     const char *cloud, const char *action);
 
+/* the backends' container_alive and container_started */
+ngx_int_t ngx_http_sockerless_reverse_alive(ngx_http_sockerless_op_t *op);
+void ngx_http_sockerless_reverse_started(ngx_http_sockerless_op_t *op);
+
 /* the backends' agent_called_back */
 void ngx_http_sockerless_reverse_called_back(cJSON *rec);
 

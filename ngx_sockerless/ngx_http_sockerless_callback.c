@@ -77,8 +77,7 @@ static void ngx_http_sockerless_link_close(ngx_http_sockerless_link_t *l);
 static void ngx_http_sockerless_relay_accept(ngx_event_t *ev);
 static void ngx_http_sockerless_park_accept(ngx_event_t *ev);
 static void ngx_http_sockerless_park_read(ngx_event_t *ev);
-static void ngx_http_sockerless_parked_event(ngx_event_t *ev);
-static void ngx_http_sockerless_waiting_event(ngx_event_t *ev);
+static void ngx_http_sockerless_link_event(ngx_event_t *ev);
 static ngx_int_t ngx_http_sockerless_callback_exit(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_callback_park(ngx_http_request_t *r,
@@ -380,7 +379,7 @@ ngx_http_sockerless_callback_handoff(ngx_log_t *log, const char *id,
 
         if (o) {
             if (ngx_http_sockerless_owner_add(o, &o->parked, fd,
-                                          ngx_http_sockerless_parked_event)
+                                          ngx_http_sockerless_link_event)
                 != NGX_OK)
             {
                 (void) close(fd);
@@ -915,7 +914,7 @@ ngx_http_sockerless_relay_accept(ngx_event_t *ev)
         }
 
         if (ngx_http_sockerless_owner_add(o, &o->waiting, s,
-                                          ngx_http_sockerless_waiting_event)
+                                          ngx_http_sockerless_link_event)
             != NGX_OK)
         {
             (void) close(s);
@@ -1003,7 +1002,7 @@ ngx_http_sockerless_park_read(ngx_event_t *ev)
     }
 
     if (ngx_http_sockerless_owner_add(o, &o->parked, fd,
-                                      ngx_http_sockerless_parked_event)
+                                      ngx_http_sockerless_link_event)
         != NGX_OK)
     {
         (void) close(fd);
@@ -1013,10 +1012,13 @@ ngx_http_sockerless_park_read(ngx_event_t *ev)
 }
 
 
-/* a parked connection says something only when it ends */
+/*
+ * Any event of a link ends it: a parked connection says something only
+ * when it ends, a waiting worker's when it timed out or gave up
+ */
 
 static void
-ngx_http_sockerless_parked_event(ngx_event_t *ev)
+ngx_http_sockerless_link_event(ngx_event_t *ev)
 {
     ngx_connection_t             *c;
     ngx_http_sockerless_link_t   *l;
@@ -1030,29 +1032,6 @@ ngx_http_sockerless_parked_event(ngx_event_t *ev)
         ngx_http_sockerless_owner_release(o);
         return;
     }
-
-    ngx_http_sockerless_link_close(l);
-    ngx_http_sockerless_owner_idle(o);
-}
-
-
-static void
-ngx_http_sockerless_waiting_event(ngx_event_t *ev)
-{
-    ngx_connection_t             *c;
-    ngx_http_sockerless_link_t   *l;
-    ngx_http_sockerless_owner_t  *o;
-
-    c = ev->data;
-    l = c->data;
-    o = l->owner;
-
-    if (c->close) {
-        ngx_http_sockerless_owner_release(o);
-        return;
-    }
-
-    /* timed out, or the waiting worker gave up */
 
     ngx_http_sockerless_link_close(l);
     ngx_http_sockerless_owner_idle(o);

@@ -1321,9 +1321,7 @@ ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
     char                *key, *line, *tag, *rd;
     cJSON               *rec, *old, *t, *attrs;
     ngx_str_t            ref, norm;
-    ngx_buf_t           *b;
     ngx_uint_t           updated;
-    ngx_chain_t          out;
     const char          *oid;
     ngx_http_request_t  *r;
     char                 id[80], refstr[800];
@@ -1439,17 +1437,8 @@ ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
                  refstr);
     (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    b->last_buf = 1;
-    out.buf = b;
-    out.next = NULL;
-
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+    /* the stream ends */
+    ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
 }
 
 
@@ -2635,8 +2624,6 @@ ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
 {
     char                *key;
     cJSON               *json, *aux, *rec, *t, *attrs;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
     const char          *id;
     ngx_http_request_t  *r;
     char                 line[1024], rd[800];
@@ -2695,17 +2682,8 @@ ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
         (void) ngx_http_sockerless_event("image", "push", line, attrs);
     }
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    b->last_buf = 1;
-    out.buf = b;
-    out.next = NULL;
-
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+    /* the stream ends */
+    ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
 }
 
 
