@@ -47,6 +47,7 @@ typedef struct {
     int                tmpfs;
     unsigned long long tmpfs_size;    /* bytes, 0: the kernel's default */
     unsigned           tmpfs_mode;    /* 0: the kernel's default (1777) */
+    char              *tmpfs_options; /* --tmpfs: fstab options, or NULL */
 } sla_bind_t;
 
 

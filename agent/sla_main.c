@@ -512,7 +512,8 @@ sla_config_str(sls_json_t *root, const char *key, char **out, int required,
 /*
  * "mounts": [{"source": "/host", "target": "/ctr", "readonly": false,
  * "copy_up": false}] or [{"type": "tmpfs", "target": "/ctr",
- * "tmpfs_size": bytes, "tmpfs_mode": mode}]
+ * "tmpfs_size": bytes, "tmpfs_mode": mode}] or, for --tmpfs, [{"type":
+ * "tmpfs", "target": "/ctr", "tmpfs_options": "noexec,size=64m"}]
  */
 
 static int
@@ -521,7 +522,7 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
 {
     size_t       n;
     sla_bind_t  *b;
-    sls_json_t  *j, *e, *src, *dst, *ro, *type, *cu, *size, *mode;
+    sls_json_t  *j, *e, *src, *dst, *ro, *type, *cu, *size, *mode, *opts;
 
     j = sls_json_get(root, "mounts");
     n = 0;
@@ -555,6 +556,7 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
         cu = sls_json_get(e, "copy_up");
         size = sls_json_get(e, "tmpfs_size");
         mode = sls_json_get(e, "tmpfs_mode");
+        opts = sls_json_get(e, "tmpfs_options");
 
         b = &conf->binds[conf->nbinds];
 
@@ -578,6 +580,17 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
 
             b->tmpfs_size = size ? (unsigned long long) size->num : 0;
             b->tmpfs_mode = mode ? (unsigned) mode->num : 0;
+
+            if (opts && opts->type != SLS_JSON_NULL) {
+                if (opts->type != SLS_JSON_STRING) {
+                    goto invalid;
+                }
+
+                b->tmpfs_options = strdup(opts->str);
+                if (b->tmpfs_options == NULL) {
+                    return -1;
+                }
+            }
 
         } else if (type && !(type->type == SLS_JSON_STRING
                              && strcmp(type->str, "bind") == 0))

@@ -56,6 +56,8 @@ static int sla_copy_up(int fromfd, const char *to, char *err,
 static int sla_copy_tree(int sfd, int dfd, char *buf, size_t size,
     int depth);
 static int sla_copy_owner(int rc);
+static int sla_tmpfs_options(const char *options, unsigned long *flags,
+    char *data, size_t size);
 static int sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err,
     size_t err_size);
 static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
@@ -844,6 +846,115 @@ sla_open_in_root(int rootfd, const char *path, int flags)
 
 
 /*
+ * --tmpfs options as fstab writes them ("ro,noexec,size=64m"): the names
+ * mount(8) knows become flags, the rest is the file system's data; the
+ * module has merged and checked them as dockerd's MergeTmpfsOptions does.
+ * Propagation words are accepted and have no effect: the tmpfs is made
+ * inside the container's own mount namespace, private and without peers
+ * (and a propagation change needs the new mount's path, which the opened
+ * target does not lead to).
+ */
+
+static int
+sla_tmpfs_options(const char *options, unsigned long *flags, char *data,
+    size_t size)
+{
+    size_t       len, used, i;
+    const char  *p, *e;
+
+    static const struct {
+        const char     *name;
+        unsigned long   flag;
+        int             clear;
+        int             propagation;
+    } known[] = {
+        { "defaults", 0, 0, 0 },
+        { "ro", MS_RDONLY, 0, 0 },
+        { "rw", MS_RDONLY, 1, 0 },
+        { "suid", MS_NOSUID, 1, 0 },
+        { "nosuid", MS_NOSUID, 0, 0 },
+        { "dev", MS_NODEV, 1, 0 },
+        { "nodev", MS_NODEV, 0, 0 },
+        { "exec", MS_NOEXEC, 1, 0 },
+        { "noexec", MS_NOEXEC, 0, 0 },
+        { "sync", MS_SYNCHRONOUS, 0, 0 },
+        { "async", MS_SYNCHRONOUS, 1, 0 },
+        { "dirsync", MS_DIRSYNC, 0, 0 },
+        { "mand", MS_MANDLOCK, 0, 0 },
+        { "nomand", MS_MANDLOCK, 1, 0 },
+        { "atime", MS_NOATIME, 1, 0 },
+        { "noatime", MS_NOATIME, 0, 0 },
+        { "diratime", MS_NODIRATIME, 1, 0 },
+        { "nodiratime", MS_NODIRATIME, 0, 0 },
+        { "relatime", MS_RELATIME, 0, 0 },
+        { "norelatime", MS_RELATIME, 1, 0 },
+        { "strictatime", MS_STRICTATIME, 0, 0 },
+        { "nostrictatime", MS_STRICTATIME, 1, 0 },
+        { "private", MS_PRIVATE, 0, 1 },
+        { "rprivate", MS_PRIVATE | MS_REC, 0, 1 },
+        { "shared", MS_SHARED, 0, 1 },
+        { "rshared", MS_SHARED | MS_REC, 0, 1 },
+        { "slave", MS_SLAVE, 0, 1 },
+        { "rslave", MS_SLAVE | MS_REC, 0, 1 },
+        { "unbindable", MS_UNBINDABLE, 0, 1 },
+        { "runbindable", MS_UNBINDABLE | MS_REC, 0, 1 },
+    };
+
+    used = 0;
+    data[0] = '\0';
+
+    for (p = options; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ',');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+
+        len = (size_t) (e - p);
+
+        if (len == 0) {
+            continue;
+        }
+
+        for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            if (strlen(known[i].name) == len
+                && strncmp(known[i].name, p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < sizeof(known) / sizeof(known[0])) {
+            if (known[i].propagation) {
+                /* see above */
+
+            } else if (known[i].clear) {
+                *flags &= ~known[i].flag;
+
+            } else {
+                *flags |= known[i].flag;
+            }
+
+            continue;
+        }
+
+        if (memchr(p, '=', len) == NULL || used + len + 2 > size) {
+            return -1;
+        }
+
+        if (used) {
+            data[used++] = ',';
+        }
+
+        memcpy(data + used, p, len);
+        used += len;
+        data[used] = '\0';
+    }
+
+    return 0;
+}
+
+
+/*
  * One of HostConfig.Binds: the host path is made if missing, as dockerd
  * does for Binds; the target is made in the container's root, every
  * component resolved inside that root (openat2 RESOLVE_IN_ROOT), so
@@ -952,7 +1063,7 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
     snprintf(real, sizeof(real), "/proc/self/fd/%d", fd);
 
     if (b->tmpfs) {
-        char           opts[64];
+        char           opts[1024];
         unsigned long  flags;
 
         /* dockerd's tmpfs: noexec, nosuid, nodev, its size and mode */
@@ -961,11 +1072,25 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
                 | (b->readonly ? MS_RDONLY : 0);
 
-        if (b->tmpfs_size) {
+        if (b->tmpfs_options
+            && sla_tmpfs_options(b->tmpfs_options, &flags, opts,
+                                 sizeof(opts)) != 0)
+        {
+            snprintf(err, err_size, "tmpfs on %.200s: invalid options "
+                     "\"%.200s\"", b->target, b->tmpfs_options);
+            close(fd);
+            close(rootfd);
+            return -1;
+        }
+
+        if (b->tmpfs_options) {
+            /* --tmpfs: its options are all there is */
+
+        } else if (b->tmpfs_size) {
             snprintf(opts, sizeof(opts), "size=%llu", b->tmpfs_size);
         }
 
-        if (b->tmpfs_mode) {
+        if (b->tmpfs_mode && b->tmpfs_options == NULL) {
             snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
                      "%smode=%o", opts[0] ? "," : "", b->tmpfs_mode);
         }

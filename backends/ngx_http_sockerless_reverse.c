@@ -879,6 +879,12 @@ ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
         why = "mount binds or volumes: a cloud task has no host paths, "
               "and EFS volumes are not supported";
 
+    } else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "Tmpfs")))
+    {
+        why = "mount a tmpfs (--tmpfs): Fargate tasks and Lambda functions "
+              "have none";
+
     } else {
         return NGX_OK;
     }

@@ -1363,6 +1363,216 @@ ngx_http_sockerless_mnt_mount(ngx_http_sockerless_mnt_t *m, cJSON *spec,
 }
 
 
+/*
+ * one of HostConfig.Tmpfs (docker run --tmpfs /run:size=64m): dockerd's
+ * options "noexec,nosuid,nodev,rprivate" then the given ones, merged as
+ * MergeTmpfsOptions does (the last of each flag or key wins; a word that
+ * is neither a mount flag nor a tmpfs key=value is refused); not among
+ * inspect's Mounts, as in dockerd
+ */
+
+static ngx_int_t
+ngx_http_sockerless_mnt_tmpfs(ngx_http_sockerless_mnt_t *m, cJSON *e,
+    cJSON *seen)
+{
+    u_char      *out, *w;
+    cJSON       *p;
+    size_t       len, n, k, total;
+    ngx_int_t    group, taken[16];
+    ngx_str_t    word[64];
+    ngx_uint_t   i, j, ro, dup;
+    const char  *dst, *q, *end, *data;
+
+    static const struct {
+        const char  *name;
+        ngx_int_t    group;     /* 0: propagation, one mode in all */
+    } flags[] = {
+        { "ro", 1 }, { "rw", 1 }, { "suid", 2 }, { "nosuid", 2 },
+        { "dev", 3 }, { "nodev", 3 }, { "exec", 4 }, { "noexec", 4 },
+        { "sync", 5 }, { "async", 5 }, { "dirsync", 6 }, { "remount", 7 },
+        { "mand", 8 }, { "nomand", 8 }, { "atime", 9 }, { "noatime", 9 },
+        { "diratime", 10 }, { "nodiratime", 10 }, { "relatime", 11 },
+        { "norelatime", 11 }, { "strictatime", 12 },
+        { "nostrictatime", 12 }, { "bind", 0 }, { "rbind", 0 },
+        { "unbindable", 0 }, { "runbindable", 0 }, { "private", 0 },
+        { "rprivate", 0 }, { "shared", 0 }, { "rshared", 0 },
+        { "slave", 0 }, { "rslave", 0 }
+    };
+
+    static const char  *keys[] = {
+        "", "size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"
+    };
+
+    if (!cJSON_IsString(e)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "json: cannot unmarshal %s into Go struct "
+                                   "field HostConfig.Tmpfs of type string",
+                                   cJSON_IsNumber(e) ? "number" : "value");
+    }
+
+    if (e->string[0] != '/') {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid mount path: '%s' mount path must "
+                                   "be absolute", e->string);
+    }
+
+    dst = ngx_http_sockerless_mnt_clean(m->pool, e->string);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(dst, "/") == 0) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid specification: destination "
+                                   "can't be '/'");
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(seen, dst)) {
+        return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "Duplicate mount point: %s", dst);
+    }
+
+    /* the words: dockerd's defaults, then the given ones */
+
+    n = 0;
+    ngx_str_set(&word[n], "noexec"); n++;
+    ngx_str_set(&word[n], "nosuid"); n++;
+    ngx_str_set(&word[n], "nodev"); n++;
+    ngx_str_set(&word[n], "rprivate"); n++;
+
+    data = e->valuestring;
+
+    for (q = data; *data; q = end + 1) {
+        end = strchr(q, ',');
+        if (end == NULL) {
+            end = q + ngx_strlen(q);
+        }
+
+        if (n == sizeof(word) / sizeof(word[0])) {
+            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "too many tmpfs options for %s", dst);
+        }
+
+        word[n].data = (u_char *) q;
+        word[n].len = end - q;
+        n++;
+
+        if (*end == '\0') {
+            break;
+        }
+    }
+
+    /* from the last: the first seen of a flag group or a key stays */
+
+    total = n;
+
+    out = ngx_pnalloc(m->pool, ngx_strlen(e->valuestring) + 64);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    w = out + ngx_strlen(e->valuestring) + 63;
+    *w = '\0';
+    ro = 0;
+    k = 0;
+    ngx_memzero(taken, sizeof(taken));
+
+    while (n--) {
+        if (word[n].len == 8
+            && ngx_strncmp(word[n].data, "defaults", 8) == 0)
+        {
+            continue;
+        }
+
+        for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+            if (ngx_strlen(flags[i].name) == word[n].len
+                && ngx_strncmp(flags[i].name, word[n].data, word[n].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < sizeof(flags) / sizeof(flags[0])) {
+            group = flags[i].group;
+
+            if (taken[group]) {
+                continue;
+            }
+
+            taken[group] = 1;
+
+            if (group == 1) {
+                ro = (ngx_strcmp(flags[i].name, "ro") == 0);
+            }
+
+        } else {
+            q = (char *) ngx_strlchr(word[n].data, word[n].data + word[n].len,
+                                     '=');
+            len = q ? (size_t) (q - (char *) word[n].data) : 0;
+
+            for (i = 0; q && i < sizeof(keys) / sizeof(keys[0]); i++) {
+                if (ngx_strlen(keys[i]) == len
+                    && ngx_strncmp(keys[i], word[n].data, len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (q == NULL || i == sizeof(keys) / sizeof(keys[0])) {
+                return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
+                                   "invalid tmpfs option \"%*s\"",
+                                   q ? len : word[n].len, word[n].data);
+            }
+
+            /* a key seen later wins: look among those kept */
+
+            dup = 0;
+
+            for (j = n + 1; j < total; j++) {
+                if (word[j].data == NULL) {
+                    continue;
+                }
+
+                if (word[j].len > len && word[j].data[len] == '='
+                    && ngx_strncmp(word[j].data, word[n].data, len) == 0)
+                {
+                    dup = 1;
+                    break;
+                }
+            }
+
+            if (dup) {
+                word[n].data = NULL;
+                continue;
+            }
+        }
+
+        if (k++) {
+            *--w = ',';
+        }
+
+        w -= word[n].len;
+        ngx_memcpy(w, word[n].data, word[n].len);
+    }
+
+    cJSON_AddTrueToObject(seen, dst);
+
+    p = ngx_http_sockerless_mnt_point(m, "tmpfs", dst);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateBool(!ro));
+    cJSON_AddNumberToObject(p, "_size", 0);
+    cJSON_AddNumberToObject(p, "_mode", 0);
+    cJSON_AddTrueToObject(p, "_hidden");
+    cJSON_AddStringToObject(p, "_options", (char *) w);
+
+    return NGX_OK;
+}
+
+
 static int
 ngx_http_sockerless_mnt_cmp(const void *one, const void *two)
 {
@@ -1426,6 +1636,13 @@ ngx_http_sockerless_mounts_build(ngx_pool_t *pool, cJSON *rec,
 
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(hc, "Mounts")) {
         rc = ngx_http_sockerless_mnt_mount(&m, e, seen);
+        if (rc != NGX_OK) {
+            goto done;
+        }
+    }
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(hc, "Tmpfs")) {
+        rc = ngx_http_sockerless_mnt_tmpfs(&m, e, seen);
         if (rc != NGX_OK) {
             goto done;
         }
@@ -1514,6 +1731,10 @@ ngx_http_sockerless_mounts_build(ngx_pool_t *pool, cJSON *rec,
     for (i = 0; i < n; i++) {
         p = cJSON_Duplicate(sorted[i], 1);
         cJSON_AddItemToArray(list, p);
+
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "_hidden"))) {
+            continue;
+        }
 
         /* inspect's MountPoint: Type, Name and Driver are omitempty */
 
@@ -1629,7 +1850,7 @@ cJSON *
 ngx_http_sockerless_mounts_agent(ngx_pool_t *pool, cJSON *rec)
 {
     cJSON       *list, *out, *p, *a;
-    const char  *type;
+    const char  *type, *s;
 
     list = ngx_http_sockerless_mounts_list(pool, rec);
     if (list == NULL) {
@@ -1649,6 +1870,12 @@ ngx_http_sockerless_mounts_agent(ngx_pool_t *pool, cJSON *rec)
 
         if (ngx_strcmp(type, "tmpfs") == 0) {
             cJSON_AddStringToObject(a, "type", "tmpfs");
+
+            s = ngx_http_sockerless_json_str(p, "_options");
+            if (s) {
+                cJSON_AddStringToObject(a, "tmpfs_options", s);
+            }
+
             cJSON_AddNumberToObject(a, "tmpfs_size", cJSON_GetNumberValue(
                               cJSON_GetObjectItemCaseSensitive(p, "_size")));
             cJSON_AddNumberToObject(a, "tmpfs_mode", cJSON_GetNumberValue(

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(51);
+$t->plan(52);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -210,6 +210,11 @@ ok($rc == 125 && $err =~ /cannot mount binds or volumes/,
 ($rc, $out, $err) = $t->docker('create', '-v', '/data', $img, 'true');
 ok($rc != 0 && $err =~ /cannot mount binds or volumes/,
    'an anonymous volume: a clear error') or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--tmpfs', '/run', $img,
+                               'true');
+ok($rc == 125 && $err =~ /cannot mount a tmpfs \(--tmpfs\)/,
+   '--tmpfs: a clear error, not dropped') or diag($err);
 
 $t->docker('network', 'create', 'n1');
 ($rc, $out, $err) = $t->docker('run', '--rm', '--network', 'n1', $img,

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(32);
+$t->plan(33);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -145,6 +145,11 @@ ok($rc == 125 && $err =~ /cannot set a user/, '-u: a clear error')
                                'true');
 ok($rc == 125 && $err =~ /cannot mount binds or volumes/,
    '-v: a clear error') or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--tmpfs', '/run', $img,
+                               'true');
+ok($rc == 125 && $err =~ /cannot mount a tmpfs \(--tmpfs\)/,
+   '--tmpfs: a clear error, not dropped') or diag($err);
 
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'nopause', $img,
                                'sleep', '1000');

@@ -17,7 +17,7 @@ use JSON::PP ();
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(30);
+my $t = Sockerless::Test->new->write_conf->plan(40);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -66,7 +66,7 @@ my $tar = $t->prefix . '/vi.tar';
 is($rc, 0, 'an image with a VOLUME loaded') or diag($err);
 
 SKIP: {
-    skip 'mounts need root (mount namespaces)', 23 unless $t->is_root;
+    skip 'mounts need root (mount namespaces)', 33 unless $t->is_root;
 
     my $src = "$t->{prefix}/src";
     mkdir $src or die "mkdir $src: $!\n";
@@ -107,6 +107,61 @@ SKIP: {
     like($out, qr{^tmpfs /t tmpfs rw,nosuid,nodev,noexec,\S*size=1024k,mode=1770\S* 0 0\n1770\nx\n$},
          '--mount type=tmpfs: a tmpfs with its size and mode')
         or diag("$out $err");
+
+    # --tmpfs with dockerd's defaults and the given options merged (the
+    # last word of each kind wins), not among inspect's Mounts
+
+    ($rc, $out, $err) = $t->docker('run', '--rm', '--tmpfs',
+        '/run/t:exec,size=2m,mode=1700,size=1m', '--tmpfs', '/ro:ro',
+        'busybox', 'sh', '-c',
+        'grep -E " /(run/t|ro) " /proc/mounts; stat -c %a /run/t; '
+        . 'echo x > /run/t/f && cat /run/t/f; touch /ro/f 2>/dev/null '
+        . '|| echo refused');
+    like($out, qr{^tmpfs /run/t tmpfs rw,nosuid,nodev,\S*size=1024k,mode=1700\S* 0 0\n}m,
+         '--tmpfs: exec and the last size given')
+        or diag("$out $err");
+    unlike($out, qr{/run/t tmpfs \S*noexec}, '--tmpfs: exec clears noexec');
+    like($out, qr{^tmpfs /ro tmpfs ro,nosuid,nodev,noexec\S* 0 0\n}m,
+         '--tmpfs /ro:ro is read-only with the defaults');
+    like($out, qr{\n1700\nx\nrefused\n\z},
+         '--tmpfs: mode applied, writable, the ro one refuses writes')
+        or diag("$out $err");
+
+    ($rc, $out, $err) = $t->docker('create', '--name', 'tmpc', '--tmpfs',
+        '/scratch', 'busybox', 'true');
+    my $tc = $t->inspect('tmpc');
+    is_deeply([ $tc->{HostConfig}{Tmpfs}, $tc->{Mounts} ],
+              [ { '/scratch' => '' }, [] ],
+              '--tmpfs: in HostConfig.Tmpfs, not among Mounts')
+        or diag(explain $tc);
+    $t->docker('rm', 'tmpc');
+
+    ($rc, $out, $err) = $t->docker('create', '--tmpfs', '/x:bogus',
+        'busybox');
+    like($err, qr{invalid tmpfs option "bogus"},
+         '--tmpfs with an unknown option: dockerd\'s words') or diag($err);
+
+    ($rc, $out, $err) = $t->docker('create', '--tmpfs', '/x:color=red',
+        'busybox');
+    like($err, qr{invalid tmpfs option "color"}, '--tmpfs key not tmpfs\'s')
+        or diag($err);
+
+    ($rc, $out, $err) = $t->docker('create', '--tmpfs', '/d', '-v',
+        "$src:/d", 'busybox');
+    like($err, qr{Duplicate mount point: /d}, '--tmpfs and -v on one path')
+        or diag($err);
+
+    ($st, $j) = $t->api_json('POST', '/containers/create',
+        { Image => 'busybox', HostConfig => { Tmpfs => { 'rel' => '' } } });
+    is_deeply([ $st, $j->{message} ],
+              [ 400, "invalid mount path: 'rel' mount path must be absolute" ],
+              'a relative --tmpfs path is a 400') or diag(explain $j);
+
+    ($st, $j) = $t->api_json('POST', '/containers/create',
+        { Image => 'busybox', HostConfig => { Tmpfs => { '/' => '' } } });
+    is_deeply([ $st, $j->{message} ],
+              [ 400, "invalid specification: destination can't be '/'" ],
+              'a --tmpfs on / is a 400');
 
     # -v /path: an anonymous volume, as inspect shows it
 
