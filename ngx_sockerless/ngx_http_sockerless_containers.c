@@ -2428,6 +2428,78 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
 }
 
 
+/*
+ * dockerd's events around a run: "network connect" for each network and
+ * "volume mount" for each volume before "start"; "network disconnect"
+ * and "volume unmount" after "die" (attributes in the order Go prints a
+ * map: sorted)
+ */
+
+static void
+ngx_http_sockerless_run_events(ngx_pool_t *pool, cJSON *rec, ngx_uint_t up)
+{
+    char         key[80];
+    cJSON       *e, *net;
+    const char  *cid, *nid, *driver, *name;
+
+    cid = ngx_http_sockerless_id(rec);
+
+    if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_NETWORKS) {
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(rec,
+                                                        "NetworkSettings"),
+                           "Networks"))
+        {
+            nid = ngx_http_sockerless_json_str(e, "NetworkID");
+
+            if (nid == NULL || *nid == '\0' || ngx_strlen(nid) > 64) {
+                continue;
+            }
+
+            ngx_sprintf((u_char *) key, "n/%s%Z", nid);
+            net = ngx_http_sockerless_store_get(pool, key);
+            driver = ngx_http_sockerless_json_str(net, "Driver");
+
+            (void) ngx_http_sockerless_event_kv("network",
+                                    up ? "connect" : "disconnect", nid,
+                                    "container", cid, "name", e->string,
+                                    "type", driver ? driver : "bridge",
+                                    NULL);
+        }
+    }
+
+    cJSON_ArrayForEach(e, ngx_http_sockerless_mounts_list(pool, rec)) {
+        name = ngx_http_sockerless_json_str(e, "Name");
+
+        if (name == NULL || *name == '\0'
+            || ngx_strcmp(ngx_http_sockerless_json_str(e, "Type"), "volume")
+               != 0)
+        {
+            continue;
+        }
+
+        if (up) {
+            (void) ngx_http_sockerless_event_kv("volume", "mount", name,
+                       "container", cid,
+                       "destination", ngx_http_sockerless_json_str(e,
+                                                              "Destination"),
+                       "driver", "local",
+                       "propagation", ngx_http_sockerless_json_str(e,
+                                                              "Propagation"),
+                       "read/write",
+                       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "RW"))
+                       ? "true" : "false",
+                       NULL);
+
+        } else {
+            (void) ngx_http_sockerless_event_kv("volume", "unmount", name,
+                                                "container", cid,
+                                                "driver", "local", NULL);
+        }
+    }
+}
+
+
 static void
 ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
 {
@@ -2441,6 +2513,8 @@ ngx_http_sockerless_run_done(ngx_http_sockerless_op_t *op, ngx_int_t rc)
          * "start" goes out before the record says Running: from then on
          * another worker may record the exit, and its "die" must follow
          */
+        ngx_http_sockerless_run_events(ctx->pool, op->container, 1);
+
         attrs = ngx_http_sockerless_container_attrs(ctx->pool,
                                                     op->container);
         if (attrs) {
@@ -3755,7 +3829,9 @@ ngx_http_sockerless_container_prune(ngx_http_request_t *r,
     /* the writable layers removed, as dockerd counts them */
     cJSON_AddNumberToObject(out, "SpaceReclaimed", (double) reclaimed);
 
-    (void) ngx_http_sockerless_event("container", "prune", "", NULL);
+    ngx_sprintf((u_char *) err, "%O%Z", reclaimed);
+    (void) ngx_http_sockerless_event_kv("container", "prune", "",
+                                        "reclaimed", err, NULL);
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
 }
@@ -4100,6 +4176,8 @@ ngx_http_sockerless_container_exited(ngx_log_t *log, const char *id,
         cJSON_AddStringToObject(attrs, "exitCode", num);
         (void) ngx_http_sockerless_event("container", "die", id, attrs);
     }
+
+    ngx_http_sockerless_run_events(pool, ex.rec, 0);
 
     if (ex.auto_remove) {
         (void) ngx_http_sockerless_remove(pool, log, ex.rec, 1);

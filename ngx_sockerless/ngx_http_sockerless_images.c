@@ -220,6 +220,48 @@ ngx_http_sockerless_image_prefix(void *data, const char *key, cJSON *value)
 }
 
 
+/*
+ * An image event as dockerd's LogImageEvent makes it: the image's labels
+ * (while it exists) and "name" among the attributes; rec is the image's
+ * record when the caller has it, else it is looked up by id
+ */
+
+void
+ngx_http_sockerless_image_event(ngx_pool_t *pool, const char *action,
+    const char *id, const char *name, cJSON *rec)
+{
+    cJSON      *attrs, *l;
+    ngx_str_t   ref;
+
+    if (rec == NULL && ngx_strcmp(action, "delete") != 0) {
+        ref.data = (u_char *) id;
+        ref.len = ngx_strlen(id);
+        rec = ngx_http_sockerless_image_find(pool, &ref);
+    }
+
+    attrs = ngx_http_sockerless_json_bind(pool, cJSON_CreateObject());
+    if (attrs == NULL) {
+        return;
+    }
+
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(rec, "Config"),
+                              "Labels"))
+    {
+        if (cJSON_IsString(l)) {
+            cJSON_AddStringToObject(attrs, l->string, l->valuestring);
+        }
+    }
+
+    if (name && *name) {
+        cJSON_DeleteItemFromObjectCaseSensitive(attrs, "name");
+        cJSON_AddStringToObject(attrs, "name", name);
+    }
+
+    (void) ngx_http_sockerless_event("image", action, id, attrs);
+}
+
+
 cJSON *
 ngx_http_sockerless_image_find(ngx_pool_t *pool, ngx_str_t *ref)
 {
@@ -1053,7 +1095,7 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
 
     char                 key[80], *line;
     off_t                size;
-    cJSON               *rec, *cfg, *t, *msg, *attrs, *sizes, *old;
+    cJSON               *rec, *cfg, *t, *msg, *sizes, *old;
     u_char              *p;
     double               d;
     size_t               len;
@@ -1132,7 +1174,7 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
             break;
         }
 
-        (void) ngx_http_sockerless_event("image", "load", key, NULL);
+        ngx_http_sockerless_image_event(r->pool, "load", key, key, rec);
 
         msg = NULL;
 
@@ -1153,12 +1195,7 @@ ngx_http_sockerless_load_done(ngx_event_t *ev)
                 continue;
             }
 
-            attrs = ngx_http_sockerless_json_bind(r->pool,
-                                                  cJSON_CreateObject());
-            if (attrs) {
-                cJSON_AddStringToObject(attrs, "name", line);
-                (void) ngx_http_sockerless_event("image", "tag", key, attrs);
-            }
+            ngx_http_sockerless_image_event(r->pool, "tag", key, line, rec);
 
             msg = ngx_http_sockerless_json_bind(r->pool,
                                                 cJSON_CreateObject());
@@ -1492,7 +1529,7 @@ ngx_http_sockerless_image_tag(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
     char        *tag;
-    cJSON       *rec, *attrs;
+    cJSON       *rec;
     ngx_str_t    repo, t, ref, norm;
     const char  *id;
 
@@ -1538,11 +1575,7 @@ ngx_http_sockerless_image_tag(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
-    if (attrs) {
-        cJSON_AddStringToObject(attrs, "name", tag);
-        (void) ngx_http_sockerless_event("image", "tag", id, attrs);
-    }
+    ngx_http_sockerless_image_event(r->pool, "tag", id, tag, NULL);
 
     return ngx_http_sockerless_send_empty(r, NGX_HTTP_CREATED);
 }
@@ -1721,7 +1754,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
         cJSON_AddStringToObject(item, "Untagged", tag);
         cJSON_AddItemToArray(out, item);
 
-        (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+        ngx_http_sockerless_image_event(r->pool, "untag", id, id, rec);
 
         return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
     }
@@ -1738,7 +1771,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
         cJSON_AddStringToObject(item, "Untagged", t->valuestring);
         cJSON_AddItemToArray(out, item);
 
-        (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+        ngx_http_sockerless_image_event(r->pool, "untag", id, id, rec);
     }
 
     ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
@@ -1748,7 +1781,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
     cJSON_AddStringToObject(item, "Deleted", id);
     cJSON_AddItemToArray(out, item);
 
-    (void) ngx_http_sockerless_event("image", "delete", id, NULL);
+    ngx_http_sockerless_image_event(r->pool, "delete", id, id, NULL);
 
     ngx_http_sockerless_image_files_rm(r->connection->log, id + 7);
 
@@ -2007,7 +2040,7 @@ ngx_http_sockerless_image_prune(ngx_http_request_t *r,
             cJSON_AddStringToObject(item, "Untagged", t->valuestring);
             cJSON_AddItemToArray(deleted, item);
 
-            (void) ngx_http_sockerless_event("image", "untag", id, NULL);
+            ngx_http_sockerless_image_event(r->pool, "untag", id, id, rec);
         }
 
         ngx_sprintf((u_char *) key, "i/%s%Z", id + 7);
@@ -2020,7 +2053,7 @@ ngx_http_sockerless_image_prune(ngx_http_request_t *r,
         cJSON_AddStringToObject(item, "Deleted", id);
         cJSON_AddItemToArray(deleted, item);
 
-        (void) ngx_http_sockerless_event("image", "delete", id, NULL);
+        ngx_http_sockerless_image_event(r->pool, "delete", id, id, NULL);
 
         size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec,
                                                                     "Size"));

@@ -31,6 +31,10 @@ ngx_int_t ngx_http_sockerless_image_normalize(ngx_pool_t *pool,
 cJSON *ngx_http_sockerless_image_record(ngx_pool_t *pool, const char *hex,
     cJSON *cfg, off_t size, cJSON *sizes);
 
+/* an image event with dockerd's attributes: labels and "name" */
+void ngx_http_sockerless_image_event(ngx_pool_t *pool, const char *action,
+    const char *id, const char *name, cJSON *rec);
+
 /* points tag ("repo:tag", normalized) at "sha256:<hex>", moving it */
 ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
     const char *id);

@@ -165,6 +165,8 @@ void ngx_http_sockerless_store_changed(void);
 uint64_t ngx_http_sockerless_store_version(void);
 ngx_int_t ngx_http_sockerless_event(const char *type, const char *action,
     const char *id, cJSON *attributes);
+ngx_int_t ngx_http_sockerless_event_kv(const char *type, const char *action,
+    const char *id, ...);
 
 /* handlers */
 ngx_int_t ngx_http_sockerless_ping(ngx_http_request_t *r,

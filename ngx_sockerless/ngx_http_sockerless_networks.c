@@ -2169,6 +2169,10 @@ ngx_http_sockerless_network_prune(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* dockerd reclaims no space from networks and says so */
+    (void) ngx_http_sockerless_event_kv("network", "prune", "", "reclaimed",
+                                        "0", NULL);
+
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
 }
 

@@ -1319,7 +1319,7 @@ ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
     ngx_uint_t downloaded)
 {
     char                *key, *line, *tag, *rd;
-    cJSON               *rec, *old, *t, *attrs;
+    cJSON               *rec, *old, *t;
     ngx_str_t            ref, norm;
     ngx_uint_t           updated;
     const char          *oid;
@@ -1422,11 +1422,9 @@ ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
 
     sls_registry_ref_string(&ps->ref, refstr, sizeof(refstr));
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
-    if (attrs) {
-        cJSON_AddStringToObject(attrs, "name", refstr);
-        (void) ngx_http_sockerless_event("image", "pull", refstr, attrs);
-    }
+    /* dockerd: the reference as the id, its name without tag as "name" */
+    ngx_http_sockerless_image_event(r->pool, "pull", refstr,
+                                    ps->ref.familiar, rec);
 
     ngx_sprintf((u_char *) line, "Digest: %s%Z", ps->manifest_digest);
     (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
@@ -2623,7 +2621,7 @@ static void
 ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
 {
     char                *key;
-    cJSON               *json, *aux, *rec, *t, *attrs;
+    cJSON               *json, *aux, *rec, *t;
     const char          *id;
     ngx_http_request_t  *r;
     char                 line[1024], rd[800];
@@ -2646,6 +2644,7 @@ ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
 
     /* the record again: it may have changed while the layer was made */
 
+    rec = NULL;
     id = ngx_http_sockerless_json_str(ps->cfg, "Id");
     key = ngx_pnalloc(r->pool, 80);
 
@@ -2676,11 +2675,8 @@ ngx_http_sockerless_push_done(ngx_http_sockerless_pull_t *ps)
     ngx_snprintf((u_char *) line, sizeof(line), "%s:%s%Z", ps->ref.familiar,
                  ps->ref.tag);
 
-    attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
-    if (attrs) {
-        cJSON_AddStringToObject(attrs, "name", line);
-        (void) ngx_http_sockerless_event("image", "push", line, attrs);
-    }
+    ngx_http_sockerless_image_event(r->pool, "push", line, ps->ref.familiar,
+                                    rec);
 
     /* the stream ends */
     ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));

@@ -715,6 +715,39 @@ ngx_http_sockerless_store_scan(ngx_pool_t *pool, const char *prefix,
 }
 
 
+/* an event whose attributes are the NULL-ended name, value pairs given */
+
+ngx_int_t
+ngx_http_sockerless_event_kv(const char *type, const char *action,
+    const char *id, ...)
+{
+    cJSON       *attrs;
+    va_list      ap;
+    ngx_int_t    rc;
+    const char  *k, *v;
+
+    attrs = cJSON_CreateObject();
+    if (attrs == NULL) {
+        return NGX_ERROR;
+    }
+
+    va_start(ap, id);
+
+    while ((k = va_arg(ap, const char *)) != NULL) {
+        v = va_arg(ap, const char *);
+        cJSON_AddStringToObject(attrs, k, v ? v : "");
+    }
+
+    va_end(ap);
+
+    rc = ngx_http_sockerless_event(type, action, id, attrs);
+
+    cJSON_Delete(attrs);
+
+    return rc;
+}
+
+
 /* events: "ev/<16 hex digit sequence>", the history bounded */
 
 ngx_int_t

@@ -395,19 +395,66 @@ ngx_http_sockerless_info(ngx_http_request_t *r,
 }
 
 
-/* GET /events */
+/*
+ * an image reference without its tag or digest, in its familiar form
+ * (dockerd's stripTag: "docker.io/library/busybox:1" is "busybox")
+ */
+
+static const char *
+ngx_http_sockerless_events_strip(char *buf, size_t size, const char *ref)
+{
+    char  *p, *slash;
+
+    if (ngx_strncmp(ref, "sha256:", 7) == 0 || ngx_strlen(ref) >= size) {
+        return ref;
+    }
+
+    ngx_cpystrn((u_char *) buf, (u_char *) ref, size);
+
+    p = strchr(buf, '@');
+    if (p) {
+        *p = '\0';
+    }
+
+    slash = strrchr(buf, '/');
+    p = strrchr(slash ? slash : buf, ':');
+    if (p) {
+        *p = '\0';
+    }
+
+    p = buf;
+
+    if (ngx_strncmp(p, "docker.io/", 10) == 0) {
+        p += 10;
+
+    } else if (ngx_strncmp(p, "index.docker.io/", 16) == 0) {
+        p += 16;
+    }
+
+    if (p != buf && ngx_strncmp(p, "library/", 8) == 0
+        && strchr(p + 8, '/') == NULL)
+    {
+        p += 8;
+    }
+
+    return p;
+}
+
+
+/* GET /events: dockerd's events.Filter.Include, test by test */
 
 static ngx_int_t
 ngx_http_sockerless_events_match(sls_filters_t *filters, cJSON *ev)
 {
     cJSON       *actor, *attrs;
     size_t       i;
-    ngx_uint_t   ok;
+    ngx_uint_t   fuzzy;
     const char  *v, *type, *action, *id, *name, *image;
+    char         b1[512], b2[512];
 
-    static const char  *none[] = {
-        "daemon", "network", "volume", "node", "plugin", "service",
-        "secret", "config", NULL
+    static const char  *named[] = {
+        "daemon", "container", "plugin", "volume", "network", "node",
+        "service", "secret", "config", NULL
     };
 
     type = ngx_http_sockerless_json_str(ev, "Type");
@@ -416,63 +463,69 @@ ngx_http_sockerless_events_match(sls_filters_t *filters, cJSON *ev)
     attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
     id = ngx_http_sockerless_json_str(actor, "ID");
     name = ngx_http_sockerless_json_str(attrs, "name");
-    image = ngx_http_sockerless_json_str(attrs, "image");
 
     type = type ? type : "";
     action = action ? action : "";
     id = id ? id : "";
+    name = name ? name : "";
 
-    if (!sls_filters_match_exact(filters, "type", type)
-        || !sls_filters_match_label(filters, "label", attrs)
+    /*
+     * "event": exact, unless one of the values is health_status,
+     * exec_create or exec_start without their ": ..." (then a prefix)
+     */
+
+    fuzzy = 0;
+
+    for (i = 0; (v = sls_filters_value(filters, "event", i)); i++) {
+        if (ngx_strcmp(v, "health_status") == 0
+            || ngx_strcmp(v, "exec_create") == 0
+            || ngx_strcmp(v, "exec_start") == 0)
+        {
+            fuzzy = 1;
+        }
+    }
+
+    if (!(fuzzy ? sls_filters_match_prefix(filters, "event", action)
+                : sls_filters_match_exact(filters, "event", action))
+        || !sls_filters_match_exact(filters, "type", type)
         || (sls_filters_count(filters, "scope")
             && !sls_filters_match_exact(filters, "scope", "local")))
     {
         return 0;
     }
 
-    /* "exec_start: sh" is an exec_start event */
+    /* the id or the "name" attribute starts with a value, whatever type */
 
-    ok = !sls_filters_count(filters, "event");
-
-    for (i = 0; !ok && (v = sls_filters_value(filters, "event", i)); i++) {
-        ok = ngx_strcmp(action, v) == 0
-             || (ngx_strncmp(action, v, ngx_strlen(v)) == 0
-                 && action[ngx_strlen(v)] == ':');
-    }
-
-    if (!ok) {
-        return 0;
-    }
-
-    if (sls_filters_count(filters, "container")
-        && !(ngx_strcmp(type, "container") == 0
-             && (sls_filters_match_prefix(filters, "container", id)
-                 || (name
-                     && sls_filters_match_exact(filters, "container", name)))))
-    {
-        return 0;
-    }
-
-    if (sls_filters_count(filters, "image")
-        && !((image && sls_filters_match_exact(filters, "image", image))
-             || (ngx_strcmp(type, "image") == 0
-                 && (sls_filters_match_exact(filters, "image", id)
-                     || (name
-                         && sls_filters_match_exact(filters, "image",
-                                                    name))))))
-    {
-        return 0;
-    }
-
-    /* sockerless makes none of these events yet */
-
-    for (i = 0; none[i]; i++) {
-        if (sls_filters_count(filters, none[i])) {
+    for (i = 0; named[i]; i++) {
+        if (!sls_filters_match_prefix(filters, named[i], id)
+            && !sls_filters_match_prefix(filters, named[i], name))
+        {
             return 0;
         }
     }
 
-    return 1;
+    /* the image: an image event's id or name, a container's "image" */
+
+    if (sls_filters_count(filters, "image")) {
+        image = ngx_http_sockerless_json_str(attrs,
+                                ngx_strcmp(type, "image") == 0 ? "name"
+                                                               : "image");
+        image = image ? image : "";
+
+        if (!sls_filters_match_exact(filters, "image", id)
+            && !sls_filters_match_exact(filters, "image", image)
+            && !sls_filters_match_exact(filters, "image",
+                     ngx_http_sockerless_events_strip(b1, sizeof(b1), id))
+            && !sls_filters_match_exact(filters, "image",
+                     ngx_http_sockerless_events_strip(b2, sizeof(b2),
+                                                      image)))
+        {
+            return 0;
+        }
+    }
+
+    return sls_filters_count(filters, "label") == 0
+           || sls_filters_match_label(filters, "label", attrs);
 }
 
 

@@ -59,6 +59,7 @@ struct ngx_http_sockerless_job_s {
     char                          *dir;       /* data dir */
     cJSON                         *in;        /* bound to the pool */
     cJSON                         *out;       /* made by the thread */
+    cJSON                         *saved;     /* save: ids for events */
     ngx_http_sockerless_du_t      *du;
     ngx_uint_t                     ndu;
     char                           err[512];
@@ -475,6 +476,7 @@ ngx_http_sockerless_job_pump(ngx_http_sockerless_job_t *job)
 static void
 ngx_http_sockerless_job_stream_done(ngx_http_sockerless_job_t *job)
 {
+    cJSON               *t;
     ngx_http_request_t  *r;
 
     if (!job->eof) {
@@ -490,6 +492,13 @@ ngx_http_sockerless_job_stream_done(ngx_http_sockerless_job_t *job)
                       "sockerless: tar stream failed: %s", job->err);
         ngx_http_finalize_request(r, NGX_ERROR);
         return;
+    }
+
+    /* dockerd logs "save" for each image written */
+
+    cJSON_ArrayForEach(t, job->saved) {
+        ngx_http_sockerless_image_event(r->pool, "save", t->valuestring,
+                                        t->valuestring, NULL);
     }
 
     ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
@@ -1592,8 +1601,10 @@ ngx_http_sockerless_image_save(ngx_http_request_t *r,
     }
 
     list = ngx_http_sockerless_json_bind(job->pool, cJSON_CreateArray());
+    job->saved = ngx_http_sockerless_json_bind(job->pool,
+                                               cJSON_CreateArray());
     job->dir = ngx_http_sockerless_cstr(job->pool, &smcf->data_dir);
-    if (list == NULL || job->dir == NULL) {
+    if (list == NULL || job->saved == NULL || job->dir == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1616,6 +1627,8 @@ ngx_http_sockerless_image_save(ngx_http_request_t *r,
         }
 
         cJSON_AddItemToArray(list, item);
+        cJSON_AddItemToArray(job->saved, cJSON_CreateString(
+                             ngx_http_sockerless_json_str(rec, "Id")));
         cJSON_AddStringToObject(item, "rootfs", rootfs);
         cJSON_AddItemToObject(item, "config", cJSON_Duplicate(
                         cJSON_GetObjectItemCaseSensitive(sls, "config"), 1));
@@ -2048,11 +2061,7 @@ ngx_http_sockerless_commit_done(ngx_http_sockerless_job_t *job)
     }
 
     if (tag) {
-        attrs = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
-        if (attrs) {
-            cJSON_AddStringToObject(attrs, "name", tag);
-            (void) ngx_http_sockerless_event("image", "tag", id, attrs);
-        }
+        ngx_http_sockerless_image_event(r->pool, "tag", id, tag, NULL);
     }
 
     ans = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());

@@ -179,8 +179,8 @@ ngx_http_sockerless_volume_get(ngx_pool_t *pool, const char *name,
                                              v))
     {
     case NGX_OK:
-        (void) ngx_http_sockerless_event("volume", "create", name,
-                                         cJSON_GetObjectItem(v, "Labels"));
+        (void) ngx_http_sockerless_event_kv("volume", "create", name,
+                                            "driver", "local", NULL);
         return v;
 
     case NGX_DECLINED:
@@ -601,7 +601,8 @@ ngx_http_sockerless_volume_remove(ngx_pool_t *pool, cJSON *v, off_t *size)
     *size = ngx_http_sockerless_du(pool, dir);
     ngx_http_sockerless_rm_rf(dir);
 
-    (void) ngx_http_sockerless_event("volume", "destroy", name, NULL);
+    (void) ngx_http_sockerless_event_kv("volume", "destroy", name,
+                                        "driver", "local", NULL);
 
     return NGX_OK;
 }
@@ -687,6 +688,7 @@ ngx_http_sockerless_volume_prune(ngx_http_request_t *r,
     cJSON                        *out;
     ngx_int_t                     rc;
     ngx_http_sockerless_vscan_t   vs;
+    char                          num[NGX_OFF_T_LEN + 1];
 
     static const char  *allowed[] = { "label", "all", NULL };
 
@@ -719,6 +721,10 @@ ngx_http_sockerless_volume_prune(ngx_http_request_t *r,
     }
 
     cJSON_AddNumberToObject(out, "SpaceReclaimed", (double) vs.space);
+
+    ngx_sprintf((u_char *) num, "%O%Z", vs.space);
+    (void) ngx_http_sockerless_event_kv("volume", "prune", "", "reclaimed",
+                                        num, NULL);
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
 }

@@ -2,9 +2,10 @@
 
 # Copyright (C) sockerless contributors
 #
-# docker events: the container and image actions, since and until, every
-# filter key that applies (container, image, type, event, label), a live
-# stream, and bad filters answered as dockerd does.
+# docker events: the container and image actions, since and until, the
+# filters on them (container, image, type, event, label), a live
+# stream, and bad filters answered as dockerd does (events_objects.t:
+# volumes, networks, images).
 
 use strict;
 use warnings;

@@ -21,7 +21,7 @@ my $t = Sockerless::Test->new;
 plan(skip_all => 'no docker-registry (make deps installs it)')
     unless $t->has_tool('docker-registry');
 
-$t->write_conf('sockerless_registry_timeout 3s;')->plan(27);
+$t->write_conf('sockerless_registry_timeout 3s;')->plan(28);
 $t->run;
 
 my ($rc, $out, $err, $st, $j);
@@ -50,6 +50,14 @@ ok($st == 200 && $j->{Id} =~ /^sha256:[0-9a-f]{64}$/
    && grep({ $_ eq "$reg/busybox\@$mdigest" } @{ $j->{RepoDigests} // [] })
    && grep({ $_ eq "$reg/busybox:latest" } @{ $j->{RepoTags} // [] }),
    'inspect: tag and RepoDigests') or diag(explain $j);
+
+($rc, $out, $err) = $t->docker('events', '--since', 0, '--until',
+                               time + 1, '--filter', 'event=pull',
+                               '--format', '{{.Actor.ID}} '
+                               . '{{.Actor.Attributes.name}}');
+is($out, "$reg/busybox:latest $reg/busybox\n",
+   'a pull event: the reference, and its name without the tag')
+    or diag($err);
 
 ($rc, $out) = $t->docker('pull', "$reg/busybox");
 like($out, qr/^Status: Image is up to date for \Q$reg\E\/busybox:latest$/m,
