@@ -51,10 +51,34 @@ static void sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out,
 static void sla_child_fail(int report, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 static int sla_child_mounts(sla_agent_t *a, char *err, size_t err_size);
+/*
+ * a copy-up: the buffer, and the files with more than one link already
+ * copied (by device and inode, with their path under the volume), so
+ * that their other names become links again, as in the image
+ */
+typedef struct {
+    dev_t           dev;
+    ino_t           ino;
+    char           *path;
+} sla_copy_seen_t;
+
+typedef struct {
+    int              root;         /* the volume's directory */
+    char            *buf;
+    size_t           size;
+    char             rel[PATH_MAX];  /* the current directory, "a/b/" */
+    sla_copy_seen_t *seen;
+    size_t           nseen;
+    size_t           nalloc;
+} sla_copy_t;
+
+
 static int sla_copy_up(int fromfd, const char *to, char *err,
     size_t err_size);
-static int sla_copy_tree(int sfd, int dfd, char *buf, size_t size,
+static int sla_copy_tree(sla_copy_t *cp, int sfd, int dfd, size_t rlen,
     int depth);
+static int sla_copy_link(sla_copy_t *cp, struct stat *st, int dfd,
+    const char *name, size_t rlen);
 static int sla_copy_owner(int rc);
 static int sla_tmpfs_options(const char *options, unsigned long *flags,
     char *data, size_t size);
@@ -1171,6 +1195,8 @@ sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
     int             sfd, dfd, rc;
     DIR            *d;
     char           *buf;
+    size_t          i;
+    sla_copy_t      cp;
     struct stat     st;
     struct dirent  *de;
 
@@ -1198,10 +1224,15 @@ sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
     dfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     buf = malloc(65536);
 
+    memset(&cp, 0, sizeof(sla_copy_t));
+    cp.root = dfd;
+    cp.buf = buf;
+    cp.size = 65536;
+
     rc = -1;
 
     if (sfd != -1 && dfd != -1 && buf != NULL
-        && sla_copy_tree(sfd, dfd, buf, 65536, 0) == 0
+        && sla_copy_tree(&cp, sfd, dfd, 0, 0) == 0
         && fstat(sfd, &st) == 0
         && sla_copy_owner(fchown(dfd, st.st_uid, st.st_gid)) == 0
         && fchmod(dfd, st.st_mode & 07777) == 0)
@@ -1215,6 +1246,12 @@ sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
 
     free(buf);
 
+    for (i = 0; i < cp.nseen; i++) {
+        free(cp.seen[i].path);
+    }
+
+    free(cp.seen);
+
     if (sfd != -1) {
         close(sfd);
     }
@@ -1227,17 +1264,25 @@ sla_copy_up(int fromfd, const char *to, char *err, size_t err_size)
 }
 
 
-/* the directory sfd into dfd: files, links, devices, owners, modes */
+/*
+ * the directory sfd into dfd (cp->rel, rlen bytes, is its path under the
+ * volume): files, hard and symbolic links, devices, owners, modes
+ */
 
 static int
-sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
+sla_copy_tree(sla_copy_t *cp, int sfd, int dfd, size_t rlen, int depth)
 {
     int               in, out, rc;
     DIR              *d;
+    char             *buf;
+    size_t            size, nlen;
     ssize_t           n;
     struct stat       st;
     struct dirent    *de;
     struct timespec   ts[2];
+
+    buf = cp->buf;
+    size = cp->size;
 
     if (depth > 128) {
         errno = ELOOP;
@@ -1281,14 +1326,35 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
             out = openat(dfd, de->d_name,
                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+            nlen = strlen(de->d_name);
+
+            if (rlen + nlen + 2 > sizeof(cp->rel)) {
+                errno = ENAMETOOLONG;
+                rc = -1;
+                break;
+            }
+
+            memcpy(cp->rel + rlen, de->d_name, nlen);
+            cp->rel[rlen + nlen] = '/';
+
             if (in == -1 || out == -1
-                || sla_copy_tree(in, out, buf, size, depth + 1) != 0
+                || sla_copy_tree(cp, in, out, rlen + nlen + 1, depth + 1)
+                   != 0
                 || sla_copy_owner(fchown(out, st.st_uid, st.st_gid)) != 0
                 || fchmod(out, st.st_mode & 07777) != 0
                 || futimens(out, ts) != 0)
             {
                 rc = -1;
             }
+
+        } else if (S_ISREG(st.st_mode)
+                   && (rc = sla_copy_link(cp, &st, dfd, de->d_name, rlen))
+                      != 0)
+        {
+            /* another name of a file copied before: linked, or failed */
+            in = -1;
+            out = -1;
+            rc = (rc == 1) ? 0 : -1;
 
         } else if (S_ISREG(st.st_mode)) {
             in = openat(sfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -1365,6 +1431,59 @@ sla_copy_tree(int sfd, int dfd, char *buf, size_t size, int depth)
     closedir(d);
 
     return rc;
+}
+
+
+/*
+ * A regular file with more than one link: 1 when it was copied before
+ * under another name (this one is made a hard link to it), -1 on a
+ * failure, 0 when it is to be copied (its path is remembered)
+ */
+
+static int
+sla_copy_link(sla_copy_t *cp, struct stat *st, int dfd, const char *name,
+    size_t rlen)
+{
+    size_t            i, nlen;
+    sla_copy_seen_t  *seen;
+
+    if (st->st_nlink < 2) {
+        return 0;
+    }
+
+    for (i = 0; i < cp->nseen; i++) {
+        if (cp->seen[i].dev == st->st_dev && cp->seen[i].ino == st->st_ino) {
+            return linkat(cp->root, cp->seen[i].path, dfd, name, 0) == 0
+                   ? 1 : -1;
+        }
+    }
+
+    if (cp->nseen == cp->nalloc) {
+        cp->nalloc = cp->nalloc ? cp->nalloc * 2 : 16;
+        seen = realloc(cp->seen, cp->nalloc * sizeof(sla_copy_seen_t));
+
+        if (seen == NULL) {
+            return -1;
+        }
+
+        cp->seen = seen;
+    }
+
+    nlen = strlen(name);
+    seen = &cp->seen[cp->nseen];
+
+    seen->path = malloc(rlen + nlen + 1);
+    if (seen->path == NULL) {
+        return -1;
+    }
+
+    memcpy(seen->path, cp->rel, rlen);
+    memcpy(seen->path + rlen, name, nlen + 1);
+    seen->dev = st->st_dev;
+    seen->ino = st->st_ino;
+    cp->nseen++;
+
+    return 0;
 }
 
 

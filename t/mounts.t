@@ -17,7 +17,7 @@ use JSON::PP ();
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(40);
+my $t = Sockerless::Test->new->write_conf->plan(41);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -61,12 +61,13 @@ my $tar = $t->prefix . '/vi.tar';
 ($rc, $out, $err) = $t->command({ timeout => 120 }, 'python3',
     "$FindBin::Bin/lib/mkimage.py", '--tag', 'vol-image:1', '-o', $tar,
     '--volume', '/data', '--dir', '/data=750:1000:1000',
-    '--file', '/data/seed.txt=seeded', '--file', '/seed/s.txt=other');
+    '--file', '/data/seed.txt=seeded', '--file', '/seed/s.txt=other',
+    '--link', '/data/twin.txt=/data/seed.txt');
 ($rc, $out, $err) = $t->docker('load', '-i', $tar);
 is($rc, 0, 'an image with a VOLUME loaded') or diag($err);
 
 SKIP: {
-    skip 'mounts need root (mount namespaces)', 33 unless $t->is_root;
+    skip 'mounts need root (mount namespaces)', 34 unless $t->is_root;
 
     my $src = "$t->{prefix}/src";
     mkdir $src or die "mkdir $src: $!\n";
@@ -251,6 +252,12 @@ SKIP: {
     is($out, "seeded\n750 1000\n",
        'an image VOLUME: its files copied into a new volume')
         or diag($err);
+
+    ($rc, $out, $err) = $t->docker('run', '--rm', 'vol-image:1', 'sh', '-c',
+        'stat -c "%h %i" /data/seed.txt /data/twin.txt');
+    my ($one, $two) = split /\n/, $out // '';
+    ok($one && $one =~ /^2 / && $one eq $two,
+       'the copy-up keeps hard links as one file') or diag("$out$err");
 
     $c = $t->inspect('img-vol');
     my $iv = $t->inspect_volume($c->{Mounts}[0]{Name} // '');

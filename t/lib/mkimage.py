@@ -49,9 +49,10 @@ def tarinfo(name, kind, mode, size=0, uid=0, gid=0, linkname=""):
     return ti
 
 
-def build_layer(busybox, files=(), dirs=()):
+def build_layer(busybox, files=(), dirs=(), links=()):
     """Returns the bytes of the uncompressed layer tar; files are
-    (path, text) added, dirs (path, mode, uid, gid)."""
+    (path, text) added, dirs (path, mode, uid, gid), links (path, target)
+    hard links to files added (the link must sort after its target)."""
     with open(busybox, "rb") as f:
         bb = f.read()
 
@@ -99,6 +100,13 @@ def build_layer(busybox, files=(), dirs=()):
         parents(path.strip("/"))
         add_file(path.strip("/"), text.encode())
 
+    for path, target in links:
+        parents(path.strip("/"))
+        entries[path.strip("/")] = (tarinfo(path.strip("/"), tarfile.LNKTYPE,
+                                            0o644,
+                                            linkname=target.strip("/")),
+                                    None)
+
     for a in applets:
         if a == "bin/busybox" or a in entries:
             continue
@@ -121,8 +129,8 @@ def canonical(obj):
 
 
 def build_image(busybox, tags, healthcheck=None, volumes=(), files=(),
-                dirs=()):
-    layer = build_layer(busybox, files, dirs)
+                dirs=(), links=()):
+    layer = build_layer(busybox, files, dirs, links)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
 
     config = {
@@ -349,6 +357,9 @@ def main():
                     metavar="PATH", help="a VOLUME of the image config")
     ap.add_argument("--file", action="append", default=[],
                     metavar="PATH=TEXT", help="a file of the image")
+    ap.add_argument("--link", action="append", default=[],
+                    metavar="PATH=TARGET",
+                    help="a hard link of the image to a --file")
     ap.add_argument("--dir", action="append", default=[],
                     metavar="PATH=MODE:UID:GID",
                     help="a directory of the image, mode in octal")
@@ -369,6 +380,7 @@ def main():
         ap.error("-o is required")
 
     files = [tuple(f.split("=", 1)) for f in args.file]
+    links = [tuple(f.split("=", 1)) for f in args.link]
     dirs = []
     for d in args.dir:
         path, spec = d.split("=", 1)
@@ -378,7 +390,7 @@ def main():
     data, image_id = build_image(args.busybox, args.tag or DEFAULT_TAGS,
                                  json.loads(args.healthcheck)
                                  if args.healthcheck else None,
-                                 args.volume, files, dirs)
+                                 args.volume, files, dirs, links)
     tmp = args.output + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(data)
