@@ -462,10 +462,8 @@ void
 ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
     const char *action, ngx_int_t code)
 {
-    char         key[80], num[32];
-    cJSON       *x, *rec, *attrs, *a;
-    size_t       len;
-    u_char      *text, *p;
+    char         key[80];
+    cJSON       *x, *rec;
     const char  *cid;
 
     if (ngx_strlen(xid) > 64) {
@@ -483,8 +481,29 @@ ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
     ngx_sprintf((u_char *) key, "c/%s%Z", cid);
     rec = ngx_http_sockerless_store_get(pool, key);
 
+    ngx_http_sockerless_exec_event_of(pool, rec, xid, action, code,
+                      cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(x, "_sls"),
+                          "cmd"));
+}
+
+
+/* the same for an exec of container rec running cmd (an array) */
+
+void
+ngx_http_sockerless_exec_event_of(ngx_pool_t *pool, cJSON *rec,
+    const char *xid, const char *action, ngx_int_t code, cJSON *cmd)
+{
+    char         num[32];
+    cJSON       *attrs, *a;
+    size_t       len;
+    u_char      *text, *p;
+    const char  *cid;
+
+    cid = ngx_http_sockerless_id(rec);
     attrs = ngx_http_sockerless_container_attrs(pool, rec);
-    if (attrs == NULL) {
+
+    if (cid == NULL || attrs == NULL) {
         return;
     }
 
@@ -501,10 +520,7 @@ ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
 
     len = ngx_strlen(action) + 2;
 
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(x, "_sls"),
-                              "cmd"))
-    {
+    cJSON_ArrayForEach(a, cmd) {
         if (cJSON_IsString(a)) {
             len += ngx_strlen(a->valuestring) + 1;
         }
@@ -517,10 +533,7 @@ ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
 
     p = ngx_sprintf(text, "%s:", action);
 
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(x, "_sls"),
-                              "cmd"))
-    {
+    cJSON_ArrayForEach(a, cmd) {
         if (cJSON_IsString(a)) {
             *p++ = ' ';
             p = ngx_cpymem(p, a->valuestring, ngx_strlen(a->valuestring));

@@ -66,6 +66,8 @@ ngx_int_t ngx_http_sockerless_exec_exited(ngx_log_t *log, const char *id,
 cJSON *ngx_http_sockerless_container_attrs(ngx_pool_t *pool, cJSON *rec);
 void ngx_http_sockerless_exec_event(ngx_pool_t *pool, const char *xid,
     const char *action, ngx_int_t code);
+void ngx_http_sockerless_exec_event_of(ngx_pool_t *pool, cJSON *rec,
+    const char *xid, const char *action, ngx_int_t code, cJSON *cmd);
 u_char *ngx_http_sockerless_container_path(ngx_pool_t *pool, const char *id,
     const char *file);
 /* the same into buf (NGX_MAX_PATH is enough), or NULL when it is too long */

@@ -19,11 +19,14 @@
 
 typedef struct {
     cJSON                 *results;
+    double                 from;       /* the last seq applied before */
     ngx_uint_t             changed;
     char                   status[16];
 } ngx_http_sockerless_health_ctx_t;
 
 
+static void ngx_http_sockerless_health_execs(ngx_pool_t *pool, cJSON *rec,
+    ngx_http_sockerless_health_ctx_t *ctx);
 static ngx_int_t ngx_http_sockerless_health_update(void *data,
     cJSON **value);
 static void ngx_http_sockerless_health_apply(cJSON *rec, cJSON *health,
@@ -329,11 +332,18 @@ ngx_http_sockerless_health_report(ngx_log_t *log, const char *id,
                                           ngx_http_sockerless_health_update,
                                           &ctx);
 
-    if (rc != NGX_OK || !ctx.changed) {
+    if (rc != NGX_OK) {
         goto done;
     }
 
     rec = ngx_http_sockerless_store_get(pool, key);
+
+    ngx_http_sockerless_health_execs(pool, rec, &ctx);
+
+    if (!ctx.changed) {
+        goto done;
+    }
+
     attrs = ngx_http_sockerless_container_attrs(pool, rec);
 
     if (attrs) {
@@ -344,6 +354,75 @@ ngx_http_sockerless_health_report(ngx_log_t *log, const char *id,
 done:
 
     ngx_destroy_pool(pool);
+}
+
+
+/*
+ * dockerd runs each probe as an exec it registers for the time of the
+ * probe: "exec_create", "exec_start" and "exec_die" for each result
+ * applied, with an exec id of their own
+ */
+
+static void
+ngx_http_sockerless_health_execs(ngx_pool_t *pool, cJSON *rec,
+    ngx_http_sockerless_health_ctx_t *ctx)
+{
+    cJSON       *test, *cmd, *r, *seq, *w;
+    ngx_int_t    code;
+    const char  *kind;
+    char         xid[NGX_HTTP_SOCKERLESS_ID_LEN + 1];
+
+    test = cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(rec, "Config"),
+                   "Healthcheck"),
+               "Test");
+    kind = cJSON_IsString(cJSON_GetArrayItem(test, 0))
+           ? cJSON_GetArrayItem(test, 0)->valuestring : "";
+
+    cmd = ngx_http_sockerless_json_bind(pool, cJSON_CreateArray());
+    if (cmd == NULL) {
+        return;
+    }
+
+    if (ngx_strcmp(kind, "CMD-SHELL") == 0) {
+        cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh"));
+        cJSON_AddItemToArray(cmd, cJSON_CreateString("-c"));
+        w = cJSON_GetArrayItem(test, 1);
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(
+                                 cJSON_IsString(w) ? w->valuestring : ""));
+
+    } else {
+        for (w = test ? test->child : NULL; w; w = w->next) {
+            if (w != test->child && cJSON_IsString(w)) {
+                cJSON_AddItemToArray(cmd,
+                                     cJSON_CreateString(w->valuestring));
+            }
+        }
+    }
+
+    cJSON_ArrayForEach(r, ctx->results) {
+        seq = cJSON_GetObjectItemCaseSensitive(r, "seq");
+
+        if (!cJSON_IsNumber(seq) || seq->valuedouble <= ctx->from) {
+            continue;
+        }
+
+        code = (ngx_int_t) cJSON_GetNumberValue(
+                               cJSON_GetObjectItemCaseSensitive(r,
+                                                                "exitCode"));
+
+        ngx_http_sockerless_random_id(xid);
+
+        ngx_http_sockerless_exec_event_of(pool, rec, xid, "exec_create", -1,
+                                          cmd);
+        ngx_http_sockerless_exec_event_of(pool, rec, xid, "exec_start", -1,
+                                          cmd);
+
+        /* a probe that could not run: runc's "cannot execute" */
+        ngx_http_sockerless_exec_event_of(pool, rec, xid, "exec_die",
+                                          code >= 0 ? code : 126, cmd);
+    }
 }
 
 
@@ -376,6 +455,8 @@ ngx_http_sockerless_health_update(void *data, cJSON **value)
     if (last != last) {
         last = 0;
     }
+
+    ctx->from = last;
 
     old = ngx_http_sockerless_json_str(health, "Status");
     ngx_cpystrn((u_char *) before, (u_char *) (old ? old : ""),

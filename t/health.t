@@ -16,7 +16,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(36);
+my $t = Sockerless::Test->new->write_conf->plan(37);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -177,6 +177,21 @@ like($out, qr/^health_status: healthy hc-good$/m,
      'event health_status: healthy');
 like($out, qr/^health_status: unhealthy hc-bad$/m,
      'event health_status: unhealthy');
+
+# each probe is an exec to dockerd: created, started, died with its code
+
+($rc, $out, $err) = $t->docker('events', '--since', $since, '--until',
+                               time + 1, '--filter', 'container=hc-good',
+                               '--format', '{{.Action}}|'
+                               . '{{.Actor.Attributes.execID}}|'
+                               . q{{{with .Actor.Attributes.exitCode}}{{.}}{{end}}});
+my @probe = grep { /^exec_/ } split /\n/, $out;
+my ($xid) = ($probe[0] // '') =~ /\|([0-9a-f]{64})\|/;
+ok($xid && $probe[0] eq "exec_create: /bin/sh -c echo hi; id -u|$xid|"
+   && $probe[1] eq "exec_start: /bin/sh -c echo hi; id -u|$xid|"
+   && $probe[2] eq "exec_die|$xid|0",
+   'a probe: exec_create, exec_start, exec_die with one exec id')
+    or diag(explain \@probe);
 
 # an image HEALTHCHECK, and --no-healthcheck
 
