@@ -48,6 +48,7 @@ typedef struct {
     unsigned long long tmpfs_size;    /* bytes, 0: the kernel's default */
     unsigned           tmpfs_mode;    /* 0: the kernel's default (1777) */
     char              *tmpfs_options; /* --tmpfs: fstab options, or NULL */
+    char              *subpath;       /* volume-subpath under source */
 } sla_bind_t;
 
 

@@ -513,7 +513,8 @@ sla_config_str(sls_json_t *root, const char *key, char **out, int required,
  * "mounts": [{"source": "/host", "target": "/ctr", "readonly": false,
  * "copy_up": false}] or [{"type": "tmpfs", "target": "/ctr",
  * "tmpfs_size": bytes, "tmpfs_mode": mode}] or, for --tmpfs, [{"type":
- * "tmpfs", "target": "/ctr", "tmpfs_options": "noexec,size=64m"}]
+ * "tmpfs", "target": "/ctr", "tmpfs_options": "noexec,size=64m"}];
+ * a bind may have "subpath": "dir/sub" (resolved beneath its source)
  */
 
 static int
@@ -523,6 +524,7 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
     size_t       n;
     sla_bind_t  *b;
     sls_json_t  *j, *e, *src, *dst, *ro, *type, *cu, *size, *mode, *opts;
+    sls_json_t  *sub;
 
     j = sls_json_get(root, "mounts");
     n = 0;
@@ -557,6 +559,7 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
         size = sls_json_get(e, "tmpfs_size");
         mode = sls_json_get(e, "tmpfs_mode");
         opts = sls_json_get(e, "tmpfs_options");
+        sub = sls_json_get(e, "subpath");
 
         b = &conf->binds[conf->nbinds];
 
@@ -610,6 +613,17 @@ sla_config_binds(sls_json_t *root, sla_config_t *conf, char *err,
             }
 
             b->copy_up = (cu && cu->type == SLS_JSON_TRUE);
+
+            if (sub && sub->type != SLS_JSON_NULL) {
+                if (sub->type != SLS_JSON_STRING || sub->str[0] == '/') {
+                    goto invalid;
+                }
+
+                b->subpath = strdup(sub->str);
+                if (b->subpath == NULL) {
+                    return -1;
+                }
+            }
         }
 
         b->target = strdup(dst->str);

@@ -82,6 +82,7 @@ static int sla_copy_link(sla_copy_t *cp, struct stat *st, int dfd,
 static int sla_copy_owner(int rc);
 static int sla_tmpfs_options(const char *options, unsigned long *flags,
     char *data, size_t size);
+static int sla_child_subpath(sla_bind_t *b, char *err, size_t err_size);
 static int sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err,
     size_t err_size);
 static int sla_lookup_user(const char *spec, sla_user_t *u, char *err,
@@ -979,6 +980,56 @@ sla_tmpfs_options(const char *options, unsigned long *flags, char *data,
 
 
 /*
+ * --mount volume-subpath: the path under the volume's directory, every
+ * component resolved beneath it (no "..", no symbolic link out of it),
+ * must exist, as dockerd's safepath.Join; what is bound is then the
+ * opened directory itself ("/proc/self/fd/N", closed at exec), and the
+ * image's files are not copied into it
+ */
+
+static int
+sla_child_subpath(sla_bind_t *b, char *err, size_t err_size)
+{
+    int              vfd, fd;
+    char             path[64];
+    struct open_how  how;
+
+    vfd = open(b->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (vfd != -1) {
+        memset(&how, 0, sizeof(struct open_how));
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+
+        fd = (int) syscall(SYS_openat2, vfd, b->subpath, &how, sizeof(how));
+
+    } else {
+        fd = -1;
+    }
+
+    if (fd == -1) {
+        snprintf(err, err_size, "cannot access path %.120s/%.120s: %s",
+                 b->source, b->subpath, sla_strerror(errno));
+
+        if (vfd != -1) {
+            close(vfd);
+        }
+
+        return -1;
+    }
+
+    close(vfd);
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+    b->source = strdup(path);
+    b->copy_up = 0;
+
+    return b->source ? 0 : -1;
+}
+
+
+/*
  * One of HostConfig.Binds: the host path is made if missing, as dockerd
  * does for Binds; the target is made in the container's root, every
  * component resolved inside that root (openat2 RESOLVE_IN_ROOT), so
@@ -991,6 +1042,10 @@ sla_child_bind(sla_agent_t *a, sla_bind_t *b, char *err, size_t err_size)
     int          rootfd, dirfd, fd, isdir;
     char         part[4096], real[64], *p, *name;
     struct stat  st;
+
+    if (b->subpath && sla_child_subpath(b, err, err_size) != 0) {
+        return -1;
+    }
 
     if (b->tmpfs) {
         isdir = 1;

@@ -1163,6 +1163,43 @@ ngx_http_sockerless_mnt_bind(ngx_http_sockerless_mnt_t *m, const char *raw,
 }
 
 
+/* Go's filepath.IsLocal: relative, and no ".." leads out of it */
+
+static ngx_uint_t
+ngx_http_sockerless_mnt_local(const char *path)
+{
+    size_t      len;
+    ngx_int_t   depth;
+
+    if (*path == '\0' || *path == '/') {
+        return 0;
+    }
+
+    depth = 0;
+
+    while (*path) {
+        len = strcspn(path, "/");
+
+        if (len == 2 && path[0] == '.' && path[1] == '.') {
+            if (--depth < 0) {
+                return 0;
+            }
+
+        } else if (len && !(len == 1 && path[0] == '.')) {
+            depth++;
+        }
+
+        path += len;
+
+        while (*path == '/') {
+            path++;
+        }
+    }
+
+    return 1;
+}
+
+
 /* one of HostConfig.Mounts (docker run --mount), as ParseMountSpec */
 
 static ngx_int_t
@@ -1293,10 +1330,15 @@ ngx_http_sockerless_mnt_mount(ngx_http_sockerless_mnt_t *m, cJSON *spec,
         item = vo ? cJSON_GetObjectItem(vo, "Subpath") : NULL;
 
         if (cJSON_IsString(item) && item->valuestring[0]) {
-            return ngx_http_sockerless_mnt_fail(m, NGX_HTTP_BAD_REQUEST,
-                              "invalid mount config for type \"volume\": "
-                              "volume-subpath is not supported by "
-                              "sockerless");
+            if (src[0] == '\0') {
+                sls_mount_fail("must not set Subpath when using anonymous "
+                               "volumes");
+            }
+
+            if (!ngx_http_sockerless_mnt_local(item->valuestring)) {
+                sls_mount_fail("subpath must be a relative path within the "
+                               "volume");
+            }
         }
 
     } else {
@@ -1348,6 +1390,11 @@ ngx_http_sockerless_mnt_mount(ngx_http_sockerless_mnt_t *m, cJSON *spec,
         item = vo ? cJSON_GetObjectItem(vo, "Labels") : NULL;
         if (cJSON_IsObject(item)) {
             cJSON_AddItemToObject(p, "_labels", cJSON_Duplicate(item, 1));
+        }
+
+        item = vo ? cJSON_GetObjectItem(vo, "Subpath") : NULL;
+        if (cJSON_IsString(item) && item->valuestring[0]) {
+            cJSON_AddStringToObject(p, "_subpath", item->valuestring);
         }
 
     } else {
@@ -1904,6 +1951,11 @@ ngx_http_sockerless_mounts_agent(ngx_pool_t *pool, cJSON *rec)
             && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "_copy")))
         {
             cJSON_AddTrueToObject(a, "copy_up");
+        }
+
+        s = ngx_http_sockerless_json_str(p, "_subpath");
+        if (s && ngx_strcmp(type, "tmpfs") != 0) {
+            cJSON_AddStringToObject(a, "subpath", s);
         }
     }
 

@@ -17,7 +17,7 @@ use JSON::PP ();
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(41);
+my $t = Sockerless::Test->new->write_conf->plan(47);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -67,7 +67,7 @@ my $tar = $t->prefix . '/vi.tar';
 is($rc, 0, 'an image with a VOLUME loaded') or diag($err);
 
 SKIP: {
-    skip 'mounts need root (mount namespaces)', 34 unless $t->is_root;
+    skip 'mounts need root (mount namespaces)', 40 unless $t->is_root;
 
     my $src = "$t->{prefix}/src";
     mkdir $src or die "mkdir $src: $!\n";
@@ -163,6 +163,52 @@ SKIP: {
     is_deeply([ $st, $j->{message} ],
               [ 400, "invalid specification: destination can't be '/'" ],
               'a --tmpfs on / is a 400');
+
+    # --mount volume-subpath: a directory inside the volume, resolved
+    # beneath it
+
+    ($rc, $out, $err) = $t->docker('run', '--rm', '-v', 'subv:/v',
+        'busybox', 'sh', '-c',
+        'mkdir -p /v/a/b && echo deep > /v/a/b/f && ln -s / /v/out');
+    ($rc, $out, $err) = $t->docker('run', '--rm', '--mount',
+        'type=volume,src=subv,dst=/s,volume-subpath=a/b', 'busybox',
+        'sh', '-c', 'cat /s/f; echo new > /s/g');
+    is($out, "deep\n", 'volume-subpath: the directory inside the volume')
+        or diag($err);
+    ($rc, $out) = $t->docker('run', '--rm', '-v', 'subv:/v', 'busybox',
+                             'cat', '/v/a/b/g');
+    is($out, "new\n", 'volume-subpath: writes land inside the volume');
+
+    ($rc, $out, $err) = $t->docker('run', '--rm', '--mount',
+        'type=volume,src=subv,dst=/s,volume-subpath=out/etc', 'busybox',
+        'true');
+    ok($rc != 0 && $err =~ m{cannot access path \S+/out/etc},
+       'volume-subpath: a symbolic link out of the volume is refused')
+        or diag($err);
+
+    ($rc, $out, $err) = $t->docker('run', '--rm', '--mount',
+        'type=volume,src=subv,dst=/s,volume-subpath=nope', 'busybox',
+        'true');
+    ok($rc != 0 && $err =~ m{cannot access path \S+/nope: no such file or directory},
+       'volume-subpath: a missing path is an error') or diag($err);
+
+    ($st, $j) = $t->api_json('POST', '/containers/create', {
+        Image => 'busybox', HostConfig => { Mounts => [ { Type => 'volume',
+            Source => 'subv', Target => '/s',
+            VolumeOptions => { Subpath => 'a/../../x' } } ] } });
+    is_deeply([ $st, $j->{message} ],
+              [ 400, 'invalid mount config for type "volume": subpath '
+                     . 'must be a relative path within the volume' ],
+              'volume-subpath out of the volume: 400') or diag(explain $j);
+
+    ($st, $j) = $t->api_json('POST', '/containers/create', {
+        Image => 'busybox', HostConfig => { Mounts => [ { Type => 'volume',
+            Target => '/s', VolumeOptions => { Subpath => 'a' } } ] } });
+    is_deeply([ $st, $j->{message} ],
+              [ 400, 'invalid mount config for type "volume": must not set '
+                     . 'Subpath when using anonymous volumes' ],
+              'volume-subpath of an anonymous volume: 400')
+        or diag(explain $j);
 
     # -v /path: an anonymous volume, as inspect shows it
 
