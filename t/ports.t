@@ -24,7 +24,7 @@ use Sockerless::Test;
 plan(skip_all => 'publishing into a network namespace needs root')
     unless Sockerless::Test::is_root();
 
-my $t = Sockerless::Test->new->write_conf->plan(31);
+my $t = Sockerless::Test->new->write_conf->plan(36);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -210,6 +210,44 @@ is(join(',', sort split /\n/, $out),
    'a range: one binding per port') or diag($err);
 ok(echo_ok($r1), 'its first port answers');
 
+# udp: datagrams relayed per client address (the server is the host's
+# python3, bound in: busybox's nc has no udp)
+
+my $u = $t->free_port;
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'udp', '-p',
+    "127.0.0.1:$u:5353/udp", '-v', '/usr:/usr:ro',
+    '-v', '/usr/lib64:/lib64:ro',
+    '-v', '/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro',
+    'busybox', '/usr/bin/python3', '-c',
+    'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d.upper(), a)');
+
+sub udp_ask {
+    my ($port, $msg) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $port, Proto => 'udp')
+        or return undef;
+    return $t->wait_for(20, sub {
+        $s->send($msg);
+        my $rin = '';
+        vec($rin, fileno($s), 1) = 1;
+        return undef unless select(my $r = $rin, undef, undef, 0.2);
+        $s->recv(my $buf, 65536);
+        return $buf;
+    });
+}
+
+my $a1 = udp_ask($u, 'one');
+my $a2 = udp_ask($u, 'two');
+ok($rc == 0 && ($a1 // '') eq 'ONE' && ($a2 // '') eq 'TWO',
+   'udp: each client gets its own answers') or diag($err);
+is($t->inspect('udp')->{NetworkSettings}{Ports}{'5353/udp'}[0]{HostPort},
+   "$u", 'udp: inspect');
+
 # --network host discards published ports, with dockerd's warning
 
 ($rc, $out, $err) = $t->docker('create', '--name', 'hostnet', '--network',
@@ -275,6 +313,31 @@ like($out, qr/^ok 0\.0\.0\.0 \{'8080\/tcp': \[\{'HostIp': '', 'HostPort': ''\}\]
     or diag($out, $err);
 
 $t->docker('rm', '-f', 'web', 'all', 'exp', 'range', 'sdk', 'taken',
-           'hostnet');
+           'hostnet', 'udp');
+
+# sharing the host's network (namespaces off, as without root): the
+# agent relays host port to 127.0.0.1:<container port> on the host, and
+# the same number on both sides needs no relay
+
+$t->stop;
+$t->write_conf('sockerless_memory_namespaces off;');
+$t->run;
+
+my ($cp, $hp3, $sp) = ($t->free_port, $t->free_port, $t->free_port);
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'shared', '-p',
+                               "127.0.0.1:$hp3:$cp", 'busybox', 'nc', '-ll',
+                               '-p', $cp, '-e', 'cat');
+ok($rc == 0 && echo_ok($hp3),
+   'host network: the relay reaches the container\'s port') or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'same', '-p',
+                               "127.0.0.1:$sp:$sp", 'busybox', 'nc', '-ll',
+                               '-p', $sp, '-e', 'cat');
+ok($rc == 0 && echo_ok($sp), 'host network, the same port: no relay needed')
+    or diag($err);
+($rc, $out) = $t->docker('port', 'same');
+is($out, "$sp/tcp -> 127.0.0.1:$sp\n", 'and docker port shows it');
+
+$t->docker('rm', '-f', 'shared', 'same');
 
 $t->done;
