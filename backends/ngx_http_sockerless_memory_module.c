@@ -1112,6 +1112,15 @@ ngx_http_sockerless_memory_ports(ngx_http_sockerless_op_t *op)
         }
     }
 
+    /* each bound port takes a few bytes of the agent's status line */
+
+    if (cJSON_GetArraySize(list) > 512) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "publishing more than 512 ports is not "
+                    "supported by the memory backend");
+        return NULL;
+    }
+
     cJSON_ArrayForEach(item, list) {
         if (ngx_strcmp(ngx_http_sockerless_json_str(item, "proto"), "sctp")
             == 0)

@@ -24,7 +24,7 @@ use Sockerless::Test;
 plan(skip_all => 'publishing into a network namespace needs root')
     unless Sockerless::Test::is_root();
 
-my $t = Sockerless::Test->new->write_conf->plan(36);
+my $t = Sockerless::Test->new->write_conf->plan(38);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -248,6 +248,19 @@ ok($rc == 0 && ($a1 // '') eq 'ONE' && ($a2 // '') eq 'TWO',
 is($t->inspect('udp')->{NetworkSettings}{Ports}{'5353/udp'}[0]{HostPort},
    "$u", 'udp: inspect');
 
+# what the memory backend does not publish: a clear error at start
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'sctp', '-p',
+                               '127.0.0.1::9/sctp', @echo);
+ok($rc != 0 && $err =~ /publishing sctp ports is not supported/,
+   'sctp: refused at start')
+    or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'many', '-p',
+                               '127.0.0.1::20000-20600', @echo);
+ok($rc != 0 && $err =~ /more than 512 ports/, 'too many ports: refused')
+    or diag($err);
+
 # --network host discards published ports, with dockerd's warning
 
 ($rc, $out, $err) = $t->docker('create', '--name', 'hostnet', '--network',
@@ -313,7 +326,8 @@ like($out, qr/^ok 0\.0\.0\.0 \{'8080\/tcp': \[\{'HostIp': '', 'HostPort': ''\}\]
     or diag($out, $err);
 
 $t->docker('rm', '-f', 'web', 'all', 'exp', 'range', 'sdk', 'taken',
-           'hostnet', 'udp');
+           'hostnet', 'udp',
+           'sctp', 'many');
 
 # sharing the host's network (namespaces off, as without root): the
 # agent relays host port to 127.0.0.1:<container port> on the host, and
