@@ -696,17 +696,18 @@ static ngx_int_t
 ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
     const char *dir, const char *id, u_char *token)
 {
-    char                               *path;
-    cJSON                              *j, *conf, *img, *item, *env, *e;
-    u_char                             *p;
-    size_t                              len;
-    ngx_fd_t                            fd;
-    ngx_str_t                           ref;
-    ngx_int_t                           rc;
-    const char                         *s, *hostname;
-    ngx_http_sockerless_main_conf_t    *smcf;
-    ngx_http_sockerless_memory_conf_t  *mcf;
-    char                                hosts[512];
+    char                                *path;
+    cJSON                               *j, *conf, *img, *item, *env, *e;
+    u_char                              *p;
+    size_t                               len;
+    ngx_fd_t                             fd;
+    ngx_str_t                            ref;
+    ngx_int_t                            rc;
+    const char                          *s, *hostname;
+    ngx_http_sockerless_main_conf_t     *smcf;
+    ngx_http_sockerless_memory_conf_t   *mcf;
+    ngx_http_sockerless_memory_start_t  *st;
+    char                                 hosts[512];
 
     smcf = ngx_http_sockerless_conf();
     mcf = op->conf;
@@ -835,12 +836,18 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
         return rc;
     }
 
-    item = ngx_http_sockerless_memory_ports(op);
-    if (item == NULL) {
-        return op->status ? NGX_DECLINED : NGX_ERROR;
-    }
+    /* docker cp of a stopped container publishes nothing */
 
-    cJSON_AddItemReferenceToObject(j, "ports", item);
+    st = op->state;
+
+    if (!st->archive) {
+        item = ngx_http_sockerless_memory_ports(op);
+        if (item == NULL) {
+            return op->status ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        cJSON_AddItemReferenceToObject(j, "ports", item);
+    }
 
     /* binds, volumes (binds of their directory) and tmpfs */
 

@@ -24,7 +24,7 @@ use Sockerless::Test;
 plan(skip_all => 'publishing into a network namespace needs root')
     unless Sockerless::Test::is_root();
 
-my $t = Sockerless::Test->new->write_conf->plan(38);
+my $t = Sockerless::Test->new->write_conf->plan(39);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -255,6 +255,11 @@ is($t->inspect('udp')->{NetworkSettings}{Ports}{'5353/udp'}[0]{HostPort},
 ok($rc != 0 && $err =~ /publishing sctp ports is not supported/,
    'sctp: refused at start')
     or diag($err);
+
+($rc, $out, $err) = $t->docker('cp', 'sctp:/bin/busybox',
+                               $t->prefix . '/busybox.copy');
+ok($rc == 0 && -s $t->prefix . '/busybox.copy',
+   'docker cp of that created container still works') or diag($err);
 
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'many', '-p',
                                '127.0.0.1::20000-20600', @echo);
