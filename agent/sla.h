@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sls_ws.h>
 #include <sls_agent_proto.h>
@@ -77,6 +78,21 @@ typedef struct {
 } sla_iface_t;
 
 
+/* a published port (sla_ports.c): a host socket relayed to the container */
+typedef struct {
+    int                udp;
+    unsigned           port;          /* the container's */
+    char               host_ip[48];   /* "0.0.0.0", "::", an address */
+    unsigned           host_port;     /* 0: the kernel picks */
+    unsigned           host_last;     /* a range: the first free in it */
+    unsigned           bound;         /* the port it got */
+    int                fd;            /* -1: not bound or no proxy needed */
+} sla_port_t;
+
+
+typedef struct sla_relay_s    sla_relay_t;
+
+
 typedef struct {
     char              *id;
     char              *image_rootfs;
@@ -98,6 +114,8 @@ typedef struct {
     int                namespaces;
     sla_bind_t        *binds;
     size_t             nbinds;
+    sla_port_t        *ports;
+    size_t             nports;
     sla_health_conf_t *health;        /* NULL: no health check */
 } sla_config_t;
 
@@ -214,6 +232,7 @@ typedef struct {
     char              *rootfs;        /* chroot target, NULL: host fs */
     int                isolated;      /* in our own PID/mount namespaces */
     int                status_fd;
+    int                port_error;    /* the port that failed to bind, -1 */
     int                log_fd;
     int                listen_fd;
     int                sig_fd;
@@ -225,6 +244,8 @@ typedef struct {
     int                finishing;
     int64_t            deadline;      /* ms, CLOCK_MONOTONIC */
     sla_health_t      *health;        /* sla_health.c, NULL: none */
+    sla_relay_t       *relays;        /* sla_ports.c */
+    size_t             nrelays;
 
     /*
      * archive mode: no main process; the agent serves docker cp on a
@@ -326,6 +347,18 @@ int sla_health_init(sla_agent_t *a);
 int64_t sla_health_tick(sla_agent_t *a);
 void sla_health_output(sla_agent_t *a, const unsigned char *p, size_t len);
 void sla_health_done(sla_agent_t *a, sla_session_t *s);
+
+/* sla_ports.c */
+int sla_ports_conf(sla_config_t *conf, sls_json_t *j, char *err,
+    size_t err_size);
+int sla_ports_bind(sla_agent_t *a, char *err, size_t err_size);
+void sla_ports_close(sla_agent_t *a);
+void sla_ports_sweep(sla_agent_t *a);
+size_t sla_ports_count(sla_agent_t *a);
+size_t sla_ports_poll(sla_agent_t *a, struct pollfd *pfds, void **ptrs,
+    int *sides);
+void sla_ports_event(sla_agent_t *a, void *ptr, int side, int revents);
+int64_t sla_ports_tick(sla_agent_t *a);
 
 /* sla_direct.c */
 void sla_direct_init(sla_session_t *s, int cfd);

@@ -42,10 +42,12 @@
 #define SLA_P_DIRECT_IN   8       /* direct exec: its stdin pipe */
 #define SLA_P_DIAL        9       /* reverse: a park or the exit report */
 #define SLA_P_STDIO       10      /* reverse: the container's stdout */
+#define SLA_P_PORTS       11      /* published ports, sla_ports.c */
 
 
 typedef struct {
     int                kind;
+    int                side;      /* SLA_P_PORTS */
     void              *ptr;
 } sla_pref_t;
 
@@ -187,8 +189,9 @@ sla_listen(sla_agent_t *a, char *err, size_t err_size)
 int
 sla_loop(sla_agent_t *a)
 {
-    int             n, i, timeout, busy;
-    size_t          nfds, cap;
+    int             n, i, timeout, busy, *sides;
+    void          **ptrs;
+    size_t          nfds, cap, k, np;
     int64_t         now, wait;
     sla_conn_t     *c;
     sla_pref_t     *refs;
@@ -197,6 +200,8 @@ sla_loop(sla_agent_t *a)
 
     pfds = NULL;
     refs = NULL;
+    ptrs = NULL;
+    sides = NULL;
     cap = 0;
 
     for ( ;; ) {
@@ -256,6 +261,12 @@ sla_loop(sla_agent_t *a)
             timeout = (int) wait;
         }
 
+        wait = sla_ports_tick(a);
+
+        if (wait >= 0 && (timeout == -1 || wait < timeout)) {
+            timeout = (int) wait;
+        }
+
         if (a->reverse) {
             wait = sla_reverse_tick(a);
 
@@ -290,7 +301,7 @@ sla_loop(sla_agent_t *a)
             }
         }
 
-        nfds = 5;
+        nfds = 5 + sla_ports_count(a);
         for (c = a->conns; c; c = c->next) {
             nfds++;
         }
@@ -303,10 +314,16 @@ sla_loop(sla_agent_t *a)
             cap = nfds * 2;
             free(pfds);
             free(refs);
+            free(ptrs);
+            free(sides);
             pfds = malloc(cap * sizeof(struct pollfd));
             refs = malloc(cap * sizeof(sla_pref_t));
+            ptrs = malloc(cap * sizeof(void *));
+            sides = malloc(cap * sizeof(int));
 
-            if (pfds == NULL || refs == NULL) {
+            if (pfds == NULL || refs == NULL || ptrs == NULL
+                || sides == NULL)
+            {
                 sla_log("alert", "sockerless-agent: out of memory");
                 return 1;
             }
@@ -327,6 +344,15 @@ sla_loop(sla_agent_t *a)
         }
 
         sla_poll_add(a->sig_fd, POLLIN, SLA_P_SIGNAL, NULL);
+
+        np = sla_ports_poll(a, pfds + nfds, ptrs, sides);
+
+        for (k = 0; k < np; k++) {
+            refs[nfds].kind = SLA_P_PORTS;
+            refs[nfds].side = sides[k];
+            refs[nfds].ptr = ptrs[k];
+            nfds++;
+        }
 
         if (a->reverse) {
             sla_dial_t     *d;
@@ -453,6 +479,11 @@ sla_loop(sla_agent_t *a)
                 sla_reverse_stdio_flush(a, 0);
                 break;
 
+            case SLA_P_PORTS:
+                sla_ports_event(a, refs[i].ptr, refs[i].side,
+                                pfds[i].revents);
+                break;
+
             case SLA_P_CONN:
                 c = refs[i].ptr;
 
@@ -516,6 +547,8 @@ sla_loop(sla_agent_t *a)
 
     free(pfds);
     free(refs);
+    free(ptrs);
+    free(sides);
 
     /* main has exited: close the connections and go */
 
@@ -551,6 +584,8 @@ sla_sweep(sla_agent_t *a)
 {
     sla_conn_t     *c, **cp;
     sla_session_t  *s, **sp;
+
+    sla_ports_sweep(a);
 
     for (cp = &a->conns; *cp; ) {
         c = *cp;
@@ -1796,6 +1831,9 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
 
         return;
     }
+
+    /* the ports are free again when the exit is known, as with dockerd */
+    sla_ports_close(a);
 
     sla_write_exit_file(a, NULL, s->status);
 

@@ -51,6 +51,7 @@ main(int argc, char **argv)
     a.log_fd = -1;
     a.listen_fd = -1;
     a.sig_fd = -1;
+    a.port_error = -1;
 
     /* the token must never reach a child, read it before anything else */
 
@@ -160,7 +161,11 @@ main(int argc, char **argv)
         goto failed;
     }
 
-    if (sla_container_setup(&a, err, sizeof(err)) != 0) {
+    /* before the network namespace: the sockets stay in the host's */
+
+    if (sla_ports_bind(&a, err, sizeof(err)) != 0
+        || sla_container_setup(&a, err, sizeof(err)) != 0)
+    {
         goto failed;
     }
 
@@ -228,33 +233,61 @@ sla_usage(void)
 void
 sla_status(sla_agent_t *a, const char *err, pid_t pid)
 {
-    char    line[SLA_ERR_LEN * 2 + 32];
-    size_t  n;
+    char    *line;
+    size_t   n, i, size;
 
     if (a->status_fd < 0) {
         return;
     }
 
+    /* the ports each take at most 6 bytes, ",65535" */
+    size = SLA_ERR_LEN * 2 + 64 + a->conf.nports * 6;
+
+    line = malloc(size);
+    if (line == NULL) {
+        close(a->status_fd);
+        a->status_fd = -1;
+        return;
+    }
+
     if (err) {
-        n = (size_t) snprintf(line, sizeof(line), "{\"error\":");
-        n += sls_json_quote(line + n, sizeof(line) - n - 3, err,
-                            strlen(err));
-        if (n > sizeof(line) - 3) {
-            n = sizeof(line) - 3;
+        n = (size_t) snprintf(line, size, "{\"error\":");
+        n += sls_json_quote(line + n, size - n - 32, err, strlen(err));
+        if (n > size - 32) {
+            n = size - 32;
         }
 
-        memcpy(line + n, "}\n", 3);
-        n += 2;
+        /* the published port that could not be bound */
+        if (a->port_error >= 0) {
+            n += (size_t) snprintf(line + n, size - n, ",\"port\":%d",
+                                   a->port_error);
+        }
 
     } else {
-        n = (size_t) snprintf(line, sizeof(line), "{\"pid\":%d}\n",
-                              (int) pid);
+        n = (size_t) snprintf(line, size, "{\"pid\":%d", (int) pid);
+
+        /* the host ports published, in the order of agent.json's */
+        if (a->conf.nports) {
+            n += (size_t) snprintf(line + n, size - n, ",\"ports\":[");
+
+            for (i = 0; i < a->conf.nports; i++) {
+                n += (size_t) snprintf(line + n, size - n, "%s%u",
+                                       i ? "," : "",
+                                       a->conf.ports[i].bound);
+            }
+
+            line[n++] = ']';
+        }
     }
+
+    memcpy(line + n, "}\n", 3);
+    n += 2;
 
     if (write(a->status_fd, line, n) != (ssize_t) n) {
         sla_log("error", "sockerless-agent: write() of the status failed");
     }
 
+    free(line);
     close(a->status_fd);
     a->status_fd = -1;
 }
@@ -802,6 +835,8 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
         || sla_config_bool(root, "namespaces", &conf->namespaces,
                            err, err_size) != 0
         || sla_config_binds(root, conf, err, err_size) != 0
+        || sla_ports_conf(conf, sls_json_get(root, "ports"), err, err_size)
+           != 0
         || sla_health_conf(conf, sls_json_get(root, "healthcheck"),
                            err, err_size) != 0)
     {

@@ -15,6 +15,7 @@
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_store.h>
+#include <sls_ports.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <dirent.h>
@@ -68,6 +69,9 @@ static void ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle,
     void *conf);
 static ngx_int_t ngx_http_sockerless_memory_start(
     ngx_http_sockerless_op_t *op);
+static cJSON *ngx_http_sockerless_memory_ports(ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_ports_done(
+    ngx_http_sockerless_op_t *op, cJSON *res);
 static ngx_int_t ngx_http_sockerless_memory_network(
     ngx_http_sockerless_op_t *op, cJSON *j);
 static ngx_int_t ngx_http_sockerless_memory_iface(ngx_pool_t *pool,
@@ -692,17 +696,18 @@ static ngx_int_t
 ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
     const char *dir, const char *id, u_char *token)
 {
-    char                               *path;
-    cJSON                              *j, *conf, *img, *item, *env, *e;
-    u_char                             *p;
-    size_t                              len;
-    ngx_fd_t                            fd;
-    ngx_str_t                           ref;
-    ngx_int_t                           rc;
-    const char                         *s, *hostname;
-    ngx_http_sockerless_main_conf_t    *smcf;
-    ngx_http_sockerless_memory_conf_t  *mcf;
-    char                                hosts[512];
+    char                                *path;
+    cJSON                               *j, *conf, *img, *item, *env, *e;
+    u_char                              *p;
+    size_t                               len;
+    ngx_fd_t                             fd;
+    ngx_str_t                            ref;
+    ngx_int_t                            rc;
+    const char                          *s, *hostname;
+    ngx_http_sockerless_main_conf_t     *smcf;
+    ngx_http_sockerless_memory_conf_t   *mcf;
+    ngx_http_sockerless_memory_start_t  *st;
+    char                                 hosts[512];
 
     smcf = ngx_http_sockerless_conf();
     mcf = op->conf;
@@ -829,6 +834,19 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
     rc = ngx_http_sockerless_memory_network(op, j);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* docker cp of a stopped container publishes nothing */
+
+    st = op->state;
+
+    if (!st->archive) {
+        item = ngx_http_sockerless_memory_ports(op);
+        if (item == NULL) {
+            return op->status ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        cJSON_AddItemReferenceToObject(j, "ports", item);
     }
 
     /* binds, volumes (binds of their directory) and tmpfs */
@@ -1016,6 +1034,258 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     st->status->log->action = "starting the container's agent";
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * What the agent publishes (agent.json "ports"), in a fixed order: each
+ * binding of HostConfig.PortBindings, then with PublishAllPorts every
+ * exposed port without one on a port the kernel picks. dockerd discards
+ * them with --network host (create warns) and has none with "none".
+ * NULL on failure, with op->status set when it is the request's fault.
+ */
+
+static cJSON *
+ngx_http_sockerless_memory_ports(ngx_http_sockerless_op_t *op)
+{
+    cJSON        *hc, *pb, *key, *e, *list, *item, *exposed;
+    unsigned      port, first, last;
+    const char   *mode, *proto, *hp, *ip;
+
+    list = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateArray());
+    if (list == NULL) {
+        return NULL;
+    }
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    mode = ngx_http_sockerless_json_str(hc, "NetworkMode");
+
+    if (mode && (ngx_strcmp(mode, "host") == 0
+                 || ngx_strcmp(mode, "none") == 0))
+    {
+        return list;
+    }
+
+    pb = cJSON_GetObjectItemCaseSensitive(hc, "PortBindings");
+    exposed = cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(op->container, "Config"),
+                  "ExposedPorts");
+
+    cJSON_ArrayForEach(key, pb) {
+        if (sls_port_parse(key->string, &port, &proto) != 0) {
+            continue;
+        }
+
+        cJSON_ArrayForEach(e, key) {
+            hp = ngx_http_sockerless_json_str(e, "HostPort");
+            ip = ngx_http_sockerless_json_str(e, "HostIp");
+
+            if (sls_port_range(hp ? hp : "", &first, &last) != 0) {
+                continue;
+            }
+
+            item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "proto", proto);
+            cJSON_AddNumberToObject(item, "port", port);
+            cJSON_AddStringToObject(item, "host_ip",
+                                    (ip && *ip) ? ip : "0.0.0.0");
+            cJSON_AddNumberToObject(item, "host_port", first);
+            cJSON_AddNumberToObject(item, "host_last", last);
+            cJSON_AddItemToArray(list, item);
+        }
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                      "PublishAllPorts")))
+    {
+        cJSON_ArrayForEach(key, exposed) {
+            if (sls_port_parse(key->string, &port, &proto) != 0) {
+                continue;
+            }
+
+            if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pb,
+                                                          key->string)) > 0)
+            {
+                continue;
+            }
+
+            item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "proto", proto);
+            cJSON_AddNumberToObject(item, "port", port);
+            cJSON_AddStringToObject(item, "host_ip", "0.0.0.0");
+            cJSON_AddNumberToObject(item, "host_port", 0);
+            cJSON_AddNumberToObject(item, "host_last", 0);
+            cJSON_AddItemToArray(list, item);
+        }
+    }
+
+    /* each bound port takes a few bytes of the agent's status line */
+
+    if (cJSON_GetArraySize(list) > 512) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "publishing more than 512 ports is not "
+                    "supported by the memory backend");
+        return NULL;
+    }
+
+    cJSON_ArrayForEach(item, list) {
+        if (ngx_strcmp(ngx_http_sockerless_json_str(item, "proto"), "sctp")
+            == 0)
+        {
+            op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_str_set(&op->message, "publishing sctp ports is not "
+                        "supported by the memory backend (tcp and udp are)");
+            return NULL;
+        }
+    }
+
+    return list;
+}
+
+
+/*
+ * The agent's report of the ports it bound: NetworkSettings.Ports in
+ * op->result, every exposed or bound port a key, null when unpublished;
+ * or dockerd's error for the one it could not bind
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_ports_done(ngx_http_sockerless_op_t *op,
+    cJSON *res)
+{
+    int           i, n;
+    cJSON        *list, *bound, *ports, *key, *item, *b, *e, *nets, *ep;
+    cJSON        *exposed[2];
+    unsigned      port;
+    const char   *proto, *ip, *name, *epid;
+    u_char        k[32], hp[8];
+
+    list = ngx_http_sockerless_memory_ports(op);
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = cJSON_GetArraySize(list);
+    i = (int) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res,
+                                                                 "port"));
+
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(res, "error"))) {
+        item = cJSON_GetArrayItem(list, i);
+        ip = ngx_http_sockerless_json_str(item, "host_ip");
+        name = ngx_http_sockerless_json_str(op->container, "Name");
+        nets = cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(op->container,
+                                                    "NetworkSettings"),
+                   "Networks");
+        ep = nets ? nets->child : NULL;
+        epid = ngx_http_sockerless_json_str(ep, "EndpointID");
+
+        if (item == NULL || ip == NULL || name == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* moby's ProgramExternalConnectivity and osallocator words */
+
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.data = ngx_pnalloc(op->pool, 1024);
+        if (op->message.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->message.len = ngx_snprintf(op->message.data, 1024,
+            "failed to set up container networking: driver failed "
+            "programming external connectivity on endpoint %s (%s): "
+            "failed to bind host port %s%s%s:%d/%s: %s",
+            name + (name[0] == '/'), epid ? epid : "",
+            ngx_strchr(ip, ':') ? "[" : "", ip,
+            ngx_strchr(ip, ':') ? "]" : "",
+            (int) cJSON_GetNumberValue(cJSON_GetObjectItem(item,
+                                                           "host_port")),
+            ngx_http_sockerless_json_str(item, "proto"),
+            cJSON_GetObjectItemCaseSensitive(res, "error")->valuestring)
+            - op->message.data;
+
+        return NGX_DECLINED;
+    }
+
+    bound = cJSON_GetObjectItemCaseSensitive(res, "ports");
+
+    if (n && cJSON_GetArraySize(bound) != n) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0, "sockerless memory: the "
+                      "agent reported %d ports of %d",
+                      cJSON_GetArraySize(bound), n);
+        return NGX_ERROR;
+    }
+
+    ports = cJSON_AddObjectToObject(op->result, "Ports");
+
+    if (n == 0) {
+        const char  *mode;
+
+        mode = ngx_http_sockerless_json_str(
+                   cJSON_GetObjectItemCaseSensitive(op->container,
+                                                    "HostConfig"),
+                   "NetworkMode");
+
+        if (mode && (ngx_strcmp(mode, "host") == 0
+                     || ngx_strcmp(mode, "none") == 0))
+        {
+            return NGX_OK;
+        }
+    }
+
+    /* exposed ports and bound keys, unpublished until a binding comes */
+
+    exposed[0] = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(op->container,
+                                                      "Config"),
+                     "ExposedPorts");
+    exposed[1] = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(op->container,
+                                                      "HostConfig"),
+                     "PortBindings");
+
+    for (i = 0; i < 2; i++) {
+        cJSON_ArrayForEach(e, exposed[i]) {
+            if (sls_port_parse(e->string, &port, &proto) != 0) {
+                continue;
+            }
+
+            ngx_sprintf(k, "%ud/%s%Z", port, proto);
+
+            if (cJSON_GetObjectItemCaseSensitive(ports, (char *) k) == NULL) {
+                cJSON_AddNullToObject(ports, (char *) k);
+            }
+        }
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(item, list) {
+        ngx_sprintf(k, "%d/%s%Z",
+                    (int) cJSON_GetNumberValue(cJSON_GetObjectItem(item,
+                                                                  "port")),
+                    ngx_http_sockerless_json_str(item, "proto"));
+
+        key = cJSON_GetObjectItemCaseSensitive(ports, (char *) k);
+
+        if (!cJSON_IsArray(key)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(ports, (char *) k);
+            key = cJSON_AddArrayToObject(ports, (char *) k);
+        }
+
+        ngx_sprintf(hp, "%d%Z", (int) cJSON_GetNumberValue(
+                                          cJSON_GetArrayItem(bound, i++)));
+
+        b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "HostIp",
+                                ngx_http_sockerless_json_str(item,
+                                                             "host_ip"));
+        cJSON_AddStringToObject(b, "HostPort", (char *) hp);
+        cJSON_AddItemToArray(key, b);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1547,6 +1817,18 @@ ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
         return;
     }
 
+    if (cJSON_IsString(err)
+        && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res, "port")))
+    {
+        if (ngx_http_sockerless_memory_ports_done(op, res) != NGX_DECLINED) {
+            op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_str_set(&op->message, "publishing a port failed");
+        }
+
+        op->handler(op, NGX_ERROR);
+        return;
+    }
+
     if (cJSON_IsString(err)) {
         /* dockerd: "failed to create task for container: ..." */
         op->status = NGX_HTTP_BAD_REQUEST;
@@ -1584,6 +1866,13 @@ ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
     }
 
     cJSON_AddNumberToObject(op->result, "Pid", pid);
+
+    if (ngx_http_sockerless_memory_ports_done(op, res) != NGX_OK) {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&op->message, "the published ports are unknown");
+        op->handler(op, NGX_ERROR);
+        return;
+    }
 
     sls = cJSON_GetObjectItemCaseSensitive(op->container, "_sls");
     cJSON_DeleteItemFromObjectCaseSensitive(sls, "agent_pid");

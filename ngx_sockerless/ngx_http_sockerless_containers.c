@@ -17,6 +17,7 @@
 #include <sls_id.h>
 #include <sls_filters.h>
 #include <sls_time.h>
+#include <sls_ports.h>
 #include <openssl/rand.h>
 #include <ftw.h>
 
@@ -53,6 +54,9 @@ static ngx_int_t ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_create_done(ngx_http_request_t *r,
     cJSON *rec, const char *id, const char *iname);
+static ngx_int_t ngx_http_sockerless_ports_check(
+    ngx_http_sockerless_build_t *b, cJSON *hc, cJSON *body);
+static cJSON *ngx_http_sockerless_ports_list(cJSON *ports);
 static ngx_int_t ngx_http_sockerless_create_backend(ngx_http_request_t *r,
     cJSON *rec, const char *id, const char *iname);
 static void ngx_http_sockerless_created(ngx_http_sockerless_op_t *op,
@@ -933,6 +937,145 @@ ngx_http_sockerless_build_fail(ngx_http_sockerless_build_t *b,
 }
 
 
+/*
+ * The list's Ports from NetworkSettings.Ports, as dockerd's view does:
+ * {IP, PrivatePort, PublicPort, Type} per binding, {PrivatePort, Type}
+ * for a port exposed and not published
+ */
+
+static cJSON *
+ngx_http_sockerless_ports_list(cJSON *ports)
+{
+    cJSON        *list, *key, *e, *item;
+    unsigned      port, first, last;
+    const char   *proto, *hp, *ip;
+
+    list = cJSON_CreateArray();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    cJSON_ArrayForEach(key, ports) {
+        if (sls_port_parse(key->string, &port, &proto) != 0) {
+            continue;
+        }
+
+        if (cJSON_GetArraySize(key) == 0) {
+            item = cJSON_CreateObject();
+            cJSON_AddNumberToObject(item, "PrivatePort", port);
+            cJSON_AddStringToObject(item, "Type", proto);
+            cJSON_AddItemToArray(list, item);
+            continue;
+        }
+
+        cJSON_ArrayForEach(e, key) {
+            hp = ngx_http_sockerless_json_str(e, "HostPort");
+            ip = ngx_http_sockerless_json_str(e, "HostIp");
+
+            if (hp == NULL || sls_port_range(hp, &first, &last) != 0) {
+                continue;
+            }
+
+            item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "IP", ip ? ip : "");
+            cJSON_AddNumberToObject(item, "PrivatePort", port);
+            cJSON_AddNumberToObject(item, "PublicPort", first);
+            cJSON_AddStringToObject(item, "Type", proto);
+            cJSON_AddItemToArray(list, item);
+        }
+    }
+
+    return list;
+}
+
+
+/*
+ * HostConfig.PortBindings as dockerd's validatePortBindings() checks
+ * them: "80/tcp" keys, each a list of {"HostIp", "HostPort"} with an IP
+ * address (or none) and a port or range (or none); ExposedPorts' keys too
+ */
+
+static ngx_int_t
+ngx_http_sockerless_ports_check(ngx_http_sockerless_build_t *b, cJSON *hc,
+    cJSON *body)
+{
+    cJSON        *pb, *key, *e, *hp, *ip;
+    unsigned      port, first, last;
+    const char   *proto;
+    u_char        addr[16];
+
+    pb = ngx_http_sockerless_field(hc, "PortBindings");
+
+    if (pb && !cJSON_IsObject(pb)) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "json: cannot unmarshal %s into Go struct field "
+                        "HostConfig.HostConfig.PortBindings of type "
+                        "network.PortMap",
+                        cJSON_IsArray(pb) ? "array" : "value");
+    }
+
+    cJSON_ArrayForEach(key, pb) {
+        if (sls_port_parse(key->string, &port, &proto) != 0) {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid port specification: \"%s\"", key->string);
+        }
+
+        if (cJSON_IsNull(key)) {
+            continue;
+        }
+
+        if (!cJSON_IsArray(key)) {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "json: cannot unmarshal %s into Go struct field "
+                        "HostConfig.HostConfig.PortBindings of type "
+                        "[]network.PortBinding",
+                        cJSON_IsObject(key) ? "object" : "value");
+        }
+
+        cJSON_ArrayForEach(e, key) {
+            hp = cJSON_GetObjectItemCaseSensitive(e, "HostPort");
+            ip = cJSON_GetObjectItemCaseSensitive(e, "HostIp");
+
+            if (!cJSON_IsObject(e)
+                || (hp && !cJSON_IsNull(hp) && !cJSON_IsString(hp))
+                || (ip && !cJSON_IsNull(ip) && !cJSON_IsString(ip)))
+            {
+                return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "json: cannot unmarshal value into Go struct field "
+                        "HostConfig.HostConfig.PortBindings of type "
+                        "network.PortBinding");
+            }
+
+            if (cJSON_IsString(hp)
+                && sls_port_range(hp->valuestring, &first, &last) != 0)
+            {
+                return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid port specification: \"%s\"",
+                        hp->valuestring);
+            }
+
+            if (cJSON_IsString(ip) && ip->valuestring[0]
+                && inet_pton(AF_INET, ip->valuestring, addr) != 1
+                && inet_pton(AF_INET6, ip->valuestring, addr) != 1)
+            {
+                return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "ParseAddr(\"%s\"): unable to parse IP",
+                        ip->valuestring);
+            }
+        }
+    }
+
+    cJSON_ArrayForEach(key, ngx_http_sockerless_field(body, "ExposedPorts")) {
+        if (sls_port_parse(key->string, &port, &proto) != 0) {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid port specification: \"%s\"", key->string);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
 {
@@ -997,6 +1140,10 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
         return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "logging driver \"%s\" is not supported by "
                         "sockerless: use json-file or local", lc);
+    }
+
+    if (ngx_http_sockerless_ports_check(b, hc, body) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     img = ngx_http_sockerless_image_find(b->pool, &image);
@@ -1166,6 +1313,23 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     sls_default("StopSignal", cJSON_CreateNull());
     sls_default("ExposedPorts", cJSON_CreateNull());
     sls_default("Volumes", cJSON_CreateNull());
+
+    /* dockerd adds the image's exposed ports to those of the request */
+
+    w = cJSON_GetObjectItemCaseSensitive(conf, "ExposedPorts");
+
+    if (cJSON_IsObject(w)) {
+        cJSON_ArrayForEach(item,
+                           cJSON_GetObjectItemCaseSensitive(iconf,
+                                                            "ExposedPorts"))
+        {
+            if (item->string
+                && cJSON_GetObjectItemCaseSensitive(w, item->string) == NULL)
+            {
+                cJSON_AddItemToObject(w, item->string, cJSON_CreateObject());
+            }
+        }
+    }
 
     /* dockerd adds the image's volumes to those of the request */
 
@@ -1488,7 +1652,24 @@ ngx_http_sockerless_create_done(ngx_http_request_t *r, cJSON *rec,
     }
 
     cJSON_AddStringToObject(w, "Id", id);
-    cJSON_AddItemToObject(w, "Warnings", cJSON_CreateArray());
+    item = cJSON_AddArrayToObject(w, "Warnings");
+
+    {
+        cJSON       *hc;
+        const char  *mode;
+
+        hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
+        mode = ngx_http_sockerless_json_str(hc, "NetworkMode");
+
+        if (mode && ngx_strcmp(mode, "host") == 0
+            && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                       "PortBindings")) > 0)
+        {
+            cJSON_AddItemToArray(item, cJSON_CreateString(
+                "Published ports are discarded when using host network "
+                "mode"));
+        }
+    }
 
     return ngx_http_sockerless_send_json(r, NGX_HTTP_CREATED, w);
 }
@@ -2148,7 +2329,10 @@ ngx_http_sockerless_list_item(ngx_pool_t *pool, cJSON *rec, ngx_uint_t size)
                             (double) ngx_http_sockerless_parse_time(
                                                          s ? s : ""));
 
-    cJSON_AddItemToObject(item, "Ports", cJSON_CreateArray());
+    cJSON_AddItemToObject(item, "Ports", ngx_http_sockerless_ports_list(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"),
+            "Ports")));
 
     if (size) {
         ngx_http_sockerless_add_sizes(pool, item, rec);
@@ -2386,7 +2570,7 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
 {
     ngx_http_sockerless_cctx_t *ctx = data;
 
-    cJSON  *rec, *state, *sls, *nsls;
+    cJSON  *rec, *state, *sls, *nsls, *ports;
     char    now[64];
 
     rec = *value;
@@ -2411,6 +2595,16 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
     ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(0));
     ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(""));
     ngx_http_sockerless_replace(state, "StartedAt", cJSON_CreateString(now));
+
+    /* the ports the backend published (memory: the agent's sockets) */
+
+    ports = cJSON_GetObjectItemCaseSensitive(ctx->op.result, "Ports");
+
+    if (cJSON_IsObject(ports)) {
+        ngx_http_sockerless_replace(
+            cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"),
+            "Ports", cJSON_Duplicate(ports, 1));
+    }
 
     /*
      * a backend whose agents run no probe (reverse mode) shows no
@@ -4080,6 +4274,11 @@ ngx_http_sockerless_exit_record(void *data, cJSON **value)
                                 cJSON_CreateString(ex->error ? ex->error : ""));
     ngx_http_sockerless_replace(state, "FinishedAt",
                                 cJSON_CreateString(ex->finished));
+
+    /* dockerd releases the published ports when the container stops */
+    ngx_http_sockerless_replace(
+        cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"), "Ports",
+        cJSON_CreateObject());
 
     hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
     sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
