@@ -57,6 +57,9 @@ static ngx_int_t ngx_http_sockerless_create_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_sockerless_ports_check(
     ngx_http_sockerless_build_t *b, cJSON *hc, cJSON *body);
 static cJSON *ngx_http_sockerless_ports_list(cJSON *ports);
+static ngx_int_t ngx_http_sockerless_port_filter(sls_filters_t *filters,
+    const char *key, unsigned port, const char *proto, char *err,
+    size_t size);
 static ngx_int_t ngx_http_sockerless_create_backend(ngx_http_request_t *r,
     cJSON *rec, const char *id, const char *iname);
 static void ngx_http_sockerless_created(ngx_http_sockerless_op_t *op,
@@ -1983,6 +1986,15 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
                                                   "%s", err);
         }
 
+        if (ngx_http_sockerless_port_filter(ls.filters, "publish", 0, "",
+                                            err, sizeof(err)) == -1
+            || ngx_http_sockerless_port_filter(ls.filters, "expose", 0, "",
+                                               err, sizeof(err)) == -1)
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", err);
+        }
+
         for (k = 0; (s = sls_filters_value(ls.filters, "health", k)); k++) {
             if (ngx_strcmp(s, "starting") && ngx_strcmp(s, "healthy")
                 && ngx_strcmp(s, "unhealthy") && ngx_strcmp(s, "none"))
@@ -2088,20 +2100,105 @@ ngx_http_sockerless_container_list(ngx_http_request_t *r,
 }
 
 
+/*
+ * The "publish" and "expose" filters as dockerd's portOp reads them
+ * ("80", "80/udp", "8000-8080/tcp"): 1 when port/proto is among the
+ * values of key, else 0; -1 with err when a value is malformed
+ */
+
+static ngx_int_t
+ngx_http_sockerless_port_filter(sls_filters_t *filters, const char *key,
+    unsigned port, const char *proto, char *err, size_t size)
+{
+    char        num[16];
+    size_t      i, len;
+    unsigned    first, last;
+    const char *v, *slash, *p;
+
+    for (i = 0; (v = sls_filters_value(filters, key, i)); i++) {
+        if (ngx_strchr(v, ':')) {
+            ngx_snprintf((u_char *) err, size, "filter for '%s' should not "
+                         "include ':': %s%Z", key, v);
+            return -1;
+        }
+
+        slash = ngx_strchr(v, '/');
+        len = slash ? (size_t) (slash - v) : ngx_strlen(v);
+        p = (slash && slash[1]) ? slash + 1 : "tcp";
+
+        if (len == 0 || len >= sizeof(num)) {
+            goto invalid;
+        }
+
+        ngx_memcpy(num, v, len);
+        num[len] = '\0';
+
+        if (sls_port_range(num, &first, &last) != 0) {
+            goto invalid;
+        }
+
+        if (ngx_strcmp(p, proto) == 0 && port >= first && port <= last) {
+            return 1;
+        }
+
+        continue;
+
+    invalid:
+
+        ngx_snprintf((u_char *) err, size, "error while looking up for %s "
+                     "%*s: invalid port%Z", key, len, v);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the "volume" filter: a mount's name (or source) or destination */
+
+static ngx_uint_t
+ngx_http_sockerless_volume_filter(sls_filters_t *filters, cJSON *rec)
+{
+    cJSON       *m;
+    const char  *name;
+
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(rec, "Mounts")) {
+        name = ngx_http_sockerless_json_str(m, "Name");
+
+        if (name == NULL || *name == '\0') {
+            name = ngx_http_sockerless_json_str(m, "Source");
+        }
+
+        if ((name && *name && sls_filters_match_exact(filters, "volume",
+                                                      name))
+            || sls_filters_match_exact(filters, "volume",
+                         ngx_http_sockerless_json_str(m, "Destination")
+                         ? ngx_http_sockerless_json_str(m, "Destination")
+                         : ""))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static ngx_int_t
 ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
     cJSON *rec, cJSON *before, cJSON *since)
 {
-    cJSON        *state, *conf, *img, *refs;
+    cJSON        *state, *conf, *img, *refs, *list, *p;
     size_t        i;
     ngx_int_t     ok, code;
     const char   *id, *name, *status, *s, *v;
     ngx_str_t     ref;
+    char          err[256];
 
     int                 task;
 
     static const char  *unsupported[] = {
-        "volume", "isolation", "publish", "expose", NULL
+        "isolation", NULL
     };
 
     id = ngx_http_sockerless_id(rec);
@@ -2120,6 +2217,50 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
                                     ngx_http_sockerless_health_status(rec)))
     {
         return 0;
+    }
+
+    if (sls_filters_count(filters, "volume")
+        && !ngx_http_sockerless_volume_filter(filters, rec))
+    {
+        return 0;
+    }
+
+    /* a published or an exposed port among the list's Ports */
+
+    if (sls_filters_count(filters, "publish")
+        || sls_filters_count(filters, "expose"))
+    {
+        ok = 0;
+        list = ngx_http_sockerless_json_bind(pool,
+                       ngx_http_sockerless_ports_list(
+                           cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(rec,
+                                                        "NetworkSettings"),
+                               "Ports")));
+
+        cJSON_ArrayForEach(p, list) {
+            s = ngx_http_sockerless_json_str(p, "Type");
+            s = s ? s : "tcp";
+
+            if (ngx_http_sockerless_port_filter(filters, "publish",
+                        (unsigned) cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(p,
+                                                             "PublicPort")),
+                        s, err, sizeof(err)) == 1
+                || ngx_http_sockerless_port_filter(filters, "expose",
+                        (unsigned) cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(p,
+                                                             "PrivatePort")),
+                        s, err, sizeof(err)) == 1)
+            {
+                ok = 1;
+                break;
+            }
+        }
+
+        if (!ok) {
+            return 0;
+        }
     }
 
     if (sls_filters_count(filters, "network")) {

@@ -17,7 +17,7 @@ use JSON::PP ();
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(47);
+my $t = Sockerless::Test->new->write_conf->plan(48);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -67,7 +67,7 @@ my $tar = $t->prefix . '/vi.tar';
 is($rc, 0, 'an image with a VOLUME loaded') or diag($err);
 
 SKIP: {
-    skip 'mounts need root (mount namespaces)', 40 unless $t->is_root;
+    skip 'mounts need root (mount namespaces)', 41 unless $t->is_root;
 
     my $src = "$t->{prefix}/src";
     mkdir $src or die "mkdir $src: $!\n";
@@ -244,6 +244,17 @@ SKIP: {
                              '{{.Names}} {{.Mounts}}');
     like($out, qr{^anon (?=.*named1)(?=.*\Q$anon\E)(?=.*\Q$src\E)}m,
          'ps shows the mounts') or diag($out);
+
+    # ps --filter volume=: a volume's name, a bind's source, a destination
+
+    my @vf = map {
+        my ($rc, $out) = $t->docker('ps', '-a', '--format', '{{.Names}}',
+                                    '--filter', "volume=$_");
+        $out
+    } ('named1', $src, '/data', 'no-such-volume');
+    is_deeply(\@vf, [ "anon\n", "anon\n", "anon\n", '' ],
+              'ps --filter volume= by name, bind source and destination')
+        or diag(explain \@vf);
 
     ($rc, $out, $err) = $t->docker('start', '-a', 'anon');
     is($t->read_file("$vol->{Mountpoint}/a.txt"), "a\n",

@@ -24,7 +24,7 @@ use Sockerless::Test;
 plan(skip_all => 'publishing into a network namespace needs root')
     unless Sockerless::Test::is_root();
 
-my $t = Sockerless::Test->new->write_conf->plan(39);
+my $t = Sockerless::Test->new->write_conf->plan(43);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -109,6 +109,21 @@ is_deeply($list->[0]{Ports},
           [ { IP => '127.0.0.1', PrivatePort => 8080, PublicPort => $hp + 0,
               Type => 'tcp' } ], 'list: Ports as dockerd gives them')
     or diag(explain($list));
+
+# ps --filter publish= and expose=, as dockerd's portOp reads them
+
+($rc, $out) = $t->docker('ps', '--filter', "publish=$hp", '--format',
+                         '{{.Names}}');
+is($out, "web\n", 'ps --filter publish=<host port>');
+($rc, $out) = $t->docker('ps', '--filter', 'expose=8000-8090/tcp',
+                         '--format', '{{.Names}}');
+is($out, "web\n", 'ps --filter expose=<range>/tcp');
+($rc, $out) = $t->docker('ps', '-q', '--filter', 'publish=8080',
+                         '--filter', 'expose=8080/udp');
+is($out, '', 'neither the container port published nor udp exposed');
+($rc, $out, $err) = $t->docker('ps', '--filter', 'publish=1:2');
+ok($rc != 0 && $err =~ /filter for 'publish' should not include ':': 1:2/,
+   'ps --filter publish with a colon: dockerd\'s 400') or diag($err);
 
 # bytes: a few MiB each way, exactly
 
