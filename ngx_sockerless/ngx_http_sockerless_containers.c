@@ -2197,9 +2197,6 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
 
     int                 task;
 
-    static const char  *unsupported[] = {
-        "isolation", NULL
-    };
 
     id = ngx_http_sockerless_id(rec);
     name = ngx_http_sockerless_json_str(rec, "Name");
@@ -2335,15 +2332,13 @@ ngx_http_sockerless_filters_match(ngx_pool_t *pool, sls_filters_t *filters,
         return 0;
     }
 
-    /* nothing a container has here carries these: no container matches */
+    /* HostConfig.Isolation, "" on Linux unless one was given */
 
-    for (i = 0; unsupported[i]; i++) {
-        if (sls_filters_count(filters, unsupported[i])) {
-            return 0;
-        }
-    }
+    s = ngx_http_sockerless_json_str(cJSON_GetObjectItemCaseSensitive(rec,
+                                                              "HostConfig"),
+                                     "Isolation");
 
-    return 1;
+    return sls_filters_match_exact(filters, "isolation", s ? s : "");
 }
 
 
