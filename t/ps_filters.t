@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(36);
+my $t = Sockerless::Test->new->write_conf->plan(37);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -117,6 +117,13 @@ $t->docker('rm', 'pf-size');
 ($rc, $out, my $err) = $t->docker('ps', '--filter', 'status=bogus');
 ok($rc != 0 && $err =~ /invalid filter 'status=bogus'/,
    'invalid status filter value') or diag($err);
+
+$t->docker('create', '--name', 'pf-iso', '--isolation', 'default',
+           'busybox', 'true');
+($rc, $out) = $t->docker('ps', '-a', '--format', '{{.Names}}', '--filter',
+                         'isolation=default');
+is($out, "pf-iso\n", 'isolation filter: HostConfig.Isolation');
+$t->docker('rm', 'pf-iso');
 
 ($rc, $out, $err) = $t->docker('ps', '--filter', 'nosuchkey=1');
 ok($rc != 0 && $err =~ /invalid filter 'nosuchkey'/, 'unknown filter key')
