@@ -140,6 +140,12 @@ static ngx_http_sockerless_route_t  ngx_http_sockerless_system_routes[] = {
     { NGX_HTTP_GET, ngx_string("/events"),
       ngx_null_string, 0, ngx_http_sockerless_events },
 
+    { NGX_HTTP_POST, ngx_string("/build"),
+      ngx_null_string, 0, ngx_http_sockerless_build },
+
+    { NGX_HTTP_POST, ngx_string("/build/prune"),
+      ngx_null_string, 0, ngx_http_sockerless_build_prune },
+
     { 0, ngx_null_string, ngx_null_string, 0, NULL }
 };
 

@@ -177,6 +177,10 @@ ngx_int_t ngx_http_sockerless_info(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 ngx_int_t ngx_http_sockerless_events(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_build(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+ngx_int_t ngx_http_sockerless_build_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
 
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_container_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_exec_routes[];

@@ -806,3 +806,65 @@ ngx_http_sockerless_events(ngx_http_request_t *r,
 
     return NGX_DONE;
 }
+
+
+/*
+ * POST /build: sockerless has no builder (neither dockerd's classic one
+ * nor BuildKit's session); an image built elsewhere comes in by pull or
+ * load
+ */
+
+ngx_int_t
+ngx_http_sockerless_build(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    ngx_http_discard_request_body(r);
+
+    return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                 "building images is not supported by sockerless: build "
+                 "with a builder of your own (docker buildx, kaniko, "
+                 "buildah), push the image to a registry and pull it, or "
+                 "docker load it");
+}
+
+
+/*
+ * POST /build/prune (docker builder prune, docker system prune): with
+ * no builder there is no build cache, so nothing is deleted; the
+ * filters are still checked as dockerd checks them
+ */
+
+ngx_int_t
+ngx_http_sockerless_build_prune(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    cJSON      *out;
+    ngx_str_t   fs;
+    char        err[256];
+
+    static const char  *known[] = {
+        "until", "unused-for", "id", "parent", "type", "description",
+        "inuse", "shared", "private", "reserved-space", "max-used-space",
+        "min-free-space", NULL
+    };
+
+    ngx_http_discard_request_body(r);
+
+    if (ngx_http_sockerless_arg(r, "filters", &fs) == NGX_OK && fs.len
+        && ngx_http_sockerless_filters(r, &fs, known, err, sizeof(err))
+           == NULL)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST, "%s",
+                                              err);
+    }
+
+    out = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddNullToObject(out, "CachesDeleted");
+    cJSON_AddNumberToObject(out, "SpaceReclaimed", 0);
+
+    return ngx_http_sockerless_send_json(r, NGX_HTTP_OK, out);
+}

@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(16);
+my $t = Sockerless::Test->new->write_conf->plan(21);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -75,5 +75,32 @@ ok($st == 404 && ($j->{message} // '') =~ /No such image: nosuch:1/,
 ($rc, $out, $err) = $t->docker('run', '--rm', 'nosuch/image:1', 'true');
 ok($rc != 0 && $err =~ /Unable to find image 'nosuch\/image:1' locally/
    && $err !~ /Downloaded newer image/, 'no fake pull') or diag($err);
+
+# no builder: docker build is a clear 501, and with no build cache the
+# prunes that ask for it (docker system prune) delete nothing from it
+
+my $ctx = $t->prefix . '/ctx';
+mkdir $ctx;
+$t->write_file("$ctx/Dockerfile", "FROM busybox\n");
+($rc, $out, $err) = $t->docker('build', '-q', $ctx);
+ok($rc != 0 && $err =~ /building images is not supported by sockerless/,
+   'docker build: a clear error') or diag($err);
+($st, $j) = $t->api_json('POST', '/build');
+is($st, 501, 'POST /build: 501');
+
+$t->docker('create', '--name', 'im-stopped', 'img/two:2', 'true');
+($rc, $out, $err) = $t->docker('system', 'prune', '-f');
+ok($rc == 0 && $out =~ /^Deleted Containers:\n[0-9a-f]{64}\n/m
+   && $out =~ /^Total reclaimed space: /m,
+   'docker system prune: containers pruned, no build cache to fail on')
+    or diag("$out$err");
+($st, $j) = $t->api_json('POST', '/build/prune');
+is_deeply([ $st, $j ], [ 200, { CachesDeleted => undef,
+                                SpaceReclaimed => 0 } ],
+          'build cache prune: nothing to delete');
+($st, $j) = $t->api_json('POST', '/build/prune?filters='
+                         . '%7B%22bogus%22%3A%5B%221%22%5D%7D');
+ok($st == 400 && ($j->{message} // '') eq "invalid filter 'bogus'",
+   'build cache prune: an unknown filter is a 400') or diag(explain $j);
 
 $t->done;
