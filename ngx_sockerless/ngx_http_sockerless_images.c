@@ -81,7 +81,7 @@ ngx_http_sockerless_route_t  ngx_http_sockerless_image_routes[] = {
       ngx_http_sockerless_image_history },
 
     { NGX_HTTP_POST, ngx_string("/images/create"),
-      ngx_null_string, 0,
+      ngx_null_string, NGX_HTTP_SOCKERLESS_ROUTE_RAW,
       ngx_http_sockerless_image_create },
 
     { NGX_HTTP_GET, ngx_string("/images/search"),
@@ -1789,7 +1789,7 @@ ngx_http_sockerless_image_delete(ngx_http_request_t *r,
 }
 
 
-/* POST /images/create: a pull (pull.c); imports are not done */
+/* POST /images/create: a pull (pull.c) or an import (trees.c) */
 
 static ngx_int_t
 ngx_http_sockerless_image_create(ngx_http_request_t *r,
@@ -1806,9 +1806,7 @@ ngx_http_sockerless_image_create(ngx_http_request_t *r,
     }
 
     if (ngx_http_sockerless_arg(r, "fromSrc", &tag) == NGX_OK) {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
-                        "importing images is not supported by sockerless "
-                        "yet");
+        return ngx_http_sockerless_image_import(r, args);
     }
 
     return ngx_http_sockerless_image_pull(r);

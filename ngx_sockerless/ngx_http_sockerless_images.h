@@ -60,6 +60,10 @@ char *ngx_http_sockerless_flat_config(cJSON *cfg, const char *diff_id);
 /* POST /images/create from a registry (pull.c) */
 ngx_int_t ngx_http_sockerless_image_pull(ngx_http_request_t *r);
 
+/* POST /images/create?fromSrc=- (trees.c) */
+ngx_int_t ngx_http_sockerless_image_import(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args);
+
 /* POST /images/{name}/push (pull.c) */
 ngx_int_t ngx_http_sockerless_image_push(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);

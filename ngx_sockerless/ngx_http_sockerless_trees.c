@@ -13,11 +13,13 @@
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_images.h>
+#include <sls_registry.h>
 #include <sls_tree.h>
 #include <ngx_thread_pool.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <sys/utsname.h>
 
 
 #define NGX_HTTP_SOCKERLESS_PIPE_BUF  65536
@@ -2293,6 +2295,405 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
 
     job->run = ngx_http_sockerless_commit_run;
     job->done = ngx_http_sockerless_commit_done;
+
+    if (ngx_http_sockerless_job_post(job) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * POST /images/create?fromSrc=- (docker import): the body is a tar of a
+ * file system (compressed or not), made an image of one layer whose
+ * config has the "changes" applied, as dockerd's ImportImage: its diff
+ * id the digest of the uncompressed tar, "comment" the message
+ */
+
+static void
+ngx_http_sockerless_import_run(ngx_http_sockerless_job_t *job)
+{
+    int                    r;
+    char                  *tmp, *final, *text, *file;
+    cJSON                 *cfg, *res;
+    off_t                  size;
+    size_t                 bsize;
+    la_int64_t             off;
+    EVP_MD_CTX            *md;
+    const void            *buf;
+    unsigned int           i, dlen;
+    struct stat            st;
+    struct archive        *a;
+    struct archive_entry  *e;
+    u_char                 dgst[EVP_MAX_MD_SIZE];
+    char                   hex[65], diff[80];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    cfg = cJSON_GetArrayItem(job->in, 0);
+    file = (char *) ngx_http_sockerless_json_str(cJSON_GetArrayItem(job->in,
+                                                                    1),
+                                                 "file");
+    tmp = malloc(strlen(job->dir) + 128);
+    final = malloc(strlen(job->dir) + 128);
+    md = EVP_MD_CTX_new();
+    a = archive_read_new();
+
+    if (tmp == NULL || final == NULL || md == NULL || a == NULL
+        || file == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+    {
+        snprintf(job->err, sizeof(job->err), "out of memory");
+        goto done;
+    }
+
+    /* the diff id: the digest of the tar, decompressed */
+
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+
+    if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK
+        || archive_read_next_header(a, &e) != ARCHIVE_OK)
+    {
+        snprintf(job->err, sizeof(job->err), "invalid archive: %s",
+                 archive_error_string(a));
+        goto done;
+    }
+
+    for ( ;; ) {
+        r = archive_read_data_block(a, &buf, &bsize, &off);
+
+        if (r == ARCHIVE_EOF) {
+            break;
+        }
+
+        if (r != ARCHIVE_OK) {
+            snprintf(job->err, sizeof(job->err), "invalid archive: %s",
+                     archive_error_string(a));
+            goto done;
+        }
+
+        EVP_DigestUpdate(md, buf, bsize);
+    }
+
+    EVP_DigestFinal_ex(md, dgst, &dlen);
+
+    for (i = 0; i < dlen && i < 32; i++) {
+        hex[2 * i] = digits[dgst[i] >> 4];
+        hex[2 * i + 1] = digits[dgst[i] & 0xf];
+    }
+
+    hex[64] = '\0';
+    snprintf(diff, sizeof(diff), "sha256:%s", hex);
+
+    cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg,
+                                                                 "rootfs"),
+                                             "diff_ids"),
+                         cJSON_CreateString(diff));
+
+    text = cJSON_PrintUnformatted(cfg);
+    if (text == NULL
+        || ngx_http_sockerless_sha256(NULL, (u_char *) text, strlen(text),
+                                      hex)
+           != 0)
+    {
+        free(text);
+        snprintf(job->err, sizeof(job->err), "out of memory");
+        goto done;
+    }
+
+    free(text);
+
+    /* the rootfs: unpacked as "docker load" does, then renamed in place */
+
+    sprintf(final, "%s/images/%s", job->dir, hex);
+    sprintf(tmp, "%s/images/%s.tmp", job->dir, hex);
+    size = 0;
+
+    if (stat(final, &st) != 0) {
+        ngx_http_sockerless_rm_rf(tmp);
+        (void) mkdir(tmp, 0700);
+        strcat(tmp, "/rootfs");
+        (void) mkdir(tmp, 0755);
+
+        if (ngx_http_sockerless_extract(file, tmp, 0, &size, job->err,
+                                        sizeof(job->err))
+            != 0)
+        {
+            tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
+            ngx_http_sockerless_rm_rf(tmp);
+            goto done;
+        }
+
+        tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
+
+        if (rename(tmp, final) != 0) {
+            snprintf(job->err, sizeof(job->err), "cannot store the image: "
+                     "%s", strerror(errno));
+            ngx_http_sockerless_rm_rf(tmp);
+            goto done;
+        }
+    }
+
+    strcat(final, "/rootfs");
+    size = sls_tree_du(final);
+
+    res = cJSON_CreateObject();
+    if (res == NULL) {
+        goto done;
+    }
+
+    cJSON_AddStringToObject(res, "hex", hex);
+    cJSON_AddNumberToObject(res, "size", (double) (size > 0 ? size : 0));
+
+    job->out = res;
+
+done:
+
+    if (job->out == NULL && job->err[0] == '\0') {
+        snprintf(job->err, sizeof(job->err), "out of memory");
+    }
+
+    archive_read_free(a);
+    EVP_MD_CTX_free(md);
+    free(tmp);
+    free(final);
+}
+
+
+static void
+ngx_http_sockerless_import_done(ngx_http_sockerless_job_t *job)
+{
+    char                *key, *tag;
+    cJSON               *rec, *sizes, *ans;
+    double               size;
+    const char          *hex;
+    ngx_http_request_t  *r;
+    char                 id[80];
+
+    r = job->request;
+
+    if (job->out == NULL) {
+        /* what the archive holds is the client's; the disk is ours */
+        ngx_http_finalize_request(r,
+                ngx_http_sockerless_send_error(r,
+                            ngx_strncmp(job->err, "out of memory", 13) == 0
+                            || ngx_strncmp(job->err, "cannot store", 12) == 0
+                            || ngx_strncmp(job->err, "writing", 7) == 0
+                            ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                            : NGX_HTTP_BAD_REQUEST,
+                            "%s", job->err));
+        return;
+    }
+
+    hex = ngx_http_sockerless_json_str(job->out, "hex");
+    size = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "size"));
+
+    sizes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    key = ngx_pnalloc(r->pool, 80);
+
+    if (hex == NULL || sizes == NULL || key == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cJSON_AddItemToArray(sizes, cJSON_CreateNumber(size));
+
+    rec = ngx_http_sockerless_image_record(r->pool, hex,
+                                           cJSON_GetArrayItem(job->in, 0),
+                                           (off_t) size, sizes);
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", hex);
+    ngx_sprintf((u_char *) id, "sha256:%s%Z", hex);
+
+    if (rec == NULL || ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_sockerless_image_event(r->pool, "import", id, id, rec);
+
+    tag = (char *) ngx_http_sockerless_json_str(
+                       cJSON_GetArrayItem(job->in, 1), "tag");
+
+    if (tag) {
+        (void) ngx_http_sockerless_tag_set(r->pool, tag, id);
+        ngx_http_sockerless_image_event(r->pool, "tag", id, tag, NULL);
+    }
+
+    /* dockerd's answer: one progress message with the new id */
+
+    ans = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateObject());
+    if (ans == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cJSON_AddStringToObject(ans, "status", id);
+
+    ngx_http_finalize_request(r,
+                  ngx_http_sockerless_send_json(r, NGX_HTTP_OK, ans));
+}
+
+
+ngx_int_t
+ngx_http_sockerless_image_import(ngx_http_request_t *r,
+    ngx_http_sockerless_args_t *args)
+{
+    char                             *line, *next, *arch;
+    cJSON                            *cfg, *conf, *meta, *rootfs, *h, *c;
+    cJSON                            *changes;
+    ngx_str_t                         src, repo, tag, v, norm, msg;
+    struct utsname                    u;
+    const char                       *variant;
+    ngx_http_sockerless_job_t        *job;
+    ngx_http_sockerless_main_conf_t  *smcf;
+    char                              now[64];
+
+    smcf = ngx_http_sockerless_conf();
+
+    if (ngx_http_sockerless_arg(r, "fromSrc", &src) != NGX_OK
+        || src.len != 1 || src.data[0] != '-')
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                     "importing from a URL is not supported by sockerless: "
+                     "download the archive and import it from a file or "
+                     "standard input");
+    }
+
+    if (r->request_body == NULL || r->request_body->temp_file == NULL) {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                        "invalid archive: the request body is empty");
+    }
+
+    ngx_str_null(&norm);
+
+    if (ngx_http_sockerless_arg(r, "repo", &repo) == NGX_OK && repo.len) {
+        /* the docker CLI sends "repo=name:tag" and an empty "tag" */
+
+        if (ngx_http_sockerless_arg(r, "tag", &tag) != NGX_OK) {
+            ngx_str_null(&tag);
+        }
+
+        v.data = ngx_pnalloc(r->pool, repo.len + tag.len + 2);
+        if (v.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        v.len = (tag.len ? ngx_sprintf(v.data, "%V:%V", &repo, &tag)
+                         : ngx_sprintf(v.data, "%V", &repo))
+                - v.data;
+
+        if (ngx_http_sockerless_image_normalize(r->pool, &v, &norm)
+            != NGX_OK
+            || ngx_strlchr(norm.data, norm.data + norm.len, ' '))
+        {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "invalid reference format");
+        }
+    }
+
+    job = ngx_http_sockerless_job(r);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->in = ngx_http_sockerless_json_bind(job->pool, cJSON_CreateArray());
+    cfg = cJSON_CreateObject();
+    meta = cJSON_CreateObject();
+    job->dir = ngx_http_sockerless_cstr(job->pool, &smcf->data_dir);
+
+    if (job->in == NULL || cfg == NULL || meta == NULL || job->dir == NULL) {
+        cJSON_Delete(cfg);
+        cJSON_Delete(meta);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddItemToArray(job->in, cfg);
+    cJSON_AddItemToArray(job->in, meta);
+
+    cJSON_AddStringToObject(meta, "file", ngx_http_sockerless_cstr(r->pool,
+                                     &r->request_body->temp_file->file.name));
+
+    if (norm.len) {
+        cJSON_AddStringToObject(meta, "tag",
+                                ngx_http_sockerless_cstr(r->pool, &norm));
+    }
+
+    /* an empty config with the changes, as dockerd's BuildFromConfig */
+
+    conf = cJSON_CreateObject();
+    ngx_http_sockerless_config_set(cfg, "config", conf);
+
+    changes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (conf == NULL || changes == NULL
+        || ngx_http_sockerless_args_all(r, "changes", changes) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_ArrayForEach(c, changes) {
+        for (line = c->valuestring; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next) {
+                *next++ = '\0';
+            }
+
+            if (*line == '\0') {
+                continue;
+            }
+
+            if (ngx_http_sockerless_change_apply(conf, line) != NGX_OK) {
+                return ngx_http_sockerless_send_error(r,
+                                  NGX_HTTP_BAD_REQUEST,
+                                  "%s is not a valid change command", line);
+            }
+        }
+    }
+
+    ngx_http_sockerless_now(now, sizeof(now));
+
+    arch = "amd64";
+    variant = "";
+
+    if (uname(&u) == 0) {
+        arch = (char *) sls_registry_arch(u.machine, &variant);
+    }
+
+    cJSON_AddStringToObject(cfg, "architecture", arch ? arch : u.machine);
+
+    if (variant && *variant) {
+        cJSON_AddStringToObject(cfg, "variant", variant);
+    }
+
+    cJSON_AddStringToObject(cfg, "os", "linux");
+    cJSON_AddStringToObject(cfg, "created", now);
+
+    ngx_str_null(&msg);
+    (void) ngx_http_sockerless_arg(r, "message", &msg);
+
+    if (msg.len) {
+        cJSON_AddStringToObject(cfg, "comment",
+                                ngx_http_sockerless_cstr(r->pool, &msg));
+    }
+
+    rootfs = cJSON_AddObjectToObject(cfg, "rootfs");
+    cJSON_AddStringToObject(rootfs, "type", "layers");
+    cJSON_AddArrayToObject(rootfs, "diff_ids");
+
+    h = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(cfg, "history"), h);
+    cJSON_AddStringToObject(h, "created", now);
+
+    if (msg.len) {
+        cJSON_AddStringToObject(h, "comment",
+                                ngx_http_sockerless_cstr(r->pool, &msg));
+    }
+
+    job->run = ngx_http_sockerless_import_run;
+    job->done = ngx_http_sockerless_import_done;
 
     if (ngx_http_sockerless_job_post(job) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(21);
+my $t = Sockerless::Test->new->write_conf->plan(28);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -75,6 +75,58 @@ ok($st == 404 && ($j->{message} // '') =~ /No such image: nosuch:1/,
 ($rc, $out, $err) = $t->docker('run', '--rm', 'nosuch/image:1', 'true');
 ok($rc != 0 && $err =~ /Unable to find image 'nosuch\/image:1' locally/
    && $err !~ /Downloaded newer image/, 'no fake pull') or diag($err);
+
+# docker import: a tar of a file system becomes a one-layer image
+
+my $fs = $t->prefix . '/fs';
+mkdir $fs; mkdir "$fs/bin";
+system('cp', '/bin/busybox', "$fs/bin/busybox") == 0 or die;
+symlink 'busybox', "$fs/bin/sh";
+$t->write_file("$fs/hello", "imported\n");
+system("tar -C $fs -cf - . | gzip > " . $t->prefix . '/fs.tgz') == 0
+    or die;
+my $diff = `gunzip -c $t->{prefix}/fs.tgz | sha256sum`;
+$diff =~ s/\s.*//s;
+
+($rc, $out, $err) = $t->docker('import', '--change',
+    'CMD ["/bin/sh", "-c", "cat /hello"]', '--change', 'ENV A=b',
+    '-m', 'from a tarball', $t->prefix . '/fs.tgz', 'imp/fs:1');
+like($out, qr/^sha256:[0-9a-f]{64}$/, 'docker import: the new id')
+    or diag($err);
+my $iid = ($out =~ /(sha256:[0-9a-f]{64})/)[0] // '';
+($rc, $out, $err) = $t->docker('run', '--rm', 'imp/fs:1');
+is($out, "imported\n", 'the imported image runs its CMD') or diag($err);
+my $ii = $t->inspect('imp/fs:1');
+is_deeply([ $ii && $ii->{Id}, $ii && $ii->{RootFS}{Layers},
+            $ii && $ii->{Comment}, $ii && $ii->{Config}{Env} ],
+          [ $iid, [ "sha256:$diff" ], 'from a tarball', [ 'A=b' ] ],
+          'import: the layer is the uncompressed tar, message and changes')
+    or diag(explain $ii);
+($rc, $out) = $t->docker('events', '--since', 0, '--until', time + 1,
+                         '--filter', 'type=image', '--filter',
+                         'event=import', '--format', '{{.Actor.ID}}');
+is($out, "$iid\n", 'an import event');
+
+my $evil = $t->prefix . '/evil.tar';
+system('python3', '-c', 'import tarfile, io, sys
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("../escaped"); i.size = 3
+t.addfile(i, io.BytesIO(b"bad"))
+t.close()', $evil) == 0 or die;
+($st, $j) = $t->api('POST', '/images/create?fromSrc=-&repo=evil',
+                    $t->read_file($evil),
+                    headers => { 'Content-Type' => 'application/x-tar' });
+ok($st == 400 && ! -e $t->prefix . '/data/images/escaped'
+   && ! -e $t->prefix . '/data/escaped',
+   'import: an entry out of the root is refused') or diag("$st $j");
+($st, $j) = $t->api_json('POST', '/images/create?fromSrc=-',
+                         "no archive\n");
+ok($st == 400 && ($j->{message} // '') =~ /archive/i,
+   'import of what is no archive: 400') or diag("$st");
+($st, $j) = $t->api_json('POST', '/images/create?fromSrc='
+                         . 'http%3A%2F%2F127.0.0.1%3A1%2Fx.tar');
+ok($st == 501 && ($j->{message} // '') =~ /from a URL is not supported/,
+   'import from a URL: 501') or diag("$st");
 
 # no builder: docker build is a clear 501, and with no build cache the
 # prunes that ask for it (docker system prune) delete nothing from it
