@@ -1185,6 +1185,28 @@ ngx_http_sockerless_container_export(ngx_http_request_t *r,
 }
 
 
+/* the digest so far, as 64 hex digits */
+
+static void
+ngx_http_sockerless_md_hex(EVP_MD_CTX *md, char hex[65])
+{
+    unsigned int   i, dlen;
+    u_char         dgst[EVP_MAX_MD_SIZE];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    dlen = 0;
+    EVP_DigestFinal_ex(md, dgst, &dlen);
+
+    for (i = 0; i < dlen && i < 32; i++) {
+        hex[2 * i] = digits[dgst[i] >> 4];
+        hex[2 * i + 1] = digits[dgst[i] & 0xf];
+    }
+
+    hex[64] = '\0';
+}
+
+
 /* sha256 of a file or of bytes, as hex */
 
 static int
@@ -1194,10 +1216,7 @@ ngx_http_sockerless_sha256(const char *path, const u_char *data, size_t len,
     int            fd;
     ssize_t        n;
     EVP_MD_CTX    *md;
-    unsigned int   i, dlen;
-    u_char         buf[16384], dgst[EVP_MAX_MD_SIZE];
-
-    static const char  digits[] = "0123456789abcdef";
+    u_char         buf[16384];
 
     md = EVP_MD_CTX_new();
     if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
@@ -1224,21 +1243,10 @@ ngx_http_sockerless_sha256(const char *path, const u_char *data, size_t len,
         EVP_DigestUpdate(md, data, len);
     }
 
-    EVP_DigestFinal_ex(md, dgst, &dlen);
+    ngx_http_sockerless_md_hex(md, hex);
     EVP_MD_CTX_free(md);
 
-    if (n < 0) {
-        return -1;
-    }
-
-    for (i = 0; i < dlen && i < 32; i++) {
-        hex[2 * i] = digits[dgst[i] >> 4];
-        hex[2 * i + 1] = digits[dgst[i] & 0xf];
-    }
-
-    hex[64] = '\0';
-
-    return 0;
+    return (n < 0) ? -1 : 0;
 }
 
 
@@ -1685,21 +1693,120 @@ ngx_http_sockerless_digest_write(struct archive *a, void *data,
 }
 
 
+/*
+ * After a new layer's digest (md): its diff id joins the config's, the
+ * image id is the config's digest (hex) and final its directory. 1 when
+ * it is not there yet: tmp is then an empty directory with tmp/rootfs
+ * (tmp's value) to fill; 0 when it is; -1 with job->err on a failure
+ */
+
+static int
+ngx_http_sockerless_job_ids(ngx_http_sockerless_job_t *job, EVP_MD_CTX *md,
+    cJSON *cfg, char hex[65], char *tmp, char *final)
+{
+    char         *text;
+    struct stat   st;
+    char          diff[80];
+
+    ngx_http_sockerless_md_hex(md, hex);
+    snprintf(diff, sizeof(diff), "sha256:%s", hex);
+
+    cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg,
+                                                                 "rootfs"),
+                                             "diff_ids"),
+                         cJSON_CreateString(diff));
+
+    text = cJSON_PrintUnformatted(cfg);
+    if (text == NULL
+        || ngx_http_sockerless_sha256(NULL, (u_char *) text, strlen(text),
+                                      hex)
+           != 0)
+    {
+        free(text);
+        snprintf(job->err, sizeof(job->err), "out of memory");
+        return -1;
+    }
+
+    free(text);
+
+    sprintf(final, "%s/images/%s", job->dir, hex);
+    sprintf(tmp, "%s/images/%s.tmp", job->dir, hex);
+
+    if (stat(final, &st) == 0) {
+        return 0;
+    }
+
+    ngx_http_sockerless_rm_rf(tmp);
+    (void) mkdir(tmp, 0700);
+    strcat(tmp, "/rootfs");
+    (void) mkdir(tmp, 0755);
+
+    return 1;
+}
+
+
+/* tmp/rootfs filled (ok) or not: renamed to final, or removed */
+
+static int
+ngx_http_sockerless_job_store(ngx_http_sockerless_job_t *job, char *tmp,
+    const char *final, ngx_uint_t ok)
+{
+    tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
+
+    if (ok && rename(tmp, final) == 0) {
+        return 0;
+    }
+
+    if (ok) {
+        snprintf(job->err, sizeof(job->err), "cannot store the image: %s",
+                 strerror(errno));
+    }
+
+    ngx_http_sockerless_rm_rf(tmp);
+
+    return -1;
+}
+
+
+/*
+ * job->out of a commit or an import: the image id, the bytes of its
+ * rootfs (final/rootfs) and of its new layer (the upper directory of a
+ * commit, the whole rootfs of an import)
+ */
+
+static void
+ngx_http_sockerless_job_result(ngx_http_sockerless_job_t *job,
+    const char *hex, char *final, ngx_uint_t whole)
+{
+    cJSON    *res;
+    int64_t   size;
+
+    strcat(final, "/rootfs");
+
+    res = cJSON_CreateObject();
+    if (res == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(res, "hex", hex);
+    size = sls_tree_du(final);
+    cJSON_AddNumberToObject(res, "size", (double) (size > 0 ? size : 0));
+    size = whole ? size : (job->upper ? sls_tree_du(job->upper) : 0);
+    cJSON_AddNumberToObject(res, "layer", (double) (size > 0 ? size : 0));
+
+    job->out = res;
+}
+
+
 static void
 ngx_http_sockerless_commit_run(ngx_http_sockerless_job_t *job)
 {
-    int              flags;
-    char            *tmp, *final, *text;
-    cJSON           *cfg, *ids, *res;
-    int64_t          size;
+    int              flags, ok;
+    char            *tmp, *final;
+    cJSON           *cfg;
     EVP_MD_CTX      *md;
-    unsigned int     i, dlen;
-    struct stat      st;
     struct archive  *a;
-    u_char           dgst[EVP_MAX_MD_SIZE];
-    char             hex[65], diff[80];
-
-    static const char  digits[] = "0123456789abcdef";
+    char             hex[65];
 
     cfg = job->in;
     tmp = malloc(strlen(job->dir) + 128);
@@ -1743,46 +1850,17 @@ ngx_http_sockerless_commit_run(ngx_http_sockerless_job_t *job)
     archive_write_free(a);
     a = NULL;
 
-    EVP_DigestFinal_ex(md, dgst, &dlen);
-
-    for (i = 0; i < dlen && i < 32; i++) {
-        hex[2 * i] = digits[dgst[i] >> 4];
-        hex[2 * i + 1] = digits[dgst[i] & 0xf];
-    }
-
-    hex[64] = '\0';
-    snprintf(diff, sizeof(diff), "sha256:%s", hex);
-
-    ids = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"),
-                              "diff_ids");
-    cJSON_AddItemToArray(ids, cJSON_CreateString(diff));
-
-    text = cJSON_PrintUnformatted(cfg);
-    if (text == NULL
-        || ngx_http_sockerless_sha256(NULL, (u_char *) text, strlen(text),
-                                      hex)
-           != 0)
-    {
-        free(text);
-        snprintf(job->err, sizeof(job->err), "out of memory");
-        goto done;
-    }
-
-    free(text);
-
     /* the rootfs: the merged view written out, then renamed in place */
 
-    sprintf(final, "%s/images/%s", job->dir, hex);
-    sprintf(tmp, "%s/images/%s.tmp", job->dir, hex);
+    switch (ngx_http_sockerless_job_ids(job, md, cfg, hex, tmp, final)) {
 
-    if (stat(final, &st) != 0) {
-        ngx_http_sockerless_rm_rf(tmp);
-        (void) mkdir(tmp, 0700);
-        strcat(tmp, "/rootfs");
-        (void) mkdir(tmp, 0755);
+    case -1:
+        goto done;
 
+    case 1:
         a = archive_write_disk_new();
         if (a == NULL) {
+            (void) ngx_http_sockerless_job_store(job, tmp, final, 0);
             goto done;
         }
 
@@ -1796,42 +1874,27 @@ ngx_http_sockerless_commit_run(ngx_http_sockerless_job_t *job)
 
         archive_write_disk_set_options(a, flags);
 
-        if (sls_tree_write(a, job->lower, job->upper, tmp, SLS_TREE_MERGED,
-                           job->err, sizeof(job->err))
-            != 0
-            || archive_write_close(a) != ARCHIVE_OK)
-        {
-            if (job->err[0] == '\0') {
-                snprintf(job->err, sizeof(job->err), "%s",
-                         archive_error_string(a));
-            }
+        ok = sls_tree_write(a, job->lower, job->upper, tmp, SLS_TREE_MERGED,
+                            job->err, sizeof(job->err))
+             == 0
+             && archive_write_close(a) == ARCHIVE_OK;
 
+        if (!ok && job->err[0] == '\0') {
+            snprintf(job->err, sizeof(job->err), "%s",
+                     archive_error_string(a));
+        }
+
+        if (ngx_http_sockerless_job_store(job, tmp, final, ok) != 0) {
             goto done;
         }
 
-        tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
+        break;
 
-        if (rename(tmp, final) != 0) {
-            snprintf(job->err, sizeof(job->err), "cannot store the image: "
-                     "%s", strerror(errno));
-            goto done;
-        }
+    default:
+        break;
     }
 
-    strcat(final, "/rootfs");
-    size = sls_tree_du(final);
-
-    res = cJSON_CreateObject();
-    if (res == NULL) {
-        goto done;
-    }
-
-    cJSON_AddStringToObject(res, "hex", hex);
-    cJSON_AddNumberToObject(res, "size", (double) (size > 0 ? size : 0));
-    size = job->upper ? sls_tree_du(job->upper) : 0;
-    cJSON_AddNumberToObject(res, "layer", (double) (size > 0 ? size : 0));
-
-    job->out = res;
+    ngx_http_sockerless_job_result(job, hex, final, 0);
 
 done:
 
@@ -1993,13 +2056,146 @@ ngx_http_sockerless_change_apply(cJSON *conf, char *line)
 }
 
 
+/*
+ * the "changes" query parameters (each may hold several lines) applied
+ * to conf; NGX_OK, or the request's status after an error sent
+ */
+
+static ngx_int_t
+ngx_http_sockerless_changes(ngx_http_request_t *r, cJSON *conf)
+{
+    char   *line, *next;
+    cJSON  *changes, *c;
+
+    changes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
+    if (changes == NULL
+        || ngx_http_sockerless_args_all(r, "changes", changes) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_ArrayForEach(c, changes) {
+        for (line = c->valuestring; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next) {
+                *next++ = '\0';
+            }
+
+            if (*line == '\0') {
+                continue;
+            }
+
+            if (ngx_http_sockerless_change_apply(conf, line) != NGX_OK) {
+                return ngx_http_sockerless_send_error(r,
+                                  NGX_HTTP_BAD_REQUEST,
+                                  "%s is not a valid change command", line);
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "repo" and "tag" as one normalized reference into norm (empty when
+ * no repo); the docker CLI's import sends "repo=name:tag" and no tag
+ */
+
+static ngx_int_t
+ngx_http_sockerless_repo_tag(ngx_http_request_t *r, ngx_str_t *norm)
+{
+    ngx_str_t  repo, tag, v;
+
+    ngx_str_null(norm);
+
+    if (ngx_http_sockerless_arg(r, "repo", &repo) != NGX_OK
+        || repo.len == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_sockerless_arg(r, "tag", &tag) != NGX_OK) {
+        ngx_str_null(&tag);
+    }
+
+    v.data = ngx_pnalloc(r->pool, repo.len + tag.len + 2);
+    if (v.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v.len = (tag.len ? ngx_sprintf(v.data, "%V:%V", &repo, &tag)
+                     : ngx_sprintf(v.data, "%V", &repo))
+            - v.data;
+
+    if (ngx_http_sockerless_image_normalize(r->pool, &v, norm) != NGX_OK
+        || ngx_strlchr(norm->data, norm->data + norm->len, ' '))
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid reference format");
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The image a commit or an import made (job->out: "hex", "size" and
+ * "layer", the bytes of the new layer; the config is job->in[0]):
+ * recorded with sizes (the layers below, taken) and the new layer's,
+ * tagged when tag; its id into id, its record returned, or NULL
+ */
+
+static cJSON *
+ngx_http_sockerless_job_image(ngx_http_sockerless_job_t *job, cJSON *sizes,
+    const char *tag, char id[80])
+{
+    char                *key;
+    cJSON               *rec;
+    double               size, layer;
+    const char          *hex;
+    ngx_http_request_t  *r;
+
+    r = job->request;
+
+    hex = ngx_http_sockerless_json_str(job->out, "hex");
+    size = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "size"));
+    layer = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "layer"));
+
+    sizes = ngx_http_sockerless_json_bind(r->pool, sizes);
+    key = ngx_pnalloc(r->pool, 80);
+
+    if (hex == NULL || sizes == NULL || key == NULL) {
+        return NULL;
+    }
+
+    cJSON_AddItemToArray(sizes, cJSON_CreateNumber(layer));
+
+    rec = ngx_http_sockerless_image_record(r->pool, hex,
+                                           cJSON_GetArrayItem(job->in, 0),
+                                           (off_t) size, sizes);
+
+    ngx_sprintf((u_char *) key, "i/%s%Z", hex);
+    ngx_sprintf((u_char *) id, "sha256:%s%Z", hex);
+
+    if (rec == NULL || ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+        return NULL;
+    }
+
+    if (tag) {
+        (void) ngx_http_sockerless_tag_set(r->pool, tag, id);
+    }
+
+    return rec;
+}
+
+
 static void
 ngx_http_sockerless_commit_done(ngx_http_sockerless_job_t *job)
 {
-    char                *key, *tag;
-    cJSON               *rec, *img, *sizes, *attrs, *ans;
-    double               size, layer;
-    const char          *hex, *cid;
+    char                *tag;
+    cJSON               *img, *sizes, *attrs, *ans;
+    const char          *cid;
     ngx_http_request_t  *r;
     char                 id[80];
 
@@ -2015,42 +2211,18 @@ ngx_http_sockerless_commit_done(ngx_http_sockerless_job_t *job)
         return;
     }
 
-    hex = ngx_http_sockerless_json_str(job->out, "hex");
-    size = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "size"));
-    layer = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "layer"));
-
     img = cJSON_GetArrayItem(job->in, 1);
     sizes = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
                      cJSON_GetObjectItemCaseSensitive(img, "_sls"),
                      "layer_sizes"), 1);
     sizes = sizes ? sizes : cJSON_CreateArray();
-    sizes = ngx_http_sockerless_json_bind(r->pool, sizes);
-
-    key = ngx_pnalloc(r->pool, 80);
-    if (hex == NULL || sizes == NULL || key == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    cJSON_AddItemToArray(sizes, cJSON_CreateNumber(layer));
-
-    rec = ngx_http_sockerless_image_record(r->pool, hex,
-                                           cJSON_GetArrayItem(job->in, 0),
-                                           (off_t) size, sizes);
-
-    ngx_sprintf((u_char *) key, "i/%s%Z", hex);
-    ngx_sprintf((u_char *) id, "sha256:%s%Z", hex);
-
-    if (rec == NULL || ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
 
     tag = (char *) ngx_http_sockerless_json_str(
                        cJSON_GetArrayItem(job->in, 2), "tag");
 
-    if (tag) {
-        (void) ngx_http_sockerless_tag_set(r->pool, tag, id);
+    if (ngx_http_sockerless_job_image(job, sizes, tag, id) == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     cid = ngx_http_sockerless_json_str(cJSON_GetArrayItem(job->in, 2), "id");
@@ -2083,12 +2255,12 @@ static ngx_int_t
 ngx_http_sockerless_commit(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    char                             *line, *next, *cmdline;
+    char                             *cmdline;
     cJSON                            *rec, *img, *base, *cfg, *conf, *f, *h;
-    cJSON                            *changes, *c, *meta, *rootfs, *body;
+    cJSON                            *meta, *rootfs, *body;
     u_char                           *p;
     ngx_int_t                         rc;
-    ngx_str_t                         ref, repo, tag, v, norm;
+    ngx_str_t                         ref, v, norm;
     const char                       *s;
     ngx_http_sockerless_job_t        *job;
     ngx_http_sockerless_main_conf_t  *smcf;
@@ -2103,29 +2275,9 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
                                               "No such container: ");
     }
 
-    ngx_str_null(&norm);
-
-    if (ngx_http_sockerless_arg(r, "repo", &repo) == NGX_OK && repo.len) {
-        if (ngx_http_sockerless_arg(r, "tag", &tag) != NGX_OK
-            || tag.len == 0)
-        {
-            ngx_str_set(&tag, "latest");
-        }
-
-        v.data = ngx_pnalloc(r->pool, repo.len + tag.len + 2);
-        if (v.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        v.len = ngx_sprintf(v.data, "%V:%V", &repo, &tag) - v.data;
-
-        if (ngx_http_sockerless_image_normalize(r->pool, &v, &norm)
-            != NGX_OK
-            || ngx_strlchr(norm.data, norm.data + norm.len, ' '))
-        {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid reference format");
-        }
+    rc = ngx_http_sockerless_repo_tag(r, &norm);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     rc = ngx_http_sockerless_tree_job(r, &ref, &job, &rec);
@@ -2195,30 +2347,9 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
                                        cJSON_Duplicate(f, 1));
     }
 
-    changes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
-    if (changes == NULL
-        || ngx_http_sockerless_args_all(r, "changes", changes) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cJSON_ArrayForEach(c, changes) {
-        for (line = c->valuestring; line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next) {
-                *next++ = '\0';
-            }
-
-            if (*line == '\0') {
-                continue;
-            }
-
-            if (ngx_http_sockerless_change_apply(conf, line) != NGX_OK) {
-                return ngx_http_sockerless_send_error(r,
-                                  NGX_HTTP_BAD_REQUEST,
-                                  "%s is not a valid change command", line);
-            }
-        }
+    rc = ngx_http_sockerless_changes(r, conf);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ngx_http_sockerless_now(now, sizeof(now));
@@ -2317,21 +2448,16 @@ static void
 ngx_http_sockerless_import_run(ngx_http_sockerless_job_t *job)
 {
     int                    r;
-    char                  *tmp, *final, *text, *file;
-    cJSON                 *cfg, *res;
+    char                  *tmp, *final, *file;
+    cJSON                 *cfg;
     off_t                  size;
     size_t                 bsize;
     la_int64_t             off;
     EVP_MD_CTX            *md;
     const void            *buf;
-    unsigned int           i, dlen;
-    struct stat            st;
     struct archive        *a;
     struct archive_entry  *e;
-    u_char                 dgst[EVP_MAX_MD_SIZE];
-    char                   hex[65], diff[80];
-
-    static const char  digits[] = "0123456789abcdef";
+    char                   hex[65];
 
     cfg = cJSON_GetArrayItem(job->in, 0);
     file = (char *) ngx_http_sockerless_json_str(cJSON_GetArrayItem(job->in,
@@ -2378,77 +2504,33 @@ ngx_http_sockerless_import_run(ngx_http_sockerless_job_t *job)
         EVP_DigestUpdate(md, buf, bsize);
     }
 
-    EVP_DigestFinal_ex(md, dgst, &dlen);
-
-    for (i = 0; i < dlen && i < 32; i++) {
-        hex[2 * i] = digits[dgst[i] >> 4];
-        hex[2 * i + 1] = digits[dgst[i] & 0xf];
-    }
-
-    hex[64] = '\0';
-    snprintf(diff, sizeof(diff), "sha256:%s", hex);
-
-    cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg,
-                                                                 "rootfs"),
-                                             "diff_ids"),
-                         cJSON_CreateString(diff));
-
-    text = cJSON_PrintUnformatted(cfg);
-    if (text == NULL
-        || ngx_http_sockerless_sha256(NULL, (u_char *) text, strlen(text),
-                                      hex)
-           != 0)
-    {
-        free(text);
-        snprintf(job->err, sizeof(job->err), "out of memory");
-        goto done;
-    }
-
-    free(text);
-
     /* the rootfs: unpacked as "docker load" does, then renamed in place */
 
-    sprintf(final, "%s/images/%s", job->dir, hex);
-    sprintf(tmp, "%s/images/%s.tmp", job->dir, hex);
     size = 0;
 
-    if (stat(final, &st) != 0) {
-        ngx_http_sockerless_rm_rf(tmp);
-        (void) mkdir(tmp, 0700);
-        strcat(tmp, "/rootfs");
-        (void) mkdir(tmp, 0755);
+    switch (ngx_http_sockerless_job_ids(job, md, cfg, hex, tmp, final)) {
 
-        if (ngx_http_sockerless_extract(file, tmp, 0, &size, job->err,
-                                        sizeof(job->err))
+    case -1:
+        goto done;
+
+    case 1:
+        if (ngx_http_sockerless_job_store(job, tmp, final,
+                        ngx_http_sockerless_extract(file, tmp, 0, &size,
+                                                    job->err,
+                                                    sizeof(job->err))
+                        == 0)
             != 0)
         {
-            tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
-            ngx_http_sockerless_rm_rf(tmp);
             goto done;
         }
 
-        tmp[strlen(tmp) - sizeof("/rootfs") + 1] = '\0';
+        break;
 
-        if (rename(tmp, final) != 0) {
-            snprintf(job->err, sizeof(job->err), "cannot store the image: "
-                     "%s", strerror(errno));
-            ngx_http_sockerless_rm_rf(tmp);
-            goto done;
-        }
+    default:
+        break;
     }
 
-    strcat(final, "/rootfs");
-    size = sls_tree_du(final);
-
-    res = cJSON_CreateObject();
-    if (res == NULL) {
-        goto done;
-    }
-
-    cJSON_AddStringToObject(res, "hex", hex);
-    cJSON_AddNumberToObject(res, "size", (double) (size > 0 ? size : 0));
-
-    job->out = res;
+    ngx_http_sockerless_job_result(job, hex, final, 1);
 
 done:
 
@@ -2466,10 +2548,8 @@ done:
 static void
 ngx_http_sockerless_import_done(ngx_http_sockerless_job_t *job)
 {
-    char                *key, *tag;
-    cJSON               *rec, *sizes, *ans;
-    double               size;
-    const char          *hex;
+    char                *tag;
+    cJSON               *rec, *ans;
     ngx_http_request_t  *r;
     char                 id[80];
 
@@ -2488,38 +2568,18 @@ ngx_http_sockerless_import_done(ngx_http_sockerless_job_t *job)
         return;
     }
 
-    hex = ngx_http_sockerless_json_str(job->out, "hex");
-    size = cJSON_GetNumberValue(cJSON_GetObjectItem(job->out, "size"));
+    tag = (char *) ngx_http_sockerless_json_str(
+                       cJSON_GetArrayItem(job->in, 1), "tag");
 
-    sizes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
-    key = ngx_pnalloc(r->pool, 80);
-
-    if (hex == NULL || sizes == NULL || key == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    cJSON_AddItemToArray(sizes, cJSON_CreateNumber(size));
-
-    rec = ngx_http_sockerless_image_record(r->pool, hex,
-                                           cJSON_GetArrayItem(job->in, 0),
-                                           (off_t) size, sizes);
-
-    ngx_sprintf((u_char *) key, "i/%s%Z", hex);
-    ngx_sprintf((u_char *) id, "sha256:%s%Z", hex);
-
-    if (rec == NULL || ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
+    rec = ngx_http_sockerless_job_image(job, cJSON_CreateArray(), tag, id);
+    if (rec == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     ngx_http_sockerless_image_event(r->pool, "import", id, id, rec);
 
-    tag = (char *) ngx_http_sockerless_json_str(
-                       cJSON_GetArrayItem(job->in, 1), "tag");
-
     if (tag) {
-        (void) ngx_http_sockerless_tag_set(r->pool, tag, id);
         ngx_http_sockerless_image_event(r->pool, "tag", id, tag, NULL);
     }
 
@@ -2542,10 +2602,10 @@ ngx_int_t
 ngx_http_sockerless_image_import(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    char                             *line, *next, *arch;
-    cJSON                            *cfg, *conf, *meta, *rootfs, *h, *c;
-    cJSON                            *changes;
-    ngx_str_t                         src, repo, tag, v, norm, msg;
+    char                             *arch;
+    cJSON                            *cfg, *conf, *meta, *rootfs, *h;
+    ngx_int_t                         rc;
+    ngx_str_t                         src, norm, msg;
     struct utsname                    u;
     const char                       *variant;
     ngx_http_sockerless_job_t        *job;
@@ -2568,31 +2628,9 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
                         "invalid archive: the request body is empty");
     }
 
-    ngx_str_null(&norm);
-
-    if (ngx_http_sockerless_arg(r, "repo", &repo) == NGX_OK && repo.len) {
-        /* the docker CLI sends "repo=name:tag" and an empty "tag" */
-
-        if (ngx_http_sockerless_arg(r, "tag", &tag) != NGX_OK) {
-            ngx_str_null(&tag);
-        }
-
-        v.data = ngx_pnalloc(r->pool, repo.len + tag.len + 2);
-        if (v.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        v.len = (tag.len ? ngx_sprintf(v.data, "%V:%V", &repo, &tag)
-                         : ngx_sprintf(v.data, "%V", &repo))
-                - v.data;
-
-        if (ngx_http_sockerless_image_normalize(r->pool, &v, &norm)
-            != NGX_OK
-            || ngx_strlchr(norm.data, norm.data + norm.len, ' '))
-        {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "invalid reference format");
-        }
+    rc = ngx_http_sockerless_repo_tag(r, &norm);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     job = ngx_http_sockerless_job(r);
@@ -2627,30 +2665,13 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     conf = cJSON_CreateObject();
     ngx_http_sockerless_config_set(cfg, "config", conf);
 
-    changes = ngx_http_sockerless_json_bind(r->pool, cJSON_CreateArray());
-    if (conf == NULL || changes == NULL
-        || ngx_http_sockerless_args_all(r, "changes", changes) != NGX_OK)
-    {
+    if (conf == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cJSON_ArrayForEach(c, changes) {
-        for (line = c->valuestring; line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next) {
-                *next++ = '\0';
-            }
-
-            if (*line == '\0') {
-                continue;
-            }
-
-            if (ngx_http_sockerless_change_apply(conf, line) != NGX_OK) {
-                return ngx_http_sockerless_send_error(r,
-                                  NGX_HTTP_BAD_REQUEST,
-                                  "%s is not a valid change command", line);
-            }
-        }
+    rc = ngx_http_sockerless_changes(r, conf);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ngx_http_sockerless_now(now, sizeof(now));
