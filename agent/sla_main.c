@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sla.h>
+#include <sls_time.h>
 
 
 static int sla_config_binds(sls_json_t *root, sla_config_t *conf,
@@ -403,13 +404,12 @@ sla_exit_json(sla_agent_t *a, const char *exec_id, int code, int sig,
 {
     char             when[64];
     size_t           n;
-    struct tm        tm;
     struct timespec  ts;
 
+    /* Go's RFC3339Nano, as dockerd writes FinishedAt: no trailing zeros */
+
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
+    sls_time_rfc3339nano(when, sizeof(when), ts.tv_sec, ts.tv_nsec);
 
     if (exec_id == NULL) {
         exec_id = "";
