@@ -56,7 +56,7 @@ static ngx_int_t ngx_http_sockerless_container_list(ngx_http_request_t *r,
 static ngx_int_t ngx_http_sockerless_create_done(ngx_http_request_t *r,
     cJSON *rec, const char *id, const char *iname);
 static ngx_int_t ngx_http_sockerless_runtime_check(
-    ngx_http_sockerless_build_t *b, cJSON *hc);
+    ngx_http_sockerless_build_t *b, cJSON *hc, cJSON *body);
 static ngx_int_t ngx_http_sockerless_caps_check(
     ngx_http_sockerless_build_t *b, cJSON *hc, const char *field);
 static ngx_int_t ngx_http_sockerless_ports_check(
@@ -953,7 +953,8 @@ ngx_http_sockerless_build_fail(ngx_http_sockerless_build_t *b,
  */
 
 static ngx_int_t
-ngx_http_sockerless_runtime_check(ngx_http_sockerless_build_t *b, cJSON *hc)
+ngx_http_sockerless_runtime_check(ngx_http_sockerless_build_t *b, cJSON *hc,
+    cJSON *body)
 {
     cJSON       *item, *name;
     double       adj;
@@ -1017,6 +1018,14 @@ ngx_http_sockerless_runtime_check(ngx_http_sockerless_build_t *b, cJSON *hc)
             return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
                         "invalid %s mode: %s", modes[i].what, mode);
         }
+    }
+
+    s = ngx_http_sockerless_json_str(body, "Hostname");
+    mode = ngx_http_sockerless_json_str(hc, "UTSMode");
+
+    if (s && *s && mode && ngx_strcmp(mode, "host") == 0) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "conflicting options: hostname and the UTS mode");
     }
 
     /* runc's validator, whose words dockerd passes on */
@@ -1359,7 +1368,7 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     }
 
     if (ngx_http_sockerless_ports_check(b, hc, body) != NGX_OK
-        || ngx_http_sockerless_runtime_check(b, hc) != NGX_OK)
+        || ngx_http_sockerless_runtime_check(b, hc, body) != NGX_OK)
     {
         return NGX_ERROR;
     }

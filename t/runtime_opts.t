@@ -18,7 +18,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(47);
+my $t = Sockerless::Test->new->write_conf->plan(48);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -64,6 +64,13 @@ ok($rc != 0 && $err =~ /sysctl "kernel.shmmax" is not allowed in the hosts ipc n
 ($st, $j) = create(IpcMode => 'sometimes');
 ok($st == 400 && $j->{message} eq 'invalid IPC mode: sometimes',
    'an unknown IPC mode: 400') or diag("$st " . explain $j);
+
+($st, $j) = $t->api_json('POST', '/containers/create', {
+    Image => 'busybox', Cmd => ['true'], Hostname => 'named',
+    HostConfig => { UTSMode => 'host' } });
+ok($st == 400 && $j->{message} eq 'conflicting options: hostname and the '
+   . 'UTS mode', 'a hostname with --uts host: 400')
+    or diag("$st " . explain $j);
 
 ($st, $j) = create(OomScoreAdj => 2000);
 ok($st == 400 && $j->{message} =~ /range for oom score adj is \[-1000, 1000\]/,
