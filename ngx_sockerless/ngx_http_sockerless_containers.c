@@ -1070,6 +1070,13 @@ ngx_http_sockerless_runtime_check(ngx_http_sockerless_build_t *b, cJSON *hc,
         }
     }
 
+    item = ngx_http_sockerless_field(hc, "ShmSize");
+
+    if (cJSON_IsNumber(item) && item->valuedouble < 0) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "SHM size can not be less than 0");
+    }
+
     item = ngx_http_sockerless_field(hc, "OomScoreAdj");
     adj = cJSON_GetNumberValue(item);
 

@@ -18,7 +18,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(48);
+my $t = Sockerless::Test->new->write_conf->plan(49);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -71,6 +71,10 @@ ok($st == 400 && $j->{message} eq 'invalid IPC mode: sometimes',
 ok($st == 400 && $j->{message} eq 'conflicting options: hostname and the '
    . 'UTS mode', 'a hostname with --uts host: 400')
     or diag("$st " . explain $j);
+
+($st, $j) = create(ShmSize => -1);
+ok($st == 400 && $j->{message} eq 'SHM size can not be less than 0',
+   'a negative ShmSize: 400') or diag("$st " . explain $j);
 
 ($st, $j) = create(OomScoreAdj => 2000);
 ok($st == 400 && $j->{message} =~ /range for oom score adj is \[-1000, 1000\]/,
