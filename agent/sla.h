@@ -93,6 +93,21 @@ typedef struct {
 typedef struct sla_relay_s    sla_relay_t;
 
 
+/* one of HostConfig.Ulimits */
+typedef struct {
+    int                resource;      /* RLIMIT_* */
+    unsigned long long soft;
+    unsigned long long hard;
+} sla_rlimit_t;
+
+
+/* one of HostConfig.Devices: a host node bound into the container */
+typedef struct {
+    char              *source;
+    char              *target;
+} sla_device_t;
+
+
 typedef struct {
     char              *id;
     char              *image_rootfs;
@@ -117,6 +132,25 @@ typedef struct {
     sla_port_t        *ports;
     size_t             nports;
     sla_health_conf_t *health;        /* NULL: no health check */
+
+    /* HostConfig's process options (see agent-protocol.md) */
+    int                readonly_rootfs;
+    unsigned long long shm_size;      /* bytes, 0: 64 MiB */
+    char              *ipc;           /* "" private, "none", "host" */
+    char              *pid;           /* "" its own, "host" */
+    char              *uts;           /* "" its own, "host" */
+    int                init;          /* an init as pid 1 (docker --init) */
+    int                has_caps;      /* 0: capabilities left alone */
+    uint64_t           caps;
+    int                no_new_privs;
+    int                has_oom;
+    int                oom_score_adj;
+    char             **group_add;
+    char             **sysctls;       /* "name=value" */
+    sla_rlimit_t      *rlimits;
+    size_t             nrlimits;
+    sla_device_t      *devices;
+    size_t             ndevices;
 } sla_config_t;
 
 
@@ -286,6 +320,7 @@ typedef struct {
     int                tty;
     int                open_stdin;
     int                pid1;          /* mount /proc and /dev first */
+    int                privileged;    /* every capability (exec) */
 } sla_spawn_t;
 
 
@@ -298,6 +333,16 @@ size_t sla_exit_json(sla_agent_t *a, const char *exec_id, int code, int sig,
     const char *error, char *buf, size_t size);
 int sla_config_json(sla_config_t *conf, const char *text, size_t len,
     char *err, size_t err_size);
+
+/* sla_runtime.c */
+int sla_init_main(void);
+int sla_runtime_sysctls(sla_agent_t *a, const char *root, char *err,
+    size_t err_size);
+int sla_runtime_groups(char **names, gid_t *groups, size_t *ngroups,
+    size_t max, char *err, size_t err_size);
+int sla_runtime_rlimits(sla_agent_t *a, char *err, size_t err_size);
+int sla_runtime_bounding(uint64_t caps, char *err, size_t err_size);
+int sla_runtime_caps(uint64_t caps, char *err, size_t err_size);
 
 /* sla_proc.c */
 int sla_container_setup(sla_agent_t *a, char *err, size_t err_size);

@@ -281,6 +281,7 @@ sla_health_start(sla_agent_t *a, sla_health_t *h, int64_t now)
     sp.tty = 0;
     sp.open_stdin = 0;
     sp.pid1 = 0;
+    sp.privileged = 0;
 
     if (sla_spawn(a, &sp, s, err, sizeof(err)) != 0) {
         free(s);

@@ -1255,6 +1255,7 @@ sla_conn_exec(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     sp.tty = m->tty;
     sp.open_stdin = m->attach_stdin;
     sp.pid1 = 0;
+    sp.privileged = m->privileged;
 
     if (sla_spawn(a, &sp, s, err, sizeof(err)) != 0) {
         sla_strv_free(env);

@@ -15,10 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sla.h>
+#include <sls_runtime.h>
 #include <sls_time.h>
 
 
@@ -31,6 +33,8 @@ static int sla_config_str(sls_json_t *root, const char *key, char **out,
 static int sla_config_strv(sls_json_t *root, const char *key, char ***out,
     char *err, size_t err_size);
 static int sla_config_bool(sls_json_t *root, const char *key, int *out,
+    char *err, size_t err_size);
+static int sla_config_runtime(sla_config_t *conf, sls_json_t *root,
     char *err, size_t err_size);
 static int sla_daemonize(sla_agent_t *a);
 static int sla_usage(void);
@@ -46,6 +50,12 @@ main(int argc, char **argv)
     sla_agent_t     a;
     sla_spawn_t     sp;
     sla_session_t  *s;
+
+    /* pid 1 of a container run with --init (see sla_proc.c) */
+
+    if (getenv("SOCKERLESS_INIT_PID") != NULL) {
+        return sla_init_main();
+    }
 
     memset(&a, 0, sizeof(sla_agent_t));
     a.status_fd = -1;
@@ -190,6 +200,7 @@ main(int argc, char **argv)
     sp.tty = a.conf.tty;
     sp.open_stdin = a.conf.open_stdin;
     sp.pid1 = 1;
+    sp.privileged = 0;
 
     if (sla_spawn(&a, &sp, s, err, sizeof(err)) != 0) {
         free(s);
@@ -838,7 +849,8 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
         || sla_ports_conf(conf, sls_json_get(root, "ports"), err, err_size)
            != 0
         || sla_health_conf(conf, sls_json_get(root, "healthcheck"),
-                           err, err_size) != 0)
+                           err, err_size) != 0
+        || sla_config_runtime(conf, root, err, err_size) != 0)
     {
         goto done;
     }
@@ -867,6 +879,193 @@ done:
     sls_json_free(root);
 
     return rc;
+}
+
+
+/*
+ * HostConfig's process options, prepared by the module: "readonly_rootfs",
+ * "shm_size", "ipc", "pid", "uts", "init", "capabilities" (names; absent:
+ * left alone), "no_new_privileges", "oom_score_adj" (absent: left alone),
+ * "group_add", "sysctls" ("name=value"), "ulimits" ([{"name", "soft",
+ * "hard"}]) and "devices" ([{"source", "target"}])
+ */
+
+static int
+sla_config_runtime(sla_config_t *conf, sls_json_t *root, char *err,
+    size_t err_size)
+{
+    int          n;
+    size_t       count;
+    sls_json_t  *j, *e, *name, *soft, *hard, *src, *dst;
+
+    if (sla_config_bool(root, "readonly_rootfs", &conf->readonly_rootfs,
+                        err, err_size) != 0
+        || sla_config_str(root, "ipc", &conf->ipc, 0, err, err_size) != 0
+        || sla_config_str(root, "pid", &conf->pid, 0, err, err_size) != 0
+        || sla_config_str(root, "uts", &conf->uts, 0, err, err_size) != 0
+        || sla_config_bool(root, "init", &conf->init, err, err_size) != 0
+        || sla_config_bool(root, "no_new_privileges", &conf->no_new_privs,
+                           err, err_size) != 0
+        || sla_config_strv(root, "group_add", &conf->group_add,
+                           err, err_size) != 0
+        || sla_config_strv(root, "sysctls", &conf->sysctls, err, err_size)
+           != 0)
+    {
+        return -1;
+    }
+
+    j = sls_json_get(root, "shm_size");
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_NUMBER || j->num < 0) {
+            snprintf(err, err_size, "agent.json: \"shm_size\" must be a "
+                     "number of bytes");
+            return -1;
+        }
+
+        conf->shm_size = (unsigned long long) j->num;
+    }
+
+    j = sls_json_get(root, "oom_score_adj");
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_NUMBER || j->num < -1000 || j->num > 1000) {
+            snprintf(err, err_size, "agent.json: \"oom_score_adj\" must be "
+                     "a number from -1000 to 1000");
+            return -1;
+        }
+
+        conf->has_oom = 1;
+        conf->oom_score_adj = (int) j->num;
+    }
+
+    j = sls_json_get(root, "capabilities");
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_ARRAY) {
+            goto bad_caps;
+        }
+
+        conf->has_caps = 1;
+
+        for (e = j->child; e; e = e->next) {
+            n = (e->type == SLS_JSON_STRING) ? sls_cap_number(e->str, e->len)
+                                             : -1;
+
+            if (n < 0 || n > SLS_CAP_LAST) {
+                goto bad_caps;
+            }
+
+            conf->caps |= 1ULL << n;
+        }
+    }
+
+    j = sls_json_get(root, "ulimits");
+    count = 0;
+
+    for (e = (j && j->type == SLS_JSON_ARRAY) ? j->child : NULL; e;
+         e = e->next)
+    {
+        count++;
+    }
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_ARRAY) {
+            goto bad_ulimits;
+        }
+
+        conf->rlimits = calloc(count + 1, sizeof(sla_rlimit_t));
+        if (conf->rlimits == NULL) {
+            return -1;
+        }
+
+        for (e = j->child; e; e = e->next) {
+            name = sls_json_get(e, "name");
+            soft = sls_json_get(e, "soft");
+            hard = sls_json_get(e, "hard");
+
+            if (name == NULL || name->type != SLS_JSON_STRING
+                || soft == NULL || soft->type != SLS_JSON_NUMBER
+                || hard == NULL || hard->type != SLS_JSON_NUMBER
+                || (n = sls_rlimit_number(name->str)) < 0)
+            {
+                goto bad_ulimits;
+            }
+
+            /* go-units' -1 is unlimited */
+
+            conf->rlimits[conf->nrlimits].resource = n;
+            conf->rlimits[conf->nrlimits].soft = soft->num < 0
+                ? RLIM_INFINITY : (unsigned long long) soft->num;
+            conf->rlimits[conf->nrlimits].hard = hard->num < 0
+                ? RLIM_INFINITY : (unsigned long long) hard->num;
+            conf->nrlimits++;
+        }
+    }
+
+    j = sls_json_get(root, "devices");
+    count = 0;
+
+    for (e = (j && j->type == SLS_JSON_ARRAY) ? j->child : NULL; e;
+         e = e->next)
+    {
+        count++;
+    }
+
+    if (j && j->type != SLS_JSON_NULL) {
+        if (j->type != SLS_JSON_ARRAY) {
+            goto bad_devices;
+        }
+
+        conf->devices = calloc(count + 1, sizeof(sla_device_t));
+        if (conf->devices == NULL) {
+            return -1;
+        }
+
+        for (e = j->child; e; e = e->next) {
+            src = sls_json_get(e, "source");
+            dst = sls_json_get(e, "target");
+
+            if (src == NULL || src->type != SLS_JSON_STRING
+                || src->str[0] != '/'
+                || dst == NULL || dst->type != SLS_JSON_STRING
+                || dst->str[0] != '/')
+            {
+                goto bad_devices;
+            }
+
+            conf->devices[conf->ndevices].source = strdup(src->str);
+            conf->devices[conf->ndevices].target = strdup(dst->str);
+
+            if (conf->devices[conf->ndevices].source == NULL
+                || conf->devices[conf->ndevices].target == NULL)
+            {
+                return -1;
+            }
+
+            conf->ndevices++;
+        }
+    }
+
+    return 0;
+
+bad_caps:
+
+    snprintf(err, err_size, "agent.json: \"capabilities\" must be an array "
+             "of capability names");
+    return -1;
+
+bad_ulimits:
+
+    snprintf(err, err_size, "agent.json: \"ulimits\" must be an array of "
+             "{\"name\", \"soft\", \"hard\"}");
+    return -1;
+
+bad_devices:
+
+    snprintf(err, err_size, "agent.json: \"devices\" must be an array of "
+             "{\"source\", \"target\"} with absolute paths");
+    return -1;
 }
 
 

@@ -32,6 +32,9 @@
 
 #define SLA_MAX_GROUPS  64
 
+/* --pid, --ipc, --uts host: the namespace is not made */
+#define SLA_HOST_NS(mode)  ((mode) != NULL && strcmp(mode, "host") == 0)
+
 
 typedef struct {
     uid_t         uid;
@@ -42,6 +45,7 @@ typedef struct {
 } sla_user_t;
 
 
+static int sla_ns_flags(sla_agent_t *a);
 static int sla_userns(sla_agent_t *a, char *err, size_t err_size);
 static int sla_write_file(const char *path, const char *data, size_t len);
 static int sla_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid);
@@ -50,6 +54,9 @@ static void sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out,
     int errfd, int report) __attribute__((noreturn));
 static void sla_child_fail(int report, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
+static void sla_child_exec(sla_spawn_t *sp, const char *file,
+    const char *path, char **envp, int exefd, int report)
+    __attribute__((noreturn));
 static int sla_child_mounts(sla_agent_t *a, char *err, size_t err_size);
 /*
  * a copy-up: the buffer, and the files with more than one link already
@@ -106,9 +113,10 @@ sla_container_setup(sla_agent_t *a, char *err, size_t err_size)
             return -1;
         }
 
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID) != 0) {
+        if (unshare(CLONE_NEWNS | sla_ns_flags(a)) != 0) {
             snprintf(err, err_size, "unshare(CLONE_NEWNS|CLONE_NEWUTS|"
-                     "CLONE_NEWPID) failed: %s", sla_strerror(errno));
+                     "CLONE_NEWPID|CLONE_NEWIPC) failed: %s",
+                     sla_strerror(errno));
             return -1;
         }
 
@@ -131,7 +139,7 @@ sla_container_setup(sla_agent_t *a, char *err, size_t err_size)
         return -1;
     }
 
-    if (a->conf.hostname[0]
+    if (a->conf.hostname[0] && !SLA_HOST_NS(a->conf.uts)
         && sethostname(a->conf.hostname, strlen(a->conf.hostname)) != 0)
     {
         snprintf(err, err_size, "sethostname: %s", sla_strerror(errno));
@@ -186,6 +194,31 @@ mounted:
 }
 
 
+/* the namespaces made besides the mount (and user) namespace */
+
+static int
+sla_ns_flags(sla_agent_t *a)
+{
+    int  flags;
+
+    flags = 0;
+
+    if (!SLA_HOST_NS(a->conf.uts)) {
+        flags |= CLONE_NEWUTS;
+    }
+
+    if (!SLA_HOST_NS(a->conf.pid)) {
+        flags |= CLONE_NEWPID;
+    }
+
+    if (!SLA_HOST_NS(a->conf.ipc)) {
+        flags |= CLONE_NEWIPC;
+    }
+
+    return flags;
+}
+
+
 static int
 sla_userns(sla_agent_t *a, char *err, size_t err_size)
 {
@@ -196,7 +229,7 @@ sla_userns(sla_agent_t *a, char *err, size_t err_size)
 
     uid = geteuid();
     gid = getegid();
-    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID;
+    flags = CLONE_NEWUSER | CLONE_NEWNS | sla_ns_flags(a);
 
     /* --network none needs no root: a namespace with loopback only */
     if (a->conf.network && strcmp(a->conf.network, "none") == 0) {
@@ -585,11 +618,12 @@ static void
 sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
     int report)
 {
-    int          sig, keep_ids;
+    int          sig, keep_ids, exefd, fd;
     char         err[SLA_ERR_LEN], path[4096], *envp_home, **envp;
     char       **v, *home[2], uid[16];
     size_t       n, plen;
     sigset_t     set;
+    uint64_t     caps;
     sla_user_t   u;
     struct stat  st;
     const char  *file, *p, *end, *dir;
@@ -622,10 +656,39 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
         sla_child_fail(report, "%s", err);
     }
 
-    if (sp->pid1 && a->conf.nbinds && !(a->isolated && a->rootfs)) {
+    if (sp->pid1
+        && (a->conf.nbinds || a->conf.ndevices || a->conf.readonly_rootfs)
+        && !(a->isolated && a->rootfs))
+    {
         sla_child_fail(report, "mounts need a mount namespace and an "
                        "image root: run sockerless as root with "
                        "sockerless_memory_namespaces on");
+    }
+
+    if (sp->pid1 && a->conf.sysctls && a->conf.sysctls[0]) {
+        if (!a->isolated) {
+            sla_child_fail(report, "sysctls need the container's own "
+                           "namespaces: run sockerless as root with "
+                           "sockerless_memory_namespaces on");
+        }
+
+        if (sla_runtime_sysctls(a, a->rootfs ? a->rootfs : "", err,
+                                sizeof(err)) != 0)
+        {
+            sla_child_fail(report, "%s", err);
+        }
+    }
+
+    /* --init: this binary becomes the container's docker-init */
+
+    exefd = -1;
+
+    if (sp->pid1 && a->conf.init) {
+        exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        if (exefd == -1) {
+            sla_child_fail(report, "open /proc/self/exe: %s",
+                           sla_strerror(errno));
+        }
     }
 
     if (a->rootfs) {
@@ -663,10 +726,43 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
     }
 
     if (!keep_ids
+        && sla_runtime_groups(a->conf.group_add, u.groups, &u.ngroups,
+                              SLA_MAX_GROUPS, err, sizeof(err)) != 0)
+    {
+        sla_child_fail(report, "%s", err);
+    }
+
+    if (!keep_ids
         && setgroups(u.ngroups, u.groups) != 0 && geteuid() == 0
         && !(errno == EPERM && u.ngroups == 0))
     {
         sla_child_fail(report, "setgroups: %s", sla_strerror(errno));
+    }
+
+    if (sla_runtime_rlimits(a, err, sizeof(err)) != 0) {
+        sla_child_fail(report, "%s", err);
+    }
+
+    if (sp->pid1 && a->conf.has_oom) {
+        fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        n = (size_t) snprintf(uid, sizeof(uid), "%d", a->conf.oom_score_adj);
+
+        if (fd == -1 || write(fd, uid, n) != (ssize_t) n) {
+            sla_child_fail(report, "write /proc/self/oom_score_adj: %s",
+                           sla_strerror(errno));
+        }
+
+        close(fd);
+    }
+
+    /* exec --privileged: every capability, as dockerd gives it */
+
+    caps = sp->privileged ? ~0ULL : a->conf.caps;
+
+    if (a->conf.has_caps
+        && sla_runtime_bounding(caps, err, sizeof(err)) != 0)
+    {
+        sla_child_fail(report, "%s", err);
     }
 
     if (!keep_ids && setgid(u.gid) != 0) {
@@ -676,6 +772,17 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
 
     if (!keep_ids && setuid(u.uid) != 0) {
         sla_child_fail(report, "setuid %u: %s", (unsigned) u.uid,
+                       sla_strerror(errno));
+    }
+
+    if (a->conf.has_caps
+        && sla_runtime_caps(caps, err, sizeof(err)) != 0)
+    {
+        sla_child_fail(report, "%s", err);
+    }
+
+    if (a->conf.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        sla_child_fail(report, "prctl(PR_SET_NO_NEW_PRIVS): %s",
                        sla_strerror(errno));
     }
 
@@ -709,9 +816,7 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
                            sla_strerror(errno));
         }
 
-        execve(file, sp->argv, envp);
-        sla_child_fail(report, "exec: \"%s\": %s", file,
-                       sla_strerror(errno));
+        sla_child_exec(sp, file, file, envp, exefd, report);
     }
 
     p = sla_env_get(envp, "PATH");
@@ -734,9 +839,7 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
             && stat(path, &st) == 0 && S_ISREG(st.st_mode)
             && (st.st_mode & 0111))
         {
-            execve(path, sp->argv, envp);
-            sla_child_fail(report, "exec: \"%s\": %s", file,
-                           sla_strerror(errno));
+            sla_child_exec(sp, file, path, envp, exefd, report);
         }
 
         if (end == NULL) {
@@ -748,6 +851,79 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
 
     sla_child_fail(report, "exec: \"%s\": executable file not found in $PATH",
                    file);
+}
+
+
+/*
+ * The exec itself. With --init (exefd, the agent's own binary) the
+ * command is forked first, in a process group of its own that becomes
+ * the terminal's foreground one, and this process, pid 1, execs the
+ * agent as /sbin/docker-init (sla_init_main()); every signal stays
+ * blocked until each side has its mask, so none is lost in between
+ */
+
+static void
+sla_child_exec(sla_spawn_t *sp, const char *file, const char *path,
+    char **envp, int exefd, int report)
+{
+    char      **argv, pidenv[48], *env[2];
+    pid_t       pid;
+    size_t      n;
+    sigset_t    set;
+
+    if (exefd == -1) {
+        execve(path, sp->argv, envp);
+        sla_child_fail(report, "exec: \"%s\": %s", file,
+                       sla_strerror(errno));
+    }
+
+    sigfillset(&set);
+    sigprocmask(SIG_SETMASK, &set, NULL);
+
+    pid = fork();
+
+    if (pid == -1) {
+        sla_child_fail(report, "fork: %s", sla_strerror(errno));
+    }
+
+    if (pid == 0) {
+        close(exefd);
+        setpgid(0, 0);
+
+        if (sp->tty) {
+            (void) tcsetpgrp(0, getpid());
+        }
+
+        sigemptyset(&set);
+        sigprocmask(SIG_SETMASK, &set, NULL);
+
+        execve(path, sp->argv, envp);
+        sla_child_fail(report, "exec: \"%s\": %s", file,
+                       sla_strerror(errno));
+    }
+
+    for (n = 0; sp->argv[n]; n++) {
+        /* void */
+    }
+
+    argv = calloc(n + 3, sizeof(char *));
+    if (argv == NULL) {
+        kill(pid, SIGKILL);
+        sla_child_fail(report, "out of memory");
+    }
+
+    argv[0] = "/sbin/docker-init";
+    argv[1] = "--";
+    memcpy(argv + 2, sp->argv, n * sizeof(char *));
+
+    snprintf(pidenv, sizeof(pidenv), "SOCKERLESS_INIT_PID=%d", (int) pid);
+    env[0] = pidenv;
+    env[1] = NULL;
+
+    fexecve(exefd, argv, env);
+
+    kill(pid, SIGKILL);
+    sla_child_fail(report, "exec docker-init: %s", sla_strerror(errno));
 }
 
 
@@ -827,12 +1003,26 @@ sla_child_mounts(sla_agent_t *a, char *err, size_t err_size)
     snprintf(path, sizeof(path), "%s/dev/shm", root);
     mkdir(path, 01777);
 
-    if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=1777,size=65536k") != 0)
-    {
-        snprintf(err, err_size, "mount tmpfs on %.256s: %s", path,
-                 sla_strerror(errno));
-        return -1;
+    /* --ipc host: the host's, as dockerd binds it; none: no /dev/shm */
+
+    if (SLA_HOST_NS(a->conf.ipc)) {
+        if (mount("/dev/shm", path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+            snprintf(err, err_size, "bind mount /dev/shm on %.256s: %s",
+                     path, sla_strerror(errno));
+            return -1;
+        }
+
+    } else if (a->conf.ipc == NULL || strcmp(a->conf.ipc, "none") != 0) {
+        snprintf(src, sizeof(src), "mode=1777,size=%llu",
+                 a->conf.shm_size ? a->conf.shm_size : 64ULL * 1024 * 1024);
+
+        if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  src) != 0)
+        {
+            snprintf(err, err_size, "mount tmpfs on %.256s: %s", path,
+                     sla_strerror(errno));
+            return -1;
+        }
     }
 
     for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
@@ -849,6 +1039,53 @@ sla_child_mounts(sla_agent_t *a, char *err, size_t err_size)
         if (sla_child_bind(a, &a->conf.binds[i], err, err_size) != 0) {
             return -1;
         }
+    }
+
+    /*
+     * --device: the host's node bound on its path in the container (the
+     * module has checked that it is one); the cgroup permissions are not
+     * enforced, there is no device controller here
+     */
+
+    for (i = 0; i < a->conf.ndevices; i++) {
+        sla_bind_t   b;
+        struct stat  st;
+
+        if (stat(a->conf.devices[i].source, &st) != 0) {
+            snprintf(err, err_size, "error gathering device information "
+                     "while adding custom device \"%.200s\": %s",
+                     a->conf.devices[i].source, sla_strerror(errno));
+            return -1;
+        }
+
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+            snprintf(err, err_size, "error gathering device information "
+                     "while adding custom device \"%.200s\": not a device "
+                     "node", a->conf.devices[i].source);
+            return -1;
+        }
+
+        memset(&b, 0, sizeof(sla_bind_t));
+        b.source = a->conf.devices[i].source;
+        b.target = a->conf.devices[i].target;
+
+        if (sla_child_bind(a, &b, err, err_size) != 0) {
+            return -1;
+        }
+    }
+
+    /*
+     * --read-only: the root itself, as runc remounts it, once everything
+     * is mounted on it; /dev, /dev/shm, /proc and the mounts keep theirs
+     */
+
+    if (a->conf.readonly_rootfs
+        && mount(NULL, a->rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
+                 NULL) != 0)
+    {
+        snprintf(err, err_size, "remount %.256s read-only: %s", a->rootfs,
+                 sla_strerror(errno));
+        return -1;
     }
 
     return 0;

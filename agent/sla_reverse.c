@@ -126,6 +126,7 @@ sla_reverse_main(sla_agent_t *a, int argc, char **argv)
     sp.tty = a->conf.tty;
     sp.open_stdin = a->conf.open_stdin;
     sp.pid1 = 0;
+    sp.privileged = 0;
 
     if (sla_spawn(a, &sp, s, err, sizeof(err)) != 0) {
         free(s);

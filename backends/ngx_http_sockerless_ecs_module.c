@@ -26,6 +26,7 @@
 #include <sls_logfmt.h>
 #include <sls_time.h>
 #include <sls_ecs.h>
+#include <sls_runtime.h>
 #include <openssl/rand.h>
 
 
@@ -69,6 +70,8 @@ static ngx_int_t ngx_http_sockerless_ecs_init_process(ngx_cycle_t *cycle,
     void *conf);
 static void ngx_http_sockerless_ecs_exit_process(ngx_cycle_t *cycle,
     void *conf);
+static ngx_int_t ngx_http_sockerless_ecs_linux(ngx_http_sockerless_op_t *op,
+    cJSON *hc, cJSON *cd);
 static ngx_int_t ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op);
 static void ngx_http_sockerless_ecs_registered(
     ngx_http_sockerless_aws_call_t *ac);
@@ -438,6 +441,114 @@ ngx_http_sockerless_ecs_tag(cJSON *a, const char *k, const char *v)
 }
 
 
+/*
+ * --read-only, --init, --cap-add, --cap-drop and --ulimit as the
+ * container definition has them: readonlyRootFilesystem,
+ * linuxParameters' initProcessEnabled and capabilities (names without
+ * CAP_, "ALL" as is), ulimits (-1, unlimited, is refused: ECS wants a
+ * number). What Fargate itself refuses (it adds SYS_PTRACE only) comes
+ * back from RegisterTaskDefinition as its error.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_ecs_linux(ngx_http_sockerless_op_t *op, cJSON *hc,
+    cJSON *cd)
+{
+    int          n;
+    cJSON       *lp, *caps, *list, *item, *u;
+    double       soft, hard;
+    ngx_uint_t   i;
+    const char  *name;
+
+    static const char  *fields[2][2] = {
+        { "CapAdd", "add" },
+        { "CapDrop", "drop" }
+    };
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "ReadonlyRootfs")))
+    {
+        cJSON_AddTrueToObject(cd, "readonlyRootFilesystem");
+    }
+
+    lp = cJSON_AddObjectToObject(cd, "linuxParameters");
+    if (lp == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "Init"))) {
+        cJSON_AddTrueToObject(lp, "initProcessEnabled");
+    }
+
+    caps = NULL;
+
+    for (i = 0; i < 2; i++) {
+        list = NULL;
+
+        cJSON_ArrayForEach(item,
+                           cJSON_GetObjectItemCaseSensitive(hc, fields[i][0]))
+        {
+            n = cJSON_IsString(item)
+                ? sls_cap_number(item->valuestring,
+                                 ngx_strlen(item->valuestring))
+                : -1;
+
+            if (n < 0) {
+                continue;
+            }
+
+            if (caps == NULL) {
+                caps = cJSON_AddObjectToObject(lp, "capabilities");
+            }
+
+            if (list == NULL) {
+                list = cJSON_AddArrayToObject(caps, fields[i][1]);
+            }
+
+            cJSON_AddItemToArray(list, cJSON_CreateString(
+                n == SLS_CAP_ALL ? "ALL" : sls_cap_name(n) + 4));
+        }
+    }
+
+    list = NULL;
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "Ulimits"))
+    {
+        name = ngx_http_sockerless_json_str(item, "Name");
+        soft = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(item,
+                                                                     "Soft"));
+        hard = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(item,
+                                                                     "Hard"));
+
+        if (name == NULL) {
+            continue;
+        }
+
+        if (soft < 0 || hard < 0) {
+            op->status = NGX_HTTP_BAD_REQUEST;
+            ngx_str_set(&op->message, "the ECS backend cannot set an "
+                        "unlimited ulimit: ECS takes numbers");
+            return NGX_ERROR;
+        }
+
+        if (list == NULL) {
+            list = cJSON_AddArrayToObject(cd, "ulimits");
+        }
+
+        u = cJSON_CreateObject();
+        cJSON_AddItemToArray(list, u);
+        cJSON_AddStringToObject(u, "name", name);
+        cJSON_AddNumberToObject(u, "softLimit", soft);
+        cJSON_AddNumberToObject(u, "hardLimit", hard);
+    }
+
+    if (lp->child == NULL) {
+        cJSON_DeleteItemFromObject(cd, "linuxParameters");
+    }
+
+    return NGX_OK;
+}
+
+
 /* create: RegisterTaskDefinition */
 
 static ngx_int_t
@@ -465,7 +576,7 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
 
     ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
 
-    if (ngx_http_sockerless_reverse_refuse(op, "ECS") != NGX_OK) {
+    if (ngx_http_sockerless_reverse_refuse(op, "ECS", 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -586,6 +697,11 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
     s = ngx_http_sockerless_json_str(conf, "User");
     if (s && *s) {
         cJSON_AddStringToObject(cd, "user", s);
+    }
+
+    if (ngx_http_sockerless_ecs_linux(op, hc, cd) != NGX_OK) {
+        cJSON_Delete(body);
+        return NGX_ERROR;
     }
 
     /* exposed ports: awsvpc maps them one to one */

@@ -16,6 +16,7 @@
 #include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_store.h>
 #include <sls_ports.h>
+#include <sls_runtime.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <dirent.h>
@@ -72,6 +73,8 @@ static ngx_int_t ngx_http_sockerless_memory_start(
 static cJSON *ngx_http_sockerless_memory_ports(ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_ports_done(
     ngx_http_sockerless_op_t *op, cJSON *res);
+static ngx_int_t ngx_http_sockerless_memory_runtime(
+    ngx_http_sockerless_op_t *op, cJSON *j);
 static ngx_int_t ngx_http_sockerless_memory_network(
     ngx_http_sockerless_op_t *op, cJSON *j);
 static ngx_int_t ngx_http_sockerless_memory_iface(ngx_pool_t *pool,
@@ -836,6 +839,11 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
         return rc;
     }
 
+    rc = ngx_http_sockerless_memory_runtime(op, j);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     /* docker cp of a stopped container publishes nothing */
 
     st = op->state;
@@ -1283,6 +1291,204 @@ ngx_http_sockerless_memory_ports_done(ngx_http_sockerless_op_t *op,
                                                              "host_ip"));
         cJSON_AddStringToObject(b, "HostPort", (char *) hp);
         cJSON_AddItemToArray(key, b);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * HostConfig's process options into agent.json (docs/agent-protocol.md,
+ * "Process options"); the core has refused at create what dockerd
+ * refuses. Joining another container's PID or IPC namespace is not
+ * done: 501.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_runtime(ngx_http_sockerless_op_t *op, cJSON *j)
+{
+    int          add[SLS_CAP_LAST + 2], drop[SLS_CAP_LAST + 2], n;
+    cJSON       *hc, *item, *list, *e, *v;
+    size_t       nadd, ndrop;
+    uint64_t     caps;
+    ngx_uint_t   i;
+    const char  *s;
+    char         buf[512];
+
+    static const char  *modes[3][2] = {
+        { "IpcMode", "ipc" },
+        { "PidMode", "pid" },
+        { "UTSMode", "uts" }
+    };
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+
+    cJSON_AddBoolToObject(j, "readonly_rootfs",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                       "ReadonlyRootfs")));
+    cJSON_AddBoolToObject(j, "init",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                                  "Init")));
+
+    item = cJSON_GetObjectItemCaseSensitive(hc, "ShmSize");
+    cJSON_AddNumberToObject(j, "shm_size",
+                            cJSON_IsNumber(item) && item->valuedouble > 0
+                            ? item->valuedouble : 0);
+
+    for (i = 0; i < 3; i++) {
+        s = ngx_http_sockerless_json_str(hc, modes[i][0]);
+
+        if (s && ngx_strncmp(s, "container:", 10) == 0) {
+            op->status = NGX_HTTP_NOT_IMPLEMENTED;
+            op->message.len = ngx_snprintf((u_char *) buf, sizeof(buf),
+                                  "--%s %s is not supported by the memory "
+                                  "backend: it cannot join another "
+                                  "container's namespace", modes[i][1], s)
+                              - (u_char *) buf;
+            op->message.data = ngx_pnalloc(op->pool, op->message.len);
+            if (op->message.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(op->message.data, buf, op->message.len);
+            return NGX_DECLINED;
+        }
+
+        /* dockerd's default is private; shareable is private here too */
+
+        if (s && (ngx_strcmp(s, "shareable") == 0
+                  || ngx_strcmp(s, "private") == 0))
+        {
+            s = "";
+        }
+
+        cJSON_AddStringToObject(j, modes[i][1], s ? s : "");
+    }
+
+    /* dockerd's TweakCapabilities() of the default set */
+
+    nadd = 0;
+    ndrop = 0;
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "CapAdd")) {
+        n = cJSON_IsString(item)
+            ? sls_cap_number(item->valuestring, ngx_strlen(item->valuestring))
+            : -1;
+
+        if (n >= 0 && nadd < SLS_CAP_LAST + 2) {
+            add[nadd++] = n;
+        }
+    }
+
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "CapDrop"))
+    {
+        n = cJSON_IsString(item)
+            ? sls_cap_number(item->valuestring, ngx_strlen(item->valuestring))
+            : -1;
+
+        if (n >= 0 && ndrop < SLS_CAP_LAST + 2) {
+            drop[ndrop++] = n;
+        }
+    }
+
+    caps = sls_cap_tweak(add, nadd, drop, ndrop,
+                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                            "Privileged")));
+
+    list = cJSON_AddArrayToObject(j, "capabilities");
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (n = 0; n <= SLS_CAP_LAST; n++) {
+        if (caps & (1ULL << n)) {
+            cJSON_AddItemToArray(list, cJSON_CreateString(sls_cap_name(n)));
+        }
+    }
+
+    /* SecurityOpt: the core let through only what is met or done */
+
+    cJSON_ArrayForEach(item,
+                       cJSON_GetObjectItemCaseSensitive(hc, "SecurityOpt"))
+    {
+        if (cJSON_IsString(item)
+            && ngx_strncmp(item->valuestring, "no-new-privileges", 17) == 0)
+        {
+            cJSON_DeleteItemFromObject(j, "no_new_privileges");
+            cJSON_AddBoolToObject(j, "no_new_privileges",
+                                  ngx_strstr(item->valuestring, "false")
+                                  == NULL);
+        }
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(hc, "OomScoreAdj");
+    if (cJSON_IsNumber(item) && item->valueint != 0) {
+        cJSON_AddNumberToObject(j, "oom_score_adj", item->valueint);
+    }
+
+    list = cJSON_AddArrayToObject(j, "group_add");
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "GroupAdd"))
+    {
+        if (cJSON_IsString(item)) {
+            cJSON_AddItemToArray(list,
+                                 cJSON_CreateString(item->valuestring));
+        }
+    }
+
+    list = cJSON_AddArrayToObject(j, "sysctls");
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "Sysctls"))
+    {
+        if (item->string && cJSON_IsString(item)) {
+            ngx_snprintf((u_char *) buf, sizeof(buf) - 1, "%s=%s%Z",
+                         item->string, item->valuestring);
+            buf[sizeof(buf) - 1] = '\0';
+            cJSON_AddItemToArray(list, cJSON_CreateString(buf));
+        }
+    }
+
+    list = cJSON_AddArrayToObject(j, "ulimits");
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "Ulimits"))
+    {
+        s = ngx_http_sockerless_json_str(item, "Name");
+        if (s == NULL) {
+            continue;
+        }
+
+        e = cJSON_CreateObject();
+        if (e == NULL) {
+            return NGX_ERROR;
+        }
+
+        cJSON_AddItemToArray(list, e);
+        cJSON_AddStringToObject(e, "name", s);
+        v = cJSON_GetObjectItemCaseSensitive(item, "Soft");
+        cJSON_AddNumberToObject(e, "soft", cJSON_GetNumberValue(v));
+        v = cJSON_GetObjectItemCaseSensitive(item, "Hard");
+        cJSON_AddNumberToObject(e, "hard", cJSON_GetNumberValue(v));
+    }
+
+    list = cJSON_AddArrayToObject(j, "devices");
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(hc, "Devices"))
+    {
+        s = ngx_http_sockerless_json_str(item, "PathOnHost");
+        if (s == NULL || *s != '/') {
+            continue;
+        }
+
+        e = cJSON_CreateObject();
+        if (e == NULL) {
+            return NGX_ERROR;
+        }
+
+        cJSON_AddItemToArray(list, e);
+        cJSON_AddStringToObject(e, "source", s);
+
+        /* PathInContainer "" is the host's path, as dockerd takes it */
+
+        v = cJSON_GetObjectItemCaseSensitive(item, "PathInContainer");
+        cJSON_AddStringToObject(e, "target",
+                                cJSON_IsString(v) && *v->valuestring
+                                ? v->valuestring : s);
     }
 
     return NGX_OK;

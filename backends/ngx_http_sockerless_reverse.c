@@ -46,6 +46,8 @@ static void ngx_http_sockerless_reverse_done(ngx_http_sockerless_rwait_t *w,
 static ngx_http_sockerless_pump_t *ngx_http_sockerless_pump_open(
     const char *id, const char *token, ngx_uint_t logs);
 static ngx_int_t ngx_http_sockerless_pump_set(void *data, cJSON **value);
+static const char *ngx_http_sockerless_reverse_process(cJSON *hc,
+    ngx_uint_t linux_params);
 static ngx_int_t ngx_http_sockerless_pump_claim(void *data, cJSON **value);
 static void ngx_http_sockerless_pump_opened(ngx_http_sockerless_agent_t *a);
 static void ngx_http_sockerless_pump_control(ngx_http_sockerless_agent_t *a,
@@ -847,7 +849,7 @@ ngx_http_sockerless_reverse_once(ngx_pool_t *pool, const char *key)
 
 ngx_int_t
 ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
-    const char *backend)
+    const char *backend, ngx_uint_t linux_params)
 {
     u_char      *p;
     cJSON       *hc, *conf, *test, *first;
@@ -886,7 +888,11 @@ ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
               "have none";
 
     } else {
-        return NGX_OK;
+        why = ngx_http_sockerless_reverse_process(hc, linux_params);
+
+        if (why == NULL) {
+            return NGX_OK;
+        }
     }
 
     op->status = NGX_HTTP_BAD_REQUEST;
@@ -902,6 +908,98 @@ ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
                       - p;
 
     return NGX_ERROR;
+}
+
+
+/*
+ * HostConfig's process options a cloud task cannot have (linux_params:
+ * the backend maps --read-only, --init, --cap-add, --cap-drop and
+ * --ulimit into its task, as ECS's linuxParameters do); NULL: none
+ */
+
+static const char *
+ngx_http_sockerless_reverse_process(cJSON *hc, ngx_uint_t linux_params)
+{
+    cJSON       *item;
+    const char  *s;
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "Privileged"))) {
+        return "run a privileged container (--privileged)";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Devices"))) {
+        return "add host devices (--device): a cloud task has no host";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Sysctls"))) {
+        return "set sysctls (--sysctl)";
+    }
+
+    if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc, "ShmSize"))
+        > 0)
+    {
+        return "size /dev/shm (--shm-size)";
+    }
+
+    s = ngx_http_sockerless_json_str(hc, "PidMode");
+    if (s && *s) {
+        return "share a PID namespace (--pid)";
+    }
+
+    s = ngx_http_sockerless_json_str(hc, "IpcMode");
+    if (s && *s && ngx_strcmp(s, "private") != 0
+        && ngx_strcmp(s, "shareable") != 0)
+    {
+        return "share an IPC namespace (--ipc)";
+    }
+
+    s = ngx_http_sockerless_json_str(hc, "UTSMode");
+    if (s && *s) {
+        return "share the UTS namespace (--uts)";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                            "GroupAdd")))
+    {
+        return "add supplementary groups (--group-add)";
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(hc, "OomScoreAdj");
+
+    if (cJSON_IsNumber(item) && item->valuedouble != 0) {
+        return "adjust the OOM score (--oom-score-adj)";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                            "SecurityOpt")))
+    {
+        return "apply security options (--security-opt)";
+    }
+
+    if (linux_params) {
+        return NULL;
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "ReadonlyRootfs")))
+    {
+        return "make the root file system read-only (--read-only)";
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "Init"))) {
+        return "run an init process (--init)";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "CapAdd"))
+        || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "CapDrop")))
+    {
+        return "change capabilities (--cap-add, --cap-drop)";
+    }
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Ulimits"))) {
+        return "set ulimits (--ulimit)";
+    }
+
+    return NULL;
 }
 
 

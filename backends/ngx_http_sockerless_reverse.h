@@ -62,11 +62,13 @@ void ngx_http_sockerless_reverse_cancel(ngx_http_sockerless_rwait_t *w);
 
 /*
  * NGX_ERROR with a 400 in op when the container asks for binds, mounts,
- * volumes or health checks, which a cloud task of this backend cannot
- * have (yet)
+ * volumes, health checks or process options (--privileged, --device,
+ * --sysctl, --pid...) which a cloud task of this backend cannot have
+ * (yet); with linux_params the backend maps --read-only, --init,
+ * --cap-add, --cap-drop and --ulimit itself, else they are refused too
  */
 ngx_int_t ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
-    const char *backend);
+    const char *backend, ngx_uint_t linux_params);
 
 /*
  * reads a running container's output from now on (its reader's worker

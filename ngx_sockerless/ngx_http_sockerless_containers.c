@@ -18,6 +18,7 @@
 #include <sls_filters.h>
 #include <sls_time.h>
 #include <sls_ports.h>
+#include <sls_runtime.h>
 #include <openssl/rand.h>
 #include <ftw.h>
 
@@ -54,6 +55,10 @@ static ngx_int_t ngx_http_sockerless_container_list(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_create_done(ngx_http_request_t *r,
     cJSON *rec, const char *id, const char *iname);
+static ngx_int_t ngx_http_sockerless_runtime_check(
+    ngx_http_sockerless_build_t *b, cJSON *hc, cJSON *body);
+static ngx_int_t ngx_http_sockerless_caps_check(
+    ngx_http_sockerless_build_t *b, cJSON *hc, const char *field);
 static ngx_int_t ngx_http_sockerless_ports_check(
     ngx_http_sockerless_build_t *b, cJSON *hc, cJSON *body);
 static cJSON *ngx_http_sockerless_ports_list(cJSON *ports);
@@ -941,6 +946,230 @@ ngx_http_sockerless_build_fail(ngx_http_sockerless_build_t *b,
 
 
 /*
+ * The process options of HostConfig that dockerd (or runc, at create
+ * here) refuses: unknown capabilities and rlimits, sysctls outside a
+ * namespace of the container's own, unknown namespace modes, an
+ * OomScoreAdj out of range, a SecurityOpt it cannot parse
+ */
+
+static ngx_int_t
+ngx_http_sockerless_runtime_check(ngx_http_sockerless_build_t *b, cJSON *hc,
+    cJSON *body)
+{
+    cJSON       *item, *name;
+    double       adj;
+    size_t       i, k;
+    const char  *mode, *host, *s;
+
+    static const struct {
+        const char  *field;
+        const char  *what;
+        const char  *valid[6];
+    } modes[] = {
+        { "IpcMode", "IPC",
+          { "", "none", "private", "shareable", "host", NULL } },
+        { "PidMode", "PID", { "", "host", NULL } },
+        { "UTSMode", "UTS", { "", "host", NULL } },
+    };
+
+    if (ngx_http_sockerless_caps_check(b, hc, "CapAdd") != NGX_OK
+        || ngx_http_sockerless_caps_check(b, hc, "CapDrop") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cJSON_ArrayForEach(item, ngx_http_sockerless_field(hc, "Ulimits")) {
+        name = cJSON_GetObjectItem(item, "Name");
+
+        if (!cJSON_IsString(name)
+            || sls_rlimit_number(name->valuestring) == -1)
+        {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid ulimit type: %s",
+                        cJSON_IsString(name) ? name->valuestring : "");
+        }
+
+        if (cJSON_GetNumberValue(cJSON_GetObjectItem(item, "Soft"))
+            > cJSON_GetNumberValue(cJSON_GetObjectItem(item, "Hard")))
+        {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "ulimit soft limit must be less than or equal to "
+                        "hard limit: %s", name->valuestring);
+        }
+    }
+
+    for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        mode = ngx_http_sockerless_json_str(hc, modes[i].field);
+
+        if (mode == NULL) {
+            continue;
+        }
+
+        for (k = 0; modes[i].valid[k]; k++) {
+            if (ngx_strcmp(mode, modes[i].valid[k]) == 0) {
+                break;
+            }
+        }
+
+        if (modes[i].valid[k] == NULL
+            && !(i < 2 && ngx_strncmp(mode, "container:", 10) == 0
+                 && mode[10] != '\0'))
+        {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid %s mode: %s", modes[i].what, mode);
+        }
+    }
+
+    s = ngx_http_sockerless_json_str(body, "Hostname");
+    mode = ngx_http_sockerless_json_str(hc, "UTSMode");
+
+    if (s && *s && mode && ngx_strcmp(mode, "host") == 0) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "conflicting options: hostname and the UTS mode");
+    }
+
+    /* runc's validator, whose words dockerd passes on */
+
+    cJSON_ArrayForEach(item, ngx_http_sockerless_field(hc, "Sysctls")) {
+        if (item->string == NULL || !cJSON_IsString(item)) {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid JSON: Sysctls must map names to strings");
+        }
+
+        switch (sls_sysctl_kind(item->string)) {
+
+        case SLS_SYSCTL_IPC:
+            s = "IpcMode";
+            host = "ipc";
+            break;
+
+        case SLS_SYSCTL_NET:
+            s = "NetworkMode";
+            host = "network";
+            break;
+
+        case SLS_SYSCTL_UTS:
+            s = "UTSMode";
+            host = "uts";
+            break;
+
+        default:
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "sysctl \"%s\" is not in a separate kernel "
+                        "namespace", item->string);
+        }
+
+        mode = ngx_http_sockerless_json_str(hc, s);
+
+        if (mode && (ngx_strcmp(mode, "host") == 0
+                     || ngx_strncmp(mode, "container:", 10) == 0))
+        {
+            return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "sysctl \"%s\" is not allowed in the hosts %s "
+                        "namespace", item->string, host);
+        }
+    }
+
+    item = ngx_http_sockerless_field(hc, "ShmSize");
+
+    if (cJSON_IsNumber(item) && item->valuedouble < 0) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "SHM size can not be less than 0");
+    }
+
+    item = ngx_http_sockerless_field(hc, "OomScoreAdj");
+    adj = cJSON_GetNumberValue(item);
+
+    if (cJSON_IsNumber(item) && (adj < -1000 || adj > 1000)) {
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "Invalid value %d, range for oom score adj is "
+                        "[-1000, 1000]", (int) adj);
+    }
+
+    cJSON_ArrayForEach(item, ngx_http_sockerless_field(hc, "SecurityOpt")) {
+        s = cJSON_IsString(item) ? item->valuestring : "";
+
+        if (ngx_strcmp(s, "no-new-privileges") == 0
+            || ngx_strcmp(s, "no-new-privileges=true") == 0
+            || ngx_strcmp(s, "no-new-privileges:true") == 0
+            || ngx_strcmp(s, "no-new-privileges=false") == 0
+            || ngx_strcmp(s, "no-new-privileges:false") == 0
+            || ngx_strcmp(s, "seccomp=unconfined") == 0
+            || ngx_strcmp(s, "seccomp:unconfined") == 0
+            || ngx_strcmp(s, "apparmor=unconfined") == 0
+            || ngx_strcmp(s, "apparmor:unconfined") == 0
+            || ngx_strcmp(s, "label=disable") == 0
+            || ngx_strcmp(s, "label:disable") == 0)
+        {
+            continue;
+        }
+
+        if (ngx_strncmp(s, "seccomp", 7) == 0
+            || ngx_strncmp(s, "apparmor", 8) == 0
+            || ngx_strncmp(s, "label", 5) == 0
+            || ngx_strncmp(s, "systempaths", 11) == 0)
+        {
+            /* nothing confines these containers: a profile is not met */
+            return ngx_http_sockerless_build_fail(b,
+                        NGX_HTTP_NOT_IMPLEMENTED,
+                        "security option \"%s\" is not supported by "
+                        "sockerless: its containers run without seccomp, "
+                        "AppArmor or SELinux", s);
+        }
+
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid --security-opt 2: \"%s\"", s);
+    }
+
+    return NGX_OK;
+}
+
+
+/* dockerd's NormalizeLegacyCapabilities(): every name must be known */
+
+static ngx_int_t
+ngx_http_sockerless_caps_check(ngx_http_sockerless_build_t *b, cJSON *hc,
+    const char *field)
+{
+    u_char      *p, name[64];
+    cJSON       *item;
+    size_t       i, len;
+    const char  *s;
+
+    cJSON_ArrayForEach(item, ngx_http_sockerless_field(hc, field)) {
+        s = cJSON_IsString(item) ? item->valuestring : "";
+        len = ngx_strlen(s);
+
+        if (sls_cap_number(s, len) != -1) {
+            continue;
+        }
+
+        p = name;
+
+        if (len < 4 || ngx_strncasecmp((u_char *) s, (u_char *) "CAP_", 4)
+                       != 0)
+        {
+            p = ngx_cpymem(p, "CAP_", 4);
+        }
+
+        len = ngx_min(len, (size_t) (name + sizeof(name) - 1 - p));
+
+        for (i = 0; i < len; i++) {
+            p[i] = ngx_toupper(s[i]);
+        }
+
+        p[len] = '\0';
+
+        return ngx_http_sockerless_build_fail(b, NGX_HTTP_BAD_REQUEST,
+                        "invalid %s: unknown capability: \"%s\"", field,
+                        name);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * The list's Ports from NetworkSettings.Ports, as dockerd's view does:
  * {IP, PrivatePort, PublicPort, Type} per binding, {PrivatePort, Type}
  * for a port exposed and not published
@@ -1145,7 +1374,9 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
                         "sockerless: use json-file or local", lc);
     }
 
-    if (ngx_http_sockerless_ports_check(b, hc, body) != NGX_OK) {
+    if (ngx_http_sockerless_ports_check(b, hc, body) != NGX_OK
+        || ngx_http_sockerless_runtime_check(b, hc, body) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

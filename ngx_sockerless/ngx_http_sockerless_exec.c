@@ -127,7 +127,8 @@ ngx_http_sockerless_exec_create(ngx_http_request_t *r,
     a = cJSON_Duplicate(cmd, 1);
     cJSON_DeleteItemFromArray(a, 0);
     cJSON_AddItemToObject(pc, "arguments", a);
-    cJSON_AddFalseToObject(pc, "privileged");
+    cJSON_AddBoolToObject(pc, "privileged",
+                    cJSON_IsTrue(cJSON_GetObjectItem(body, "Privileged")));
     s = ngx_http_sockerless_json_str(body, "User");
     if (s == NULL) {
         s = cJSON_GetStringValue(cJSON_GetObjectItem(body, "User"));
@@ -177,6 +178,8 @@ ngx_http_sockerless_exec_create(ngx_http_request_t *r,
     }
     cJSON_AddStringToObject(sls, "user", s ? s : "");
     cJSON_AddBoolToObject(sls, "tty", tty);
+    cJSON_AddBoolToObject(sls, "privileged",
+                    cJSON_IsTrue(cJSON_GetObjectItem(body, "Privileged")));
     cJSON_AddFalseToObject(sls, "started");
 
     ngx_sprintf((u_char *) key, "x/%s%Z", xid);

@@ -1217,6 +1217,13 @@ ngx_http_sockerless_agent_opened(ngx_http_sockerless_agent_t *a)
         cJSON_AddBoolToObject(msg, "tty", s->tty);
         cJSON_AddBoolToObject(msg, "stdin", s->want_stdin);
 
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sls,
+                                                          "privileged")))
+        {
+            /* every capability, as dockerd gives exec --privileged */
+            cJSON_AddTrueToObject(msg, "privileged");
+        }
+
         if (!ngx_http_sockerless_agent_remote(a)
             && ngx_http_sockerless_direct_ok(s))
         {

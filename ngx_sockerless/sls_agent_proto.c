@@ -897,6 +897,8 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
             || sls_agent_get_bool(root, "stdin", &msg->attach_stdin,
                                   err, err_size) != 0
             || sls_agent_get_bool(root, "direct", &msg->direct,
+                                  err, err_size) != 0
+            || sls_agent_get_bool(root, "privileged", &msg->privileged,
                                   err, err_size) != 0)
         {
             goto failed;
@@ -1132,6 +1134,10 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
 
         if (msg->direct) {
             sls_json_put_bool(&w, "direct", 1);
+        }
+
+        if (msg->privileged) {
+            sls_json_put_bool(&w, "privileged", 1);
         }
 
         break;

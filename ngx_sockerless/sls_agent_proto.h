@@ -116,6 +116,7 @@ typedef struct {
     char        *workdir;
     char        *user;
     int          tty;
+    int          privileged;  /* every capability, as exec --privileged */
 
     /*
      * exec: the client's socket came with this message (SCM_RIGHTS) and

@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(52);
+$t->plan(55);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -226,6 +226,33 @@ ok($rc == 125 && $err =~ /cannot attach containers to Docker networks/,
                                'true');
 ok($rc != 0 && $err =~ /cannot run health checks yet/,
    'a health check: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--privileged', $img, 'true');
+ok($rc == 125 && $err =~ /the ECS backend cannot run a privileged container/,
+   '--privileged: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--sysctl', 'net.ipv4.ip_forward=1',
+                               $img, 'true');
+ok($rc != 0 && $err =~ /cannot set sysctls \(--sysctl\)/,
+   '--sysctl: a clear error, not dropped') or diag($err);
+
+# what Fargate has: linuxParameters, readonlyRootFilesystem, ulimits
+
+($rc, $out, $err) = $t->docker('create', '--read-only', '--init',
+    '--cap-add', 'sys_ptrace', '--cap-drop', 'ALL', '--ulimit',
+    'nofile=100:200', $img, 'true');
+my $lp = $rc == 0 && aws_json('ecs', 'describe-task-definition',
+    '--task-definition', 'sockerless-' . substr($out, 0, 12));
+my $cdef = $lp && $lp->{taskDefinition}{containerDefinitions}[0];
+ok($cdef && $cdef->{readonlyRootFilesystem}
+   && $cdef->{linuxParameters}{initProcessEnabled}
+   && "@{$cdef->{linuxParameters}{capabilities}{add}}" eq 'SYS_PTRACE'
+   && "@{$cdef->{linuxParameters}{capabilities}{drop}}" eq 'ALL'
+   && $cdef->{ulimits}[0]{name} eq 'nofile'
+   && $cdef->{ulimits}[0]{softLimit} == 100
+   && $cdef->{ulimits}[0]{hardLimit} == 200,
+   '--read-only, --init, --cap-add, --cap-drop, --ulimit: in the task '
+   . 'definition') or diag("$err " . explain($cdef));
 
 # the SDK
 
