@@ -19,6 +19,7 @@ use IO::Socket::INET;
 use IO::Select;
 use Archive::Tar;
 use Digest::MD5 qw(md5_hex);
+use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(time sleep);
 use Sockerless::Test;
 
@@ -267,9 +268,13 @@ if (put_all($s, "GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n")) {
 }
 close $s;
 $tar = untar($b);
+my $pst = eval { Sockerless::Test::json_decode(
+              decode_base64($h->{'x-docker-container-path-stat'} // '')) }
+          // {};
 ok($st == 200 && lc($h->{'transfer-encoding'} // '') eq 'chunked'
+   && ($pst->{name} // '') eq 'g' && ($pst->{size} // 0) == 2
    && ($tar->get_content('g') // '') eq "g\n" && $st2 == 200
-   && $b2 eq 'OK', 'GET: chunked, and the connection is kept')
+   && $b2 eq 'OK', 'GET: chunked, the stat header, the connection kept')
     or diag("$st $st2 $b2");
 
 # clients that go away in the middle of a copy
