@@ -63,7 +63,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
         if (ck->state != sls_ck_data_cr && ck->state != sls_ck_data_lf
             && ++ck->line > SLS_CHUNKED_LINE_MAX)
         {
-            return SLS_CHUNKED_ERROR;
+            goto invalid;
         }
 
         switch (ck->state) {
@@ -73,7 +73,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
                                              && (ch | 0x20) <= 'f'))
             {
                 if (++ck->digits > 15) {
-                    return SLS_CHUNKED_ERROR;
+                    goto invalid;
                 }
 
                 ck->size = ck->size * 16
@@ -83,7 +83,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
             }
 
             if (ck->digits == 0) {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             if (ch == '\r') {
@@ -93,7 +93,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
                 ck->state = sls_ck_ext;
 
             } else {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             break;
@@ -103,14 +103,14 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
                 ck->state = sls_ck_size_lf;
 
             } else if (ch == '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             break;
 
         case sls_ck_size_lf:
             if (ch != '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             ck->line = 0;
@@ -120,7 +120,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
 
         case sls_ck_data_cr:
             if (ch != '\r') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             ck->state = sls_ck_data_lf;
@@ -128,7 +128,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
 
         case sls_ck_data_lf:
             if (ch != '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             ck->line = 0;
@@ -140,7 +140,7 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
                 ck->state = sls_ck_last_lf;
 
             } else if (ch == '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
 
             } else {
                 ck->state = sls_ck_trailer_line;
@@ -153,14 +153,14 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
                 ck->state = sls_ck_trailer_lf;
 
             } else if (ch == '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             break;
 
         case sls_ck_trailer_lf:
             if (ch != '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             ck->line = 0;
@@ -169,18 +169,25 @@ sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
 
         case sls_ck_last_lf:
             if (ch != '\n') {
-                return SLS_CHUNKED_ERROR;
+                goto invalid;
             }
 
             ck->state = sls_ck_done;
             break;
 
         default:
-            return SLS_CHUNKED_ERROR;
+            goto invalid;
         }
     }
 
     *pos = p;
 
     return SLS_CHUNKED_AGAIN;
+
+invalid:
+
+    /* *pos is left at the byte that is wrong */
+    *pos = p - 1;
+
+    return SLS_CHUNKED_ERROR;
 }

@@ -43,7 +43,7 @@ typedef struct {
  * Returns SLS_CHUNKED_DATA with (*data, *len) pointing into the input,
  * SLS_CHUNKED_AGAIN when the input is used up, SLS_CHUNKED_DONE after
  * the final CRLF (bytes after it are left at *pos), SLS_CHUNKED_ERROR on
- * a malformed framing.
+ * a malformed framing (*pos at the byte that is wrong).
  */
 int sls_chunked_decode(sls_chunked_t *ck, const unsigned char **pos,
     const unsigned char *last, const unsigned char **data, size_t *len);
