@@ -23,7 +23,7 @@ use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(time sleep);
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(18);
+my $t = Sockerless::Test->new->write_conf->plan(19);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -162,6 +162,40 @@ my $md5 = md5_hex($data);
 ok($st == 200 && last_cp() eq 'direct' && $out =~ /^\Q$md5\E /
    && $out =~ /\ng\n\z/, 'PUT: a chunked body in odd pieces, direct')
     or diag("$st $b $out " . last_cp());
+
+# a body whose first block comes late and in bits: nginx waits for it
+# (and reads it into a larger buffer) before it decides
+
+sub put_slowly {
+    my ($path, $data) = @_;
+
+    my $s = conn();
+    put_all($s, "PUT /containers/cpd/archive?path=$path HTTP/1.1\r\n"
+                . "Host: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
+    my @pieces = grep { length } map { substr($data, 0, $_, '') }
+                                 100, 300, length $data;
+    for my $piece (@pieces) {
+        sleep 0.2;
+        put_all($s, sprintf("%x\r\n%s\r\n", length $piece, $piece));
+    }
+    put_all($s, "0\r\n\r\n");
+    my @r = answer($s);
+    close $s;
+    return @r;
+}
+
+($st, $h, $b) = put_slowly('/tmp/in', tar_of('slow/f' => "slow\n"));
+my $slow = last_cp();
+open my $sgz, '|-', "gzip -c > $t->{prefix}/slow.gz" or die;
+print $sgz tar_of('slow/gz' => "slow gz\n");
+close $sgz;
+($st2) = put_slowly('/tmp/in', $t->read_file('slow.gz'));
+($rc, $out) = $t->docker('exec', 'cpd', 'sh', '-c',
+                         'cat /tmp/in/slow/f /tmp/in/slow/gz');
+ok($st == 200 && $slow eq 'direct' && $st2 == 200 && last_cp() eq 'ws'
+   && $out eq "slow\nslow gz\n",
+   'PUT: a first block that comes late: a tar direct, gzip not')
+    or diag("$st $slow $st2 " . last_cp() . " $out");
 
 # the escape checks hold on this path too
 
