@@ -12,6 +12,7 @@
 #include <sla_archive.h>
 #include <sls_tar.h>
 #include <sls_time.h>
+#include <sls_chunked.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <limits.h>
+#include <poll.h>
+#include <sys/uio.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -28,6 +32,12 @@
 
 
 #define SLA_AR_BUF       (256 * 1024)
+
+/* a direct get: files this large go from the page cache with sendfile() */
+#define SLA_AR_SENDFILE  (64 * 1024)
+
+/* a direct put: after the tar's end, the rest of the body read at most */
+#define SLA_AR_TAIL_MAX  (1024 * 1024)
 
 
 /* Go's os.FileMode bits */
@@ -51,6 +61,8 @@ typedef struct {
 
 typedef struct {
     int                fd;
+    int                direct;       /* fd is the client's socket */
+    int                chunked;      /* HTTP chunks on the client's socket */
     unsigned char     *buf;
     size_t             len;
     sla_ar_link_t     *links;
@@ -66,7 +78,11 @@ static void sla_ar_clean(const char *path, char *abs, size_t size);
 static int sla_ar_resolve(int rootfd, const char *path, char *abs,
     size_t size, int *dirfd, char **base);
 static int sla_ar_status(int err);
+static int sla_ar_wait(int fd, short events);
+static int sla_ar_writev(int fd, struct iovec *iov, int cnt);
 static int sla_ar_flush(sla_ar_out_t *o);
+static int sla_ar_sendfile(sla_ar_out_t *o, int fd, uint64_t size,
+    const char *rel);
 static int sla_ar_write(sla_ar_out_t *o, const void *p, size_t len);
 static int sla_ar_entry(sla_ar_out_t *o, int dirfd, const char *name,
     const struct stat *st, char *rel, size_t rl);
@@ -351,29 +367,191 @@ sla_archive_dir(int rootfd, const char *path, char *err, size_t size)
 
 /* get: the writer */
 
+/*
+ * poll() for a descriptor that said EAGAIN (the client's socket is
+ * non-blocking, as nginx made it): -1 with ETIMEDOUT after SLA_AR_TIMEOUT
+ */
+
+static int
+sla_ar_wait(int fd, short events)
+{
+    int            n;
+    struct pollfd  pfd;
+
+    pfd.fd = fd;
+    pfd.events = events;
+    pfd.revents = 0;
+
+    do {
+        n = poll(&pfd, 1, SLA_AR_TIMEOUT);
+    } while (n == -1 && errno == EINTR);
+
+    if (n == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+
+    return (n > 0) ? 0 : -1;
+}
+
+
+static int
+sla_ar_writev(int fd, struct iovec *iov, int cnt)
+{
+    ssize_t  n;
+
+    while (cnt) {
+        n = writev(fd, iov, cnt);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            if (errno == EAGAIN && sla_ar_wait(fd, POLLOUT) == 0) {
+                continue;
+            }
+
+            return -1;
+        }
+
+        while (cnt && (size_t) n >= iov->iov_len) {
+            n -= (ssize_t) iov->iov_len;
+            iov++;
+            cnt--;
+        }
+
+        if (cnt) {
+            iov->iov_base = (char *) iov->iov_base + n;
+            iov->iov_len -= (size_t) n;
+        }
+    }
+
+    return 0;
+}
+
+
 static int
 sla_ar_flush(sla_ar_out_t *o)
 {
-    size_t   off;
-    ssize_t  n;
+    int           n;
+    char          hdr[24];
+    struct iovec  iov[3];
 
-    for (off = 0; off < o->len; off += (size_t) n) {
-        n = write(o->fd, o->buf + off, o->len - off);
+    if (o->len == 0) {
+        return 0;
+    }
 
-        if (n < 0 && errno == EINTR) {
-            n = 0;
-            continue;
-        }
+    n = 0;
 
-        if (n <= 0) {
-            snprintf(o->err, sizeof(o->err), "write: %s", strerror(errno));
-            return -1;
-        }
+    if (o->chunked) {
+        iov[n].iov_base = hdr;
+        iov[n++].iov_len = (size_t) snprintf(hdr, sizeof(hdr), "%zx\r\n",
+                                             o->len);
+    }
+
+    iov[n].iov_base = o->buf;
+    iov[n++].iov_len = o->len;
+
+    if (o->chunked) {
+        iov[n].iov_base = "\r\n";
+        iov[n++].iov_len = 2;
+    }
+
+    if (sla_ar_writev(o->fd, iov, n) != 0) {
+        snprintf(o->err, sizeof(o->err), "write: %s", strerror(errno));
+        return -1;
     }
 
     o->len = 0;
 
     return 0;
+}
+
+
+/*
+ * A direct get's large file: the buffer out as a chunk, then the file as
+ * one chunk of its own, from the page cache to the socket (no copy in
+ * the agent); a file that shrank while sent is made up with zeros, as Go
+ * keeps the size of the header
+ */
+
+static int
+sla_ar_sendfile(sla_ar_out_t *o, int fd, uint64_t size, const char *rel)
+{
+    char          hdr[24];
+    size_t        n;
+    ssize_t       sent;
+    uint64_t      left;
+    struct iovec  iov;
+
+    if (sla_ar_flush(o) != 0) {
+        return -1;
+    }
+
+    if (o->chunked) {
+        iov.iov_base = hdr;
+        iov.iov_len = (size_t) snprintf(hdr, sizeof(hdr), "%llx\r\n",
+                                        (unsigned long long) size);
+
+        if (sla_ar_writev(o->fd, &iov, 1) != 0) {
+            goto failed;
+        }
+    }
+
+    for (left = size; left; left -= (uint64_t) sent) {
+        n = (left > 0x40000000) ? 0x40000000 : (size_t) left;
+        sent = sendfile(o->fd, fd, NULL, n);
+
+        if (sent > 0) {
+            continue;
+        }
+
+        if (sent == 0) {
+            memset(o->buf, 0, SLA_AR_BUF);
+
+            for ( /* void */ ; left; left -= n) {
+                n = (left > SLA_AR_BUF) ? SLA_AR_BUF : (size_t) left;
+                iov.iov_base = o->buf;
+                iov.iov_len = n;
+
+                if (sla_ar_writev(o->fd, &iov, 1) != 0) {
+                    goto failed;
+                }
+            }
+
+            break;
+        }
+
+        sent = 0;
+
+        if (errno == EINTR
+            || (errno == EAGAIN && sla_ar_wait(o->fd, POLLOUT) == 0))
+        {
+            continue;
+        }
+
+        snprintf(o->err, sizeof(o->err), "sendfile %s: %s", rel,
+                 strerror(errno));
+        return -1;
+    }
+
+    if (o->chunked) {
+        iov.iov_base = "\r\n";
+        iov.iov_len = 2;
+
+        if (sla_ar_writev(o->fd, &iov, 1) != 0) {
+            goto failed;
+        }
+    }
+
+    return 0;
+
+failed:
+
+    snprintf(o->err, sizeof(o->err), "write: %s", strerror(errno));
+
+    return -1;
 }
 
 
@@ -526,6 +704,11 @@ sla_ar_entry(sla_ar_out_t *o, int dirfd, const char *name,
 
     rc = 0;
     i = 0;
+
+    if (o->direct && e.size >= SLA_AR_SENDFILE) {
+        rc = sla_ar_sendfile(o, fd, e.size, rel);
+        i = e.size;
+    }
 
     while (i < e.size) {
         if (o->len == SLA_AR_BUF && sla_ar_flush(o) != 0) {
@@ -699,7 +882,8 @@ done:
 
 
 int
-sla_archive_get(int rootfd, const char *path, int out)
+sla_archive_get(int rootfd, const char *path, int out,
+    const sla_ar_http_t *http)
 {
     int            dfd, fd, rc;
     char          *base, *rel, abs[PATH_MAX + 4], *e, *name;
@@ -709,6 +893,8 @@ sla_archive_get(int rootfd, const char *path, int out)
 
     memset(&o, 0, sizeof(o));
     o.fd = out;
+    o.direct = (http != NULL);
+    o.chunked = http ? http->chunked : 0;
     o.buf = malloc(SLA_AR_BUF);
     rel = malloc(PATH_MAX + 2);
 
@@ -812,24 +998,202 @@ sla_archive_get(int rootfd, const char *path, int out)
 }
 
 
-/* put: the reader */
+/* put: the reader, of a pipe or of the body on the client's socket */
 
 typedef struct {
-    int                fd;
+    int                    fd;
+    const sla_ar_http_t   *http;        /* NULL: a pipe */
+    sls_chunked_t          ck;
+    unsigned char         *raw;         /* chunked: SLA_AR_BUF bytes */
+    const unsigned char   *pos;         /* raw bytes not decoded yet */
+    const unsigned char   *last;
+    unsigned long long     left;        /* Content-Length bytes to come */
+    unsigned long long     total;       /* body bytes so far */
+    unsigned               done:1;      /* the body has ended */
+    unsigned               toobig:1;
+    unsigned               gone:1;      /* the client closed too early */
+    unsigned               bad:1;       /* a malformed chunked body */
 } sla_ar_in_t;
+
+
+static ssize_t sla_ar_recv(sla_ar_in_t *in, void *buf, size_t len);
+static int sla_ar_bad_input(sla_ar_in_t *in, sls_tar_reader_t *t);
+
+
+/* raw bytes from the socket: > 0, or -1 (gone: closed early) */
+
+static ssize_t
+sla_ar_recv(sla_ar_in_t *in, void *buf, size_t len)
+{
+    ssize_t  n;
+
+    for ( ;; ) {
+        n = read(in->fd, buf, len);
+
+        if (n > 0) {
+            return n;
+        }
+
+        if (n == 0) {
+            in->gone = 1;
+            errno = ECONNRESET;
+            return -1;
+        }
+
+        if (errno == EINTR) {
+            continue;
+        }
+
+        if (errno == EAGAIN && sla_ar_wait(in->fd, POLLIN) == 0) {
+            continue;
+        }
+
+        if (errno == ECONNRESET) {
+            in->gone = 1;
+        }
+
+        return -1;
+    }
+}
 
 
 static ssize_t
 sla_ar_read(void *data, void *buf, size_t len)
 {
-    ssize_t       n;
-    sla_ar_in_t  *in = data;
+    int                    rc;
+    size_t                 n;
+    ssize_t                got;
+    sla_ar_in_t           *in = data;
+    const unsigned char   *d, *last;
 
-    do {
-        n = read(in->fd, buf, len);
-    } while (n < 0 && errno == EINTR);
+    if (in->http == NULL) {
+        do {
+            got = read(in->fd, buf, len);
+        } while (got < 0 && errno == EINTR);
 
-    return n;
+        return got;
+    }
+
+    for ( ;; ) {
+        if (in->done || len == 0) {
+            return 0;
+        }
+
+        n = 0;
+
+        if (in->pos < in->last && in->http->chunked) {
+            /* no more framing than len at a time: the data fits buf */
+            last = ((size_t) (in->last - in->pos) > len) ? in->pos + len
+                                                          : in->last;
+            rc = sls_chunked_decode(&in->ck, &in->pos, last, &d, &n);
+
+            if (rc == SLS_CHUNKED_DONE) {
+                in->done = 1;
+                return 0;
+            }
+
+            if (rc == SLS_CHUNKED_ERROR) {
+                in->bad = 1;
+                errno = EPROTO;
+                return -1;
+            }
+
+            if (rc == SLS_CHUNKED_AGAIN) {
+                continue;
+            }
+
+            memcpy(buf, d, n);
+
+        } else if (in->pos < in->last) {
+            n = (size_t) (in->last - in->pos);
+            n = (n > len) ? len : n;
+            n = ((unsigned long long) n > in->left) ? (size_t) in->left : n;
+
+            memcpy(buf, in->pos, n);
+            in->pos += n;
+            in->left -= n;
+
+            if (in->left == 0) {
+                in->done = 1;
+            }
+
+            if (n == 0) {
+                continue;
+            }
+
+        } else if (in->http->chunked) {
+            got = sla_ar_recv(in, in->raw, SLA_AR_BUF);
+            if (got < 0) {
+                return -1;
+            }
+
+            in->pos = in->raw;
+            in->last = in->raw + got;
+            continue;
+
+        } else {
+            /* Content-Length: straight into buf */
+            if (in->left == 0) {
+                in->done = 1;
+                return 0;
+            }
+
+            n = ((unsigned long long) len > in->left) ? (size_t) in->left
+                                                      : len;
+            got = sla_ar_recv(in, buf, n);
+            if (got < 0) {
+                return -1;
+            }
+
+            n = (size_t) got;
+            in->left -= n;
+        }
+
+        in->total += n;
+
+        if (in->http->max_body
+            && in->total > (unsigned long long) in->http->max_body)
+        {
+            in->toobig = 1;
+            errno = EFBIG;
+            return -1;
+        }
+
+        return (ssize_t) n;
+    }
+}
+
+
+/* the reason of a failed read of the tar: the body's or the tar's */
+
+static int
+sla_ar_bad_input(sla_ar_in_t *in, sls_tar_reader_t *t)
+{
+    if (in->toobig) {
+        fprintf(stderr, "the archive is larger than %lld bytes",
+                in->http->max_body);
+        return SLA_AR_EXIT_TOOBIG;
+    }
+
+    if (in->gone) {
+        fprintf(stderr, "the client went away during the copy");
+        return SLA_AR_EXIT_GONE;
+    }
+
+    if (in->bad) {
+        fprintf(stderr, "invalid chunked encoding of the request body");
+        return SLA_AR_EXIT_INVALID;
+    }
+
+    if (in->http && errno == ETIMEDOUT) {
+        fprintf(stderr, "the client sent nothing for %d s",
+                SLA_AR_TIMEOUT / 1000);
+        return SLA_AR_EXIT_GONE;
+    }
+
+    fprintf(stderr, "invalid tar: %s", t->err);
+
+    return SLA_AR_EXIT_INVALID;
 }
 
 
@@ -1020,13 +1384,13 @@ sla_ar_remove(int pfd, const char *name)
 
 int
 sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
-    int copy_uidgid, unsigned max_entries)
+    int copy_uidgid, unsigned max_entries, const sla_ar_http_t *http)
 {
     int                rc, dst, pfd, fd, exists;
     char              *rel, *tmp, *base, *buf, abs[PATH_MAX + 4], *dir;
     uid_t              uid;
     gid_t              gid;
-    size_t             entries;
+    size_t             entries, tail;
     ssize_t            n, w, off;
     sla_ar_in_t        src;
     struct stat        st;
@@ -1050,13 +1414,25 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
         return errno == ENOTDIR ? SLA_AR_EXIT_INVALID : SLA_AR_EXIT_NOTFOUND;
     }
 
+    pfd = -1;
+    memset(&src, 0, sizeof(src));
     src.fd = in;
+    src.http = http;
+
+    if (http) {
+        src.pos = http->preread;
+        src.last = http->preread + http->preread_len;
+        src.left = (http->length >= 0) ? (unsigned long long) http->length
+                                       : 0;
+        src.raw = http->chunked ? malloc(SLA_AR_BUF) : NULL;
+    }
+
     rel = malloc(PATH_MAX + 1);
     tmp = malloc(PATH_MAX + 1);
     buf = malloc(SLA_AR_BUF);
 
     if (sls_tar_reader_init(&t, sla_ar_read, &src) != 0 || rel == NULL
-        || tmp == NULL || buf == NULL)
+        || tmp == NULL || buf == NULL || (http && http->chunked && !src.raw))
     {
         fprintf(stderr, "out of memory");
         rc = SLA_AR_EXIT_ERROR;
@@ -1082,7 +1458,8 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
         }
 
         if (rc != SLS_TAR_OK) {
-            sla_ar_fail(SLA_AR_EXIT_INVALID, "invalid tar: %s", t.err);
+            rc = sla_ar_bad_input(&src, &t);
+            goto done;
         }
 
         if (++entries > max_entries) {
@@ -1182,7 +1559,8 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
             if (n < 0) {
                 close(fd);
                 fd = -1;
-                sla_ar_fail(SLA_AR_EXIT_INVALID, "invalid tar: %s", t.err);
+                rc = sla_ar_bad_input(&src, &t);
+                goto done;
             }
 
             close(fd);
@@ -1282,12 +1660,24 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
 
 done:
 
+    if (rc == 0 && http && buf) {
+        /* the body's end (a tar writer's padding): the client finishes */
+
+        for (tail = 0; !src.done && tail < SLA_AR_TAIL_MAX; tail += n) {
+            n = sla_ar_read(&src, buf, SLA_AR_BUF);
+            if (n <= 0) {
+                break;
+            }
+        }
+    }
+
     if (pfd != -1) {
         close(pfd);
     }
 
     close(dst);
     sls_tar_reader_free(&t);
+    free(src.raw);
     free(rel);
     free(tmp);
     free(buf);

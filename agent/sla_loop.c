@@ -1305,15 +1305,35 @@ failed:
 static void
 sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
 {
-    int              rootfd, status, in[2], out[2], errp[2];
+    int              rootfd, status, in[2], out[2], errp[2], cfd;
     char             err[SLA_ERR_LEN];
     pid_t            pid;
+    sla_ar_http_t    http;
     sla_session_t   *s;
     sls_agent_msg_t  r;
 
+    /* a direct copy takes the socket that came with its message */
+
+    cfd = -1;
+
+    if (m->direct) {
+        cfd = c->passed_fd;
+        c->passed_fd = -1;
+
+        if (cfd == -1 || m->type == SLS_AGENT_MSG_ARCHIVE_STAT) {
+            if (cfd != -1) {
+                close(cfd);
+            }
+
+            sla_send_error(c, m->id, "a direct copy needs a socket and a "
+                           "body");
+            return;
+        }
+    }
+
     if (sla_session_find(a, m->id, strlen(m->id))) {
         sla_send_error(c, m->id, "%s is already running", m->id);
-        return;
+        goto failed;
     }
 
     rootfd = open(a->rootfs ? a->rootfs : "/",
@@ -1321,7 +1341,7 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     if (rootfd == -1) {
         sla_send_error(c, m->id, "open %s: %s", a->rootfs ? a->rootfs : "/",
                        strerror(errno));
-        return;
+        goto failed;
     }
 
     memset(&r, 0, sizeof(r));
@@ -1349,7 +1369,7 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         r.status = status;
         sla_send_msg(c, &r);
         close(rootfd);
-        return;
+        goto failed;
     }
 
     if (m->type == SLS_AGENT_MSG_ARCHIVE_STAT) {
@@ -1372,9 +1392,14 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     }
 
     if (pid == 0) {
-        signal(SIGPIPE, SIG_DFL);
+        /* direct: the client's socket is stdin (put) or stdout (get) */
 
-        if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1
+        signal(SIGPIPE, cfd == -1 ? SIG_DFL : SIG_IGN);
+
+        if (dup2((cfd != -1 && m->type == SLS_AGENT_MSG_ARCHIVE_PUT)
+                 ? cfd : in[0], 0) == -1
+            || dup2((cfd != -1 && m->type == SLS_AGENT_MSG_ARCHIVE_GET)
+                    ? cfd : out[1], 1) == -1
             || dup2(errp[1], 2) == -1 || dup2(rootfd, 3) == -1)
         {
             _exit(SLA_AR_EXIT_ERROR);
@@ -1382,15 +1407,29 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
 
         close_range(4, ~0U, 0);
 
+        http.chunked = m->chunked;
+        http.length = m->length;
+        http.max_body = m->max_body;
+        http.preread = m->preread;
+        http.preread_len = m->preread_len;
+
         if (m->type == SLS_AGENT_MSG_ARCHIVE_GET) {
-            _exit(sla_archive_get(3, m->path, 1));
+            _exit(sla_archive_get(3, m->path, 1,
+                                  cfd != -1 ? &http : NULL));
         }
 
         _exit(sla_archive_put(3, m->path, 0, m->no_overwrite,
-                              m->copy_uidgid, m->max_entries));
+                              m->copy_uidgid, m->max_entries,
+                              cfd != -1 ? &http : NULL));
     }
 
     close(rootfd);
+
+    if (cfd != -1) {
+        /* the child has it; nginx keeps its own */
+        close(cfd);
+        cfd = -1;
+    }
 
     if (in[0] != -1) {
         close(in[0]);
@@ -1422,6 +1461,19 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         return;
     }
 
+    if (m->direct) {
+        /* the child has no use for the pipe of the other direction */
+
+        if (m->type == SLS_AGENT_MSG_ARCHIVE_GET) {
+            close(out[0]);
+            out[0] = -1;
+
+        } else {
+            close(in[1]);
+            in[1] = -1;
+        }
+    }
+
     strcpy(s->id, m->id);
     s->archive = 1;
     s->pid = pid;
@@ -1429,11 +1481,17 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     s->fd_out = out[0];
     s->fd_err = errp[0];
     s->fd_in = in[1];
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(errp[0], F_SETFL, O_NONBLOCK);
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    (void) fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
-    if (m->type == SLS_AGENT_MSG_ARCHIVE_GET) {
+    if (out[0] != -1) {
+        (void) fcntl(out[0], F_SETFL, O_NONBLOCK);
+    }
+
+    if (in[1] != -1) {
+        (void) fcntl(in[1], F_SETFL, O_NONBLOCK);
+    }
+
+    if (m->type == SLS_AGENT_MSG_ARCHIVE_GET && in[1] != -1) {
         /* no stdin: the child sees its end */
         close(in[1]);
         s->fd_in = -1;
@@ -1443,11 +1501,24 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
     s->next = a->sessions;
     a->sessions = s;
 
+    sla_log("info", "sockerless-agent: docker cp %s: %s %s as %d%s", s->id,
+            m->type == SLS_AGENT_MSG_ARCHIVE_GET ? "get" : "put", m->path,
+            (int) pid, m->direct ? " on the client's socket" : "");
+
     memset(&r, 0, sizeof(r));
     r.type = SLS_AGENT_MSG_STARTED;
     strcpy(r.id, s->id);
     r.pid = pid;
+    r.direct = m->direct;
     sla_send_msg(c, &r);
+
+    return;
+
+failed:
+
+    if (cfd != -1) {
+        close(cfd);
+    }
 }
 
 

@@ -6,6 +6,13 @@
  * container's agent (archive_stat, archive_get, archive_put in
  * docs/agent-protocol.md); a stopped container gets an agent of its own
  * from the backend for the time of the copy.
+ *
+ * A local agent copies "directly": nginx sends the head of the answer
+ * and hands the client's socket over (SCM_RIGHTS); the agent writes the
+ * tar into it (GET) or reads the body, an uncompressed tar, out of it
+ * (PUT), and nginx ends the answer after its "exit". Otherwise (an agent
+ * that dialed back, TLS, HTTP/2, a compressed body) the bytes go over the
+ * WebSocket, the PUT body read to a file and inflated with libarchive.
  */
 
 
@@ -14,10 +21,15 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_agent.h>
 #include <sls_agent_proto.h>
+#include <sls_chunked.h>
+#include <sls_tar.h>
 #include <archive.h>
 
 
-#define NGX_HTTP_SOCKERLESS_AR_CHUNK  65536
+#define NGX_HTTP_SOCKERLESS_AR_CHUNK    65536
+
+/* a direct PUT: the most of the body nginx reads to tell a plain tar */
+#define NGX_HTTP_SOCKERLESS_AR_PEEK     16384
 
 
 typedef struct {
@@ -39,6 +51,9 @@ typedef struct {
     unsigned                       paused:1;   /* the agent waits for us */
     unsigned                       done:1;
     unsigned                       eof:1;      /* PUT: stdin_close sent */
+    unsigned                       direct:1;   /* the agent takes the socket */
+    unsigned                       flushing:1; /* GET: the head goes out */
+    unsigned                       handed:1;   /* the socket is the agent's */
 } ngx_http_sockerless_archive_t;
 
 
@@ -67,6 +82,22 @@ static void ngx_http_sockerless_archive_finish(
 static void ngx_http_sockerless_archive_cleanup(void *data);
 static ngx_int_t ngx_http_sockerless_archive_stat(
     ngx_http_sockerless_archive_t *ar, cJSON *msg);
+static ngx_uint_t ngx_http_sockerless_archive_direct_ok(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_sockerless_archive_peek(
+    ngx_http_sockerless_archive_t *ar);
+static ngx_int_t ngx_http_sockerless_archive_sniff(ngx_http_request_t *r);
+static void ngx_http_sockerless_archive_peek_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sockerless_archive_read_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
+static void ngx_http_sockerless_archive_body(ngx_http_request_t *r);
+static void ngx_http_sockerless_archive_late_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sockerless_archive_input(
+    ngx_http_sockerless_archive_t *ar);
+static void ngx_http_sockerless_archive_hand_get(
+    ngx_http_sockerless_archive_t *ar);
+static ngx_int_t ngx_http_sockerless_archive_put_direct(
+    ngx_http_sockerless_archive_t *ar, cJSON *msg);
 
 
 ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[] = {
@@ -77,7 +108,7 @@ ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[] = {
 
     { NGX_HTTP_PUT, ngx_string("/containers/"),
       ngx_string("archive"),
-      NGX_HTTP_SOCKERLESS_ROUTE_ID|NGX_HTTP_SOCKERLESS_ROUTE_RAW,
+      NGX_HTTP_SOCKERLESS_ROUTE_ID|NGX_HTTP_SOCKERLESS_ROUTE_OWN_BODY,
       ngx_http_sockerless_archive },
 
     { 0, ngx_null_string, ngx_null_string, 0, NULL }
@@ -105,7 +136,6 @@ static ngx_int_t
 ngx_http_sockerless_archive(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args)
 {
-    int                             fd;
     cJSON                          *rec;
     u_char                         *p;
     ngx_int_t                       rc;
@@ -117,6 +147,46 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
     ngx_http_sockerless_archive_t  *ar;
 
     be = ngx_http_sockerless_backend();
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ar = ctx->data;
+
+    if (ar == NULL) {
+        ar = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_archive_t));
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (ar == NULL || cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->data = ar;
+        ar->request = r;
+        cln->handler = ngx_http_sockerless_archive_cleanup;
+        cln->data = ar;
+    }
+
+    ar->ref = args->id;
+
+    if (r->method == NGX_HTTP_PUT && r->request_body == NULL && !ar->direct)
+    {
+        /* a plain tar goes to the agent straight, the rest via a file */
+
+        rc = ngx_http_sockerless_archive_direct_ok(r)
+             ? ngx_http_sockerless_archive_peek(ar) : NGX_DECLINED;
+
+        if (rc == NGX_AGAIN) {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_sockerless_archive_read_body(r,
+                                        ngx_http_sockerless_archive_body);
+        }
+
+        /* the body stays unread: an early answer ends the connection */
+        ar->direct = 1;
+        r->keepalive = 0;
+        r->lingering_close = 1;
+    }
 
     ambiguous = 0;
     rec = ngx_http_sockerless_container_lookup(r->pool, &args->id,
@@ -138,20 +208,6 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
                         "copying files (docker cp) is not supported by the "
                         "%V backend", &be->name);
     }
-
-    ar = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_archive_t));
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ar == NULL || cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
-    ctx->data = ar;
-
-    ar->request = r;
-    ar->ref = args->id;
-    cln->handler = ngx_http_sockerless_archive_cleanup;
-    cln->data = ar;
 
     if (ngx_http_sockerless_arg(r, "path", &ar->path) != NGX_OK
         || ar->path.len == 0)
@@ -190,38 +246,10 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
     ngx_sprintf((u_char *) ar->id, "cp-%08xD%08xD%Z", (uint32_t) ngx_random(),
                 (uint32_t) ngx_random());
 
-    if (r->method == NGX_HTTP_PUT && r->request_body
-        && r->request_body->temp_file)
-    {
-        /* gzip, bzip2, xz or plain: libarchive's filters tell */
-
-        fd = r->request_body->temp_file->file.fd;
-
-        ar->in = archive_read_new();
-        if (ar->in == NULL
-            || archive_read_support_filter_all(ar->in) != ARCHIVE_OK
-            || archive_read_support_format_raw(ar->in) != ARCHIVE_OK
-            || lseek(fd, 0, SEEK_SET) == -1
-            || archive_read_open_fd(ar->in, fd, NGX_HTTP_SOCKERLESS_AR_CHUNK)
-               != ARCHIVE_OK)
-        {
-            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
-                        "the archive cannot be read: %s",
-                        ar->in ? archive_error_string(ar->in) : "no memory");
-        }
-
-        {
-            struct archive_entry  *e;
-
-            if (archive_read_next_header(ar->in, &e) != ARCHIVE_OK) {
-                archive_read_free(ar->in);
-                ar->in = NULL;
-            }
-        }
-
-        ar->chunk = ngx_palloc(r->pool, NGX_HTTP_SOCKERLESS_AR_CHUNK);
-        if (ar->chunk == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (r->method == NGX_HTTP_PUT && !ar->direct) {
+        rc = ngx_http_sockerless_archive_input(ar);
+        if (rc != NGX_OK) {
+            return rc;
         }
     }
 
@@ -295,6 +323,54 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
 }
 
 
+/* PUT the usual way: the body, read to a file, inflated by libarchive */
+
+static ngx_int_t
+ngx_http_sockerless_archive_input(ngx_http_sockerless_archive_t *ar)
+{
+    int                    fd;
+    ngx_http_request_t    *r;
+    struct archive_entry  *e;
+
+    r = ar->request;
+
+    if (r->request_body == NULL || r->request_body->temp_file == NULL
+        || ar->in)
+    {
+        return NGX_OK;
+    }
+
+    /* gzip, bzip2, xz or plain: libarchive's filters tell */
+
+    fd = r->request_body->temp_file->file.fd;
+
+    ar->in = archive_read_new();
+    if (ar->in == NULL
+        || archive_read_support_filter_all(ar->in) != ARCHIVE_OK
+        || archive_read_support_format_raw(ar->in) != ARCHIVE_OK
+        || lseek(fd, 0, SEEK_SET) == -1
+        || archive_read_open_fd(ar->in, fd, NGX_HTTP_SOCKERLESS_AR_CHUNK)
+           != ARCHIVE_OK)
+    {
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                    "the archive cannot be read: %s",
+                    ar->in ? archive_error_string(ar->in) : "no memory");
+    }
+
+    if (archive_read_next_header(ar->in, &e) != ARCHIVE_OK) {
+        archive_read_free(ar->in);
+        ar->in = NULL;
+    }
+
+    ar->chunk = ngx_palloc(r->pool, NGX_HTTP_SOCKERLESS_AR_CHUNK);
+    if (ar->chunk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* the backend has an agent for a stopped container, or failed */
 
 static void
@@ -337,9 +413,24 @@ ngx_http_sockerless_archive_agent(ngx_http_sockerless_op_t *op,
 static ngx_int_t
 ngx_http_sockerless_archive_connect(ngx_http_sockerless_archive_t *ar)
 {
+    ngx_file_info_t      fi;
     ngx_http_request_t  *r;
 
     r = ar->request;
+
+    if (ar->direct && ar->agent == NULL
+        && ngx_file_info(ar->socket, &fi) == NGX_FILE_ERROR)
+    {
+        /*
+         * no socket of its own here: an agent that dialed back, which
+         * takes the body over the WebSocket, so nginx reads it first;
+         * the reference read_body() takes stays for the agent
+         */
+        ar->direct = 0;
+
+        return ngx_http_sockerless_archive_read_body(r,
+                                   ngx_http_sockerless_archive_late_body);
+    }
 
     ar->agent = ngx_http_sockerless_agent_connect(r->connection->log,
                                         ar->socket, ar->token,
@@ -356,6 +447,289 @@ ngx_http_sockerless_archive_connect(ngx_http_sockerless_archive_t *ar)
     r->write_event_handler = ngx_http_sockerless_archive_write;
 
     return NGX_DONE;
+}
+
+
+/*
+ * The client's socket can go to the agent: a plain TCP or unix socket
+ * served by epoll, HTTP/1.x, no "Expect" to answer first
+ */
+
+static ngx_uint_t
+ngx_http_sockerless_archive_direct_ok(ngx_http_request_t *r)
+{
+    if (r != r->main || r->http_version > NGX_HTTP_VERSION_11
+        || r->headers_in.expect
+        || !(ngx_event_flags & NGX_USE_EPOLL_EVENT) || ngx_del_conn == NULL)
+    {
+        return 0;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        return 0;
+    }
+#endif
+
+    return 1;
+}
+
+
+/*
+ * A PUT whose body starts with a tar header (or is empty) is a plain tar
+ * the agent can read off the socket; anything else (gzip, bzip2, xz, not
+ * a tar) is read to a file for libarchive. NGX_OK: plain; NGX_DECLINED:
+ * the file; NGX_AGAIN: the first block is not here yet.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_archive_peek(ngx_http_sockerless_archive_t *ar)
+{
+    size_t                     len;
+    ssize_t                    n;
+    ngx_buf_t                 *b, *nb;
+    ngx_int_t                  rc;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = ar->request;
+    c = r->connection;
+
+    for ( ;; ) {
+        b = r->header_in;
+
+        rc = ngx_http_sockerless_archive_sniff(r);
+        if (rc != NGX_AGAIN) {
+            break;
+        }
+
+        len = b->last - b->pos;
+
+        if (len >= NGX_HTTP_SOCKERLESS_AR_PEEK) {
+            rc = NGX_DECLINED;
+            break;
+        }
+
+        if (b->end - b->last < 1024) {
+            /*
+             * more room for the body's start, which nginx's body reader
+             * takes from header_in too; no kept connection after it
+             */
+            nb = ngx_create_temp_buf(r->pool, NGX_HTTP_SOCKERLESS_AR_PEEK);
+            if (nb == NULL) {
+                return NGX_ERROR;
+            }
+
+            nb->last = ngx_cpymem(nb->pos, b->pos, len);
+            r->header_in = nb;
+            r->keepalive = 0;
+            b = nb;
+        }
+
+        n = c->recv(c, b->last, b->end - b->last);
+
+        if (n == NGX_AGAIN) {
+            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+            if (!c->read->timer_set) {
+                ngx_add_timer(c->read, clcf->client_body_timeout);
+            }
+
+            if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            r->read_event_handler = ngx_http_sockerless_archive_peek_handler;
+
+            return NGX_AGAIN;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            /* nginx's body reader tells the client what went wrong */
+            rc = NGX_DECLINED;
+            break;
+        }
+
+        b->last += n;
+    }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    return rc;
+}
+
+
+/* the first tar block of what header_in holds of the body, if it is there */
+
+static ngx_int_t
+ngx_http_sockerless_archive_sniff(ngx_http_request_t *r)
+{
+    int             rc;
+    off_t           left;
+    size_t          got, n;
+    ngx_buf_t      *b;
+    ngx_uint_t      end;
+    const u_char   *p, *data;
+    sls_chunked_t   ck;
+    u_char          block[SLS_TAR_BLOCK];
+
+    b = r->header_in;
+    p = b->pos;
+    got = 0;
+    end = 0;
+
+    if (r->headers_in.chunked) {
+        ngx_memzero(&ck, sizeof(sls_chunked_t));
+
+        while (got < SLS_TAR_BLOCK) {
+            rc = sls_chunked_decode(&ck, &p, b->last, &data, &n);
+
+            if (rc == SLS_CHUNKED_ERROR) {
+                return NGX_DECLINED;
+            }
+
+            if (rc == SLS_CHUNKED_DONE) {
+                end = 1;
+                break;
+            }
+
+            if (rc == SLS_CHUNKED_AGAIN) {
+                break;
+            }
+
+            n = ngx_min(n, SLS_TAR_BLOCK - got);
+            ngx_memcpy(block + got, data, n);
+            got += n;
+        }
+
+    } else {
+        left = ngx_max(r->headers_in.content_length_n, 0);
+        got = ngx_min((off_t) (b->last - p), ngx_min(left, SLS_TAR_BLOCK));
+        ngx_memcpy(block, p, got);
+        end = ((off_t) got == left);
+    }
+
+    if (got == SLS_TAR_BLOCK) {
+        return sls_tar_is_block(block) ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (end) {
+        /* an empty body is an empty tar; a short one is libarchive's */
+        return got == 0 ? NGX_OK : NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_sockerless_archive_peek_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_sockerless_ctx_t      *ctx;
+    ngx_http_sockerless_archive_t  *ar;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ar = ctx->data;
+
+    if (r->connection->read->timedout) {
+        r->connection->timedout = 1;
+        r->read_event_handler = ngx_http_block_reading;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    rc = ngx_http_sockerless_archive_peek(ar);
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    if (rc == NGX_OK) {
+        ar->direct = 1;
+        r->keepalive = 0;
+        r->lingering_close = 1;
+        ngx_http_finalize_request(r, ngx_http_sockerless_archive(r,
+                                                             &ctx->args));
+        return;
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_sockerless_archive_read_body(r,
+                                   ngx_http_sockerless_archive_body));
+}
+
+
+/* the body to a file, as the router does it for ROUTE_RAW */
+
+static ngx_int_t
+ngx_http_sockerless_archive_read_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler)
+{
+    ngx_int_t  rc;
+
+    r->request_body_in_file_only = 1;
+    r->request_body_in_persistent_file = 1;
+    r->request_body_in_clean_file = 1;
+    r->request_body_file_log_level = 0;
+
+    rc = ngx_http_read_client_request_body(r, handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* the body is in its file: the copy starts over, the usual way */
+
+static void
+ngx_http_sockerless_archive_body(ngx_http_request_t *r)
+{
+    ngx_http_sockerless_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+
+    ngx_http_finalize_request(r, ngx_http_sockerless_archive(r,
+                                                             &ctx->args));
+}
+
+
+/* the body of a copy through an agent that dialed back: now the agent */
+
+static void
+ngx_http_sockerless_archive_late_body(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_sockerless_ctx_t      *ctx;
+    ngx_http_sockerless_archive_t  *ar;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
+    ar = ctx->data;
+
+    rc = ngx_http_sockerless_archive_input(ar);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_sockerless_archive_connect(ar);
+    }
+
+    /* the reference the handler took is the agent's; read_body()'s goes */
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
 }
 
 
@@ -386,6 +760,21 @@ ngx_http_sockerless_archive_opened(ngx_http_sockerless_agent_t *a)
 
     r = ar->request;
 
+    if (r->method == NGX_HTTP_GET && !ngx_http_sockerless_agent_remote(a)
+        && ngx_http_sockerless_archive_direct_ok(r))
+    {
+        /* the stat first; the tar once the head of the answer is out */
+        ar->direct = 1;
+    }
+
+    if (r->method == NGX_HTTP_PUT && ar->direct
+        && ngx_http_sockerless_agent_remote(a))
+    {
+        ngx_http_sockerless_archive_finish(ar,
+                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     msg = cJSON_CreateObject();
     if (msg == NULL) {
         ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
@@ -394,8 +783,8 @@ ngx_http_sockerless_archive_opened(ngx_http_sockerless_agent_t *a)
 
     cJSON_AddStringToObject(msg, "type",
                             r->method == NGX_HTTP_PUT ? "archive_put"
-                            : r->method == NGX_HTTP_HEAD ? "archive_stat"
-                            : "archive_get");
+                            : (r->method == NGX_HTTP_HEAD || ar->direct)
+                              ? "archive_stat" : "archive_get");
     cJSON_AddStringToObject(msg, "id", ar->id);
     cJSON_AddStringToObject(msg, "path", (char *) ar->path.data);
 
@@ -404,9 +793,119 @@ ngx_http_sockerless_archive_opened(ngx_http_sockerless_agent_t *a)
                   ngx_http_sockerless_arg_bool(r, "noOverwriteDirNonDir", 0));
         cJSON_AddBoolToObject(msg, "copyUIDGID",
                   ngx_http_sockerless_arg_bool(r, "copyUIDGID", 0));
+
+        if (ar->direct
+            && ngx_http_sockerless_archive_put_direct(ar, msg) != NGX_OK)
+        {
+            cJSON_Delete(msg);
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return;
+        }
     }
 
     (void) ngx_http_sockerless_agent_send_control(a, msg);
+    cJSON_Delete(msg);
+}
+
+
+/*
+ * A direct PUT: the body's framing and what nginx read of it go with the
+ * message, the client's socket with its first bytes; nginx stops
+ * watching the socket until the agent's exit
+ */
+
+static ngx_int_t
+ngx_http_sockerless_archive_put_direct(ngx_http_sockerless_archive_t *ar,
+    cJSON *msg)
+{
+    u_char                    *hex;
+    size_t                     len;
+    ngx_buf_t                 *b;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = ar->request;
+    c = r->connection;
+    b = r->header_in;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    len = b->last - b->pos;
+    hex = ngx_pnalloc(r->pool, 2 * len + 1);
+    if (hex == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ngx_hex_dump(hex, b->pos, len) = '\0';
+
+    cJSON_AddTrueToObject(msg, "direct");
+    cJSON_AddBoolToObject(msg, "chunked", r->headers_in.chunked);
+
+    if (!r->headers_in.chunked) {
+        cJSON_AddNumberToObject(msg, "length",
+                                r->headers_in.content_length_n > 0
+                                ? (double) r->headers_in.content_length_n
+                                : 0);
+    }
+
+    cJSON_AddNumberToObject(msg, "maxBody",
+                            (double) clcf->client_max_body_size);
+    cJSON_AddStringToObject(msg, "preread", (char *) hex);
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (ngx_del_conn(c, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b->pos = b->last;
+    ar->handed = 1;
+    ngx_http_sockerless_agent_pass_fd(ar->agent, c->fd);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A direct GET, the head of the answer sent: the agent writes the tar on
+ * the client's socket, in chunks when nginx's answer is chunked
+ */
+
+static void
+ngx_http_sockerless_archive_hand_get(ngx_http_sockerless_archive_t *ar)
+{
+    cJSON               *msg;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ar->request;
+    c = r->connection;
+
+    ar->flushing = 0;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL || ngx_del_conn(c, 0) != NGX_OK) {
+        cJSON_Delete(msg);
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
+
+    cJSON_AddStringToObject(msg, "type", "archive_get");
+    cJSON_AddStringToObject(msg, "id", ar->id);
+    cJSON_AddStringToObject(msg, "path", (char *) ar->path.data);
+    cJSON_AddTrueToObject(msg, "direct");
+    cJSON_AddBoolToObject(msg, "chunked", r->chunked);
+
+    ar->handed = 1;
+    ngx_http_sockerless_agent_pass_fd(ar->agent, c->fd);
+
+    (void) ngx_http_sockerless_agent_send_control(ar->agent, msg);
     cJSON_Delete(msg);
 }
 
@@ -492,6 +991,7 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
 
     int                  code;
     ngx_int_t            rc, status;
+    ngx_uint_t           level;
     const char          *type, *m;
     ngx_http_request_t  *r;
 
@@ -503,18 +1003,60 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
     }
 
     if (ngx_strcmp(type, "stat") == 0) {
+        if (ar->sent) {
+            /* a direct GET's archive_get says it again */
+            return;
+        }
+
         rc = ngx_http_sockerless_archive_stat(ar, msg);
 
         if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
             ngx_http_sockerless_archive_finish(ar,
                                   rc == NGX_ERROR ? NGX_ERROR : NGX_OK);
+            return;
+        }
+
+        if (ar->direct) {
+            /* the head must be out before the agent writes the tar */
+
+            rc = ngx_http_send_special(r, NGX_HTTP_FLUSH);
+
+            if (rc == NGX_ERROR) {
+                ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+                return;
+            }
+
+            if (r->out || r->connection->buffered) {
+                ar->flushing = 1;
+
+                if (ngx_handle_write_event(r->connection->write, 0)
+                    != NGX_OK)
+                {
+                    ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+                }
+
+                return;
+            }
+
+            ngx_http_sockerless_archive_hand_get(ar);
         }
 
         return;
     }
 
     if (ngx_strcmp(type, "started") == 0) {
-        if (r->method == NGX_HTTP_PUT) {
+        if (ar->handed
+            && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg,
+                                                              "direct")))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "sockerless: the agent of container %V cannot "
+                          "copy directly", &ar->ref);
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+            return;
+        }
+
+        if (r->method == NGX_HTTP_PUT && !ar->direct) {
             ngx_http_sockerless_archive_pump(ar);
         }
 
@@ -562,7 +1104,9 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
 
     if (r->method == NGX_HTTP_GET) {
         if (code != 0) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+            /* the client's going away (a direct copy) is no server error */
+            level = ar->handed ? NGX_LOG_INFO : NGX_LOG_ERR;
+            ngx_log_error(level, r->connection->log, 0,
                           "sockerless: docker cp of \"%V\" failed: %*s",
                           &ar->path, ar->err_len, ar->err);
             ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
@@ -575,6 +1119,16 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
     }
 
     /* PUT */
+
+    if (code == 5) {
+        /* a direct PUT whose client went away or stalled: nobody to tell */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sockerless: docker cp into \"%V\" ended: %*s",
+                      &ar->path, ar->err_len, ar->err);
+        r->headers_out.status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+        ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
 
     if (code == 0) {
         ngx_http_sockerless_archive_finish(ar,
@@ -684,12 +1238,25 @@ ngx_http_sockerless_archive_write(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_sockerless_module);
     ar = ctx->data;
 
-    if (ar == NULL || ar->done) {
+    if (ar == NULL || ar->done || ar->handed) {
         return;
     }
 
     if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
         ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        return;
+    }
+
+    if (ar->flushing) {
+        if (r->out == NULL && !r->connection->buffered) {
+            ngx_http_sockerless_archive_hand_get(ar);
+
+        } else if (ngx_handle_write_event(r->connection->write, 0)
+                   != NGX_OK)
+        {
+            ngx_http_sockerless_archive_finish(ar, NGX_ERROR);
+        }
+
         return;
     }
 
@@ -728,6 +1295,11 @@ ngx_http_sockerless_archive_pump(ngx_http_sockerless_archive_t *ar)
     cJSON      *msg;
     ssize_t     n;
     ngx_int_t   rc;
+
+    if (ar->direct) {
+        /* the agent reads the body itself */
+        return;
+    }
 
     while (!ar->eof && !ar->done) {
         n = ar->in ? archive_read_data(ar->in, ar->chunk,

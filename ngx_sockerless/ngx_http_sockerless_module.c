@@ -244,7 +244,9 @@ ngx_http_sockerless_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    if (!(r->headers_in.upgrade && r->method == NGX_HTTP_POST)) {
+    if (!(r->headers_in.upgrade && r->method == NGX_HTTP_POST)
+        && !(ctx->route->flags & NGX_HTTP_SOCKERLESS_ROUTE_OWN_BODY))
+    {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;

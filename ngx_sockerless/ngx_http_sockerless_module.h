@@ -84,6 +84,7 @@ typedef struct {
 #define NGX_HTTP_SOCKERLESS_ROUTE_BODY   0x01   /* read and parse JSON */
 #define NGX_HTTP_SOCKERLESS_ROUTE_RAW    0x02   /* read raw body to file */
 #define NGX_HTTP_SOCKERLESS_ROUTE_ID     0x04   /* /prefix/{id}/sub */
+#define NGX_HTTP_SOCKERLESS_ROUTE_OWN_BODY  0x08  /* the handler's to read */
 
 
 /* store watches: called in every worker after any store change */

@@ -43,6 +43,12 @@ static int sls_agent_get_str(const sls_json_t *obj, const char *key,
     char **out, char *err, size_t err_size);
 static int sls_agent_get_uint(const sls_json_t *obj, const char *key,
     unsigned max, unsigned *out, char *err, size_t err_size);
+static int sls_agent_get_size(const sls_json_t *obj, const char *key,
+    long long *out, char *err, size_t err_size);
+static int sls_agent_get_hex(const sls_json_t *obj, const char *key,
+    unsigned char **out, size_t *len, char *err, size_t err_size);
+static void sls_json_put_hex(sls_json_writer_t *w, const char *key,
+    const unsigned char *p, size_t len);
 static int sls_agent_get_strv(const sls_json_t *obj, const char *key,
     char ***out, char *err, size_t err_size);
 
@@ -660,6 +666,28 @@ sls_json_put_long(sls_json_writer_t *w, const char *key, long v)
 
 
 static void
+sls_json_put_hex(sls_json_writer_t *w, const char *key,
+    const unsigned char *p, size_t len)
+{
+    char                hex[2];
+    size_t              i;
+    static const char   digits[] = "0123456789abcdef";
+
+    sls_json_puts(w, ",\"");
+    sls_json_puts(w, key);
+    sls_json_puts(w, "\":\"");
+
+    for (i = 0; i < len; i++) {
+        hex[0] = digits[p[i] >> 4];
+        hex[1] = digits[p[i] & 0xf];
+        sls_json_put(w, hex, 2);
+    }
+
+    sls_json_put(w, "\"", 1);
+}
+
+
+static void
 sls_json_put_strv(sls_json_writer_t *w, const char *key, char **v)
 {
     size_t  i, n;
@@ -759,6 +787,91 @@ sls_agent_get_uint(const sls_json_t *obj, const char *key, unsigned max,
     *out = (unsigned) j->num;
 
     return 0;
+}
+
+
+/* a byte count: an integer from 0 to 2^53; absent leaves *out alone */
+
+static int
+sls_agent_get_size(const sls_json_t *obj, const char *key, long long *out,
+    char *err, size_t err_size)
+{
+    sls_json_t  *j;
+
+    j = sls_json_get(obj, key);
+
+    if (j == NULL || j->type == SLS_JSON_NULL) {
+        return 0;
+    }
+
+    if (j->type != SLS_JSON_NUMBER || j->num < 0
+        || j->num > 9007199254740992.0 || j->num != (double) (long long) j->num)
+    {
+        snprintf(err, err_size, "\"%s\" must be a byte count", key);
+        return -1;
+    }
+
+    *out = (long long) j->num;
+
+    return 0;
+}
+
+
+/* bytes as a string of hex digits, into a malloc()ed buffer */
+
+static int
+sls_agent_get_hex(const sls_json_t *obj, const char *key,
+    unsigned char **out, size_t *len, char *err, size_t err_size)
+{
+    size_t         i;
+    unsigned       hi, lo;
+    sls_json_t    *j;
+    unsigned char  ch;
+
+    j = sls_json_get(obj, key);
+
+    if (j == NULL || j->type == SLS_JSON_NULL) {
+        return 0;
+    }
+
+    if (j->type != SLS_JSON_STRING || j->len % 2) {
+        goto invalid;
+    }
+
+    *out = malloc(j->len / 2 + 1);
+    if (*out == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+
+    for (i = 0; i < j->len; i += 2) {
+        ch = (unsigned char) j->str[i];
+        hi = (ch >= '0' && ch <= '9') ? ch - '0'
+             : ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+               ? (ch | 0x20) - 'a' + 10 : 16;
+        ch = (unsigned char) j->str[i + 1];
+        lo = (ch >= '0' && ch <= '9') ? ch - '0'
+             : ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+               ? (ch | 0x20) - 'a' + 10 : 16;
+
+        if (hi > 15 || lo > 15) {
+            free(*out);
+            *out = NULL;
+            goto invalid;
+        }
+
+        (*out)[i / 2] = (unsigned char) (hi << 4 | lo);
+    }
+
+    *len = j->len / 2;
+
+    return 0;
+
+invalid:
+
+    snprintf(err, err_size, "\"%s\" must be a string of hex digits", key);
+
+    return -1;
 }
 
 
@@ -1009,6 +1122,24 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
             goto failed;
         }
 
+        if (sls_agent_get_bool(root, "direct", &msg->direct, err, err_size)
+            != 0
+            || sls_agent_get_bool(root, "chunked", &msg->chunked,
+                                  err, err_size) != 0
+            || sls_agent_get_size(root, "length", &msg->length,
+                                  err, err_size) != 0
+            || sls_agent_get_size(root, "maxBody", &msg->max_body,
+                                  err, err_size) != 0
+            || sls_agent_get_hex(root, "preread", &msg->preread,
+                                 &msg->preread_len, err, err_size) != 0)
+        {
+            goto failed;
+        }
+
+        if (sls_json_get(root, "length") == NULL) {
+            msg->length = -1;
+        }
+
         break;
 
     case SLS_AGENT_MSG_STAT:
@@ -1079,7 +1210,10 @@ sls_agent_msg_free(sls_agent_msg_t *msg)
     free(msg->name);
     free(msg->link_target);
     free(msg->mtime);
+    free(msg->preread);
 
+    msg->preread = NULL;
+    msg->preread_len = 0;
     msg->path = NULL;
     msg->name = NULL;
     msg->link_target = NULL;
@@ -1185,6 +1319,21 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
             if (msg->max_entries) {
                 sls_json_put_long(&w, "maxEntries", (long) msg->max_entries);
             }
+
+            if (msg->direct && msg->length >= 0) {
+                sls_json_put_long(&w, "length", (long) msg->length);
+            }
+
+            if (msg->direct) {
+                sls_json_put_long(&w, "maxBody", (long) msg->max_body);
+                sls_json_put_hex(&w, "preread", msg->preread,
+                                 msg->preread_len);
+            }
+        }
+
+        if (msg->direct) {
+            sls_json_put_bool(&w, "direct", 1);
+            sls_json_put_bool(&w, "chunked", msg->chunked);
         }
 
         break;

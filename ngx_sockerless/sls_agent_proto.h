@@ -149,6 +149,21 @@ typedef struct {
     int          copy_uidgid;     /* "copyUIDGID" */
     unsigned     max_entries;     /* "maxEntries", 0: SLS_AGENT_ENTRIES_MAX */
 
+    /*
+     * archive_get and archive_put with "direct": the client's socket came
+     * with the message and the agent answers (get) or reads the body
+     * (put) on it. chunked: the coding of that body (put) or the one the
+     * answer is to be written in (get); length: the Content-Length of the
+     * body, -1 for none; max_body: "maxBody", the most body bytes taken,
+     * 0 for no limit; preread ("preread", hex on the wire): the bytes of
+     * the body nginx read with the request head, malloc()ed by parse.
+     */
+    int              chunked;
+    long long        length;
+    long long        max_body;
+    unsigned char   *preread;
+    size_t           preread_len;
+
     /* stat: dockerd's ContainerPathStat, mode as Go's os.FileMode */
     char        *name;
     char        *link_target;

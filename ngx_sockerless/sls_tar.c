@@ -697,6 +697,26 @@ sls_tar_next(sls_tar_reader_t *t, sls_tar_entry_t *e)
 }
 
 
+int
+sls_tar_is_block(const unsigned char *h)
+{
+    size_t    i;
+    uint64_t  v;
+    unsigned  sum, any;
+
+    for (sum = 0, any = 0, i = 0; i < SLS_TAR_BLOCK; i++) {
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+        any |= h[i];
+    }
+
+    if (any == 0) {
+        return 1;
+    }
+
+    return sls_tar_number(h + 148, 8, &v) == 0 && v == sum;
+}
+
+
 ssize_t
 sls_tar_data(sls_tar_reader_t *t, void *buf, size_t len)
 {

@@ -64,6 +64,12 @@ size_t sls_tar_header(unsigned char *buf, size_t size,
 /* the zero bytes that follow n bytes of data to the block boundary */
 size_t sls_tar_padding(uint64_t n);
 
+/*
+ * 1 when the block of SLS_TAR_BLOCK bytes is a header whose checksum
+ * holds or a zero block (the start of an uncompressed tar), else 0
+ */
+int sls_tar_is_block(const unsigned char *h);
+
 
 /*
  * The reader pulls the archive through read(), which returns the bytes

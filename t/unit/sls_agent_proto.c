@@ -100,6 +100,26 @@ static const sls_proto_vector_t  good[] = {
       "{\"type\":\"exit\",\"id\":\"main\",\"exitCode\":137}", 9, "main",
       "{\"type\":\"exit\",\"id\":\"main\",\"exitCode\":137}" },
     { "pong", "{\"type\":\"pong\"}", 10, "", "{\"type\":\"pong\"}" },
+    { "archive_get, direct",
+      "{\"type\":\"archive_get\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"chunked\":true}", 12, "cp",
+      "{\"type\":\"archive_get\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"chunked\":true}" },
+    { "archive_put, direct, chunked",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"chunked\":true,\"maxBody\":1048576,"
+      "\"preread\":\"00fF0a\"}", 13, "cp",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"noOverwriteDirNonDir\":false,\"copyUIDGID\":false,"
+      "\"maxBody\":1048576,\"preread\":\"00ff0a\",\"direct\":true,"
+      "\"chunked\":true}" },
+    { "archive_put, direct, a length",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"length\":1024,\"preread\":\"\"}", 13, "cp",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"noOverwriteDirNonDir\":false,\"copyUIDGID\":false,"
+      "\"length\":1024,\"maxBody\":0,\"preread\":\"\",\"direct\":true,"
+      "\"chunked\":false}" },
 };
 
 
@@ -132,6 +152,18 @@ static const sls_proto_bad_t  bad[] = {
       "{\"type\":\"exec\",\"id\":\"e\",\"cmd\":[\"ls\",1]}" },
     { "exec, direct not a boolean",
       "{\"type\":\"exec\",\"id\":\"e\",\"cmd\":[\"ls\"],\"direct\":1}" },
+    { "archive_put, preread of odd length",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"preread\":\"abc\"}" },
+    { "archive_put, preread not hex",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"preread\":\"zz\"}" },
+    { "archive_put, a negative length",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"direct\":true,\"length\":-1}" },
+    { "archive_put, maxBody not a whole number",
+      "{\"type\":\"archive_put\",\"id\":\"cp\",\"path\":\"/d\","
+      "\"maxBody\":1.5}" },
     { "started, direct not a boolean",
       "{\"type\":\"started\",\"id\":\"e1\",\"pid\":7,\"direct\":\"yes\"}" },
     { "resize without width",

@@ -286,7 +286,7 @@ main(void)
     vectors[8].path = l300;
     vectors[9].link = l101;
 
-    TEST_PLAN(10 + 10 + 6);
+    TEST_PLAN(10 + 10 + 10);
 
     sls_test_writer("short file", "a/b", NULL, SLS_TAR_REG, 100, 0);
     sls_test_writer("name of 100", l100, NULL, SLS_TAR_REG, 3, 0);
@@ -324,14 +324,25 @@ main(void)
 
     sls_test_bad("truncated data", buf, n + 100, SLS_TAR_ERROR);
 
+    TEST_OK(sls_tar_is_block(buf), "first block: a header");
+
     buf[0] = 'g';
     sls_test_bad("bad checksum", buf, n, SLS_TAR_ERROR);
+
+    TEST_OK(!sls_tar_is_block(buf), "first block: a bad checksum is not");
+
+    buf[0] = 0x1f;
+    buf[1] = 0x8b;
+    TEST_OK(!sls_tar_is_block(buf), "first block: gzip is not");
+    buf[1] = 0;
 
     buf[0] = 'f';
     sls_test_bad("truncated header", buf, 300, SLS_TAR_ERROR);
 
     memset(buf, 0, 1024);
     sls_test_bad("two zero blocks", buf, 1024, SLS_TAR_END);
+
+    TEST_OK(sls_tar_is_block(buf), "first block: a zero block");
 
     e.type = 'S';
     e.size = 0;

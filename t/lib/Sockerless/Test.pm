@@ -175,6 +175,7 @@ EOF
     $conf .= "user root;\n" if is_root();
 
     my $handler = $self->{no_module} ? 'return 404;' : 'sockerless;';
+    my $max_body = $self->{max_body} // 0;    # new(max_body => '1m')
 
     $conf .= <<"EOF";
 worker_processes 2;
@@ -186,7 +187,7 @@ events { worker_connections 1024; }
 http {
     access_log $p/access.log;
     client_body_temp_path $p/client_body;
-    client_max_body_size 0;
+    client_max_body_size $max_body;
 $sls$extra
     server {
         listen 127.0.0.1:$self->{port};
