@@ -35,6 +35,7 @@
 typedef struct {
     ngx_http_request_t            *request;
     ngx_http_sockerless_agent_t   *agent;
+    cJSON                         *rec;        /* the container */
     ngx_str_t                      ref;        /* the container as given */
     ngx_str_t                      path;
     char                           id[SLS_AGENT_ID_MAX + 1];
@@ -59,6 +60,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_sockerless_archive(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
+static const char *ngx_http_sockerless_archive_writable(ngx_pool_t *pool,
+    cJSON *rec, ngx_str_t *path);
+static void ngx_http_sockerless_archive_event(
+    ngx_http_sockerless_archive_t *ar, const char *action);
 static void ngx_http_sockerless_archive_agent(
     ngx_http_sockerless_op_t *op, ngx_int_t rc);
 static ngx_int_t ngx_http_sockerless_archive_connect(
@@ -243,6 +248,16 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
                                               "invalid path");
     }
 
+    if (r->method == NGX_HTTP_PUT) {
+        v = ngx_http_sockerless_archive_writable(r->pool, rec, &ar->path);
+        if (v) {
+            return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "%s", v);
+        }
+    }
+
+    ar->rec = rec;
+
     ngx_sprintf((u_char *) ar->id, "cp-%08xD%08xD%Z", (uint32_t) ngx_random(),
                 (uint32_t) ngx_random());
 
@@ -320,6 +335,120 @@ ngx_http_sockerless_archive(ngx_http_request_t *r,
     ngx_http_sockerless_archive_agent(&ar->op, NGX_OK);
 
     return NGX_DONE;
+}
+
+
+/*
+ * dockerd's checkWritablePath: a PUT under a mount point needs it
+ * writable, elsewhere a root that is not read-only (the path is taken
+ * as it is written, cleaned, from /); NULL, or dockerd's words
+ */
+
+static const char *
+ngx_http_sockerless_archive_writable(ngx_pool_t *pool, cJSON *rec,
+    ngx_str_t *path)
+{
+    u_char      *abs, *p, *q;
+    cJSON       *m, *best;
+    size_t       len, blen;
+    const char  *dst;
+
+    abs = ngx_pnalloc(pool, path->len + 2);
+    if (abs == NULL) {
+        return "out of memory";
+    }
+
+    /* Go's filepath.Join("/", path): "." and ".." resolved, no trailer */
+
+    p = abs;
+    q = path->data;
+
+    while (q < path->data + path->len) {
+        while (q < path->data + path->len && *q == '/') {
+            q++;
+        }
+
+        len = 0;
+        while (q + len < path->data + path->len && q[len] != '/') {
+            len++;
+        }
+
+        if (len == 0 || (len == 1 && q[0] == '.')) {
+            q += len;
+            continue;
+        }
+
+        if (len == 2 && q[0] == '.' && q[1] == '.') {
+            while (p > abs && *--p != '/') { /* void */ }
+            q += len;
+            continue;
+        }
+
+        *p++ = '/';
+        p = ngx_cpymem(p, q, len);
+        q += len;
+    }
+
+    if (p == abs) {
+        *p++ = '/';
+    }
+
+    *p = '\0';
+
+    /* the deepest mount point that holds it */
+
+    best = NULL;
+    blen = 0;
+
+    cJSON_ArrayForEach(m, ngx_http_sockerless_mounts_list(pool, rec)) {
+        dst = ngx_http_sockerless_json_str(m, "Destination");
+        len = dst ? ngx_strlen(dst) : 0;
+
+        /* --tmpfs is no mount point to dockerd */
+
+        if (len == 0 || len < blen
+            || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "_hidden"))
+            || ngx_strncmp(abs, dst, len) != 0
+            || (abs[len] != '\0' && abs[len] != '/' && len > 1))
+        {
+            continue;
+        }
+
+        best = m;
+        blen = len;
+    }
+
+    if (best) {
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(best, "RW"))
+               ? NULL : "mounted volume is marked read-only";
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(rec, "HostConfig"),
+                         "ReadonlyRootfs")))
+    {
+        return "container rootfs is marked read-only";
+    }
+
+    return NULL;
+}
+
+
+/* dockerd's container events of a copy: "archive-path", "extract-to-dir" */
+
+static void
+ngx_http_sockerless_archive_event(ngx_http_sockerless_archive_t *ar,
+    const char *action)
+{
+    cJSON  *attrs;
+
+    attrs = ngx_http_sockerless_container_attrs(ar->request->pool, ar->rec);
+
+    if (attrs) {
+        (void) ngx_http_sockerless_event("container", action,
+                              ngx_http_sockerless_json_str(ar->rec, "Id"),
+                              attrs);
+    }
 }
 
 
@@ -649,6 +778,9 @@ ngx_http_sockerless_archive_peek_handler(ngx_http_request_t *r)
     if (rc == NGX_AGAIN) {
         return;
     }
+
+    /* peeked enough: the rest of the body is not nginx's to wait for */
+    r->read_event_handler = ngx_http_block_reading;
 
     if (rc == NGX_OK) {
         ar->direct = 1;
@@ -1113,6 +1245,7 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
             return;
         }
 
+        ngx_http_sockerless_archive_event(ar, "archive-path");
         ngx_http_sockerless_archive_finish(ar,
                                    ngx_http_send_special(r, NGX_HTTP_LAST));
         return;
@@ -1131,6 +1264,7 @@ ngx_http_sockerless_archive_control(ngx_http_sockerless_agent_t *a,
     }
 
     if (code == 0) {
+        ngx_http_sockerless_archive_event(ar, "extract-to-dir");
         ngx_http_sockerless_archive_finish(ar,
                         ngx_http_sockerless_send_empty(r, NGX_HTTP_OK));
         return;

@@ -17,7 +17,7 @@ use File::Temp qw(tempdir);
 use MIME::Base64 qw(decode_base64);
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(19);
+my $t = Sockerless::Test->new->write_conf->plan(23);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -178,5 +178,37 @@ is($out, "True\nsdk.txt 0o640 sdk\n", 'SDK: put_archive (gzip), get_archive')
 
 ($st, $j) = $t->api_json('HEAD', '/containers/cp1/archive');
 is($st, 400, 'HEAD without a path: 400');
+
+# a copy is logged as dockerd logs it
+
+($rc, $out) = $t->docker('events', '--since', 0, '--until', time + 1,
+                         '--filter', 'container=cp1', '--filter',
+                         'event=extract-to-dir', '--filter',
+                         'event=archive-path', '--format', '{{.Action}}');
+ok($out =~ /^extract-to-dir$/m && $out =~ /^archive-path$/m,
+   'events: extract-to-dir and archive-path') or diag($out);
+
+# dockerd's checkWritablePath: a read-only root or mount refuses a copy
+
+SKIP: {
+    skip 'read-only roots and mounts need root', 3 unless $t->is_root;
+
+    my $ro = $t->prefix . '/ro';
+    mkdir $ro;
+    $t->docker('run', '-d', '--name', 'cp-ro', '--read-only', '-v',
+               "$ro:/ro:ro", '-v', 'cpvol:/rw', 'busybox', 'sleep', '300');
+    $t->write_file("$tmp/one.txt", "one\n");
+    my @res = map {
+        my ($rc, $out, $err) = $t->docker('cp', "$tmp/one.txt", "cp-ro:$_");
+        $rc == 0 ? 'ok' : $err =~ /Error response from daemon: (.*)/ ? $1
+                                                                  : $err;
+    } ('/tmp/one.txt', '/ro/x/../one.txt', '/rw/one.txt');
+    is($res[0], 'container rootfs is marked read-only',
+       'cp into a --read-only root: dockerd\'s 400') or diag(explain \@res);
+    is($res[1], 'mounted volume is marked read-only',
+       'cp into a read-only bind: dockerd\'s 400');
+    is($res[2], 'ok', 'cp into a writable volume of a read-only root');
+    $t->docker('rm', '-f', 'cp-ro');
+}
 
 $t->docker('rm', '-f', 'cp1', 'cp2');

@@ -23,7 +23,7 @@ use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(time sleep);
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(19);
+my $t = Sockerless::Test->new->write_conf->plan(20);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -167,10 +167,11 @@ ok($st == 200 && last_cp() eq 'direct' && $out =~ /^\Q$md5\E /
 # (and reads it into a larger buffer) before it decides
 
 sub put_slowly {
-    my ($path, $data) = @_;
+    my ($path, $data, $ctr) = @_;
 
+    $ctr //= 'cpd';
     my $s = conn();
-    put_all($s, "PUT /containers/cpd/archive?path=$path HTTP/1.1\r\n"
+    put_all($s, "PUT /containers/$ctr/archive?path=$path HTTP/1.1\r\n"
                 . "Host: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
     my @pieces = grep { length } map { substr($data, 0, $_, '') }
                                  100, 300, length $data;
@@ -196,6 +197,13 @@ ok($st == 200 && $slow eq 'direct' && $st2 == 200 && last_cp() eq 'ws'
    && $out eq "slow\nslow gz\n",
    'PUT: a first block that comes late: a tar direct, gzip not')
     or diag("$st $slow $st2 " . last_cp() . " $out");
+
+# an early answer once the first block came: the rest of the body is not
+# looked at again (the error log's check would show a second answer)
+
+($st, $h, $b) = put_slowly('/tmp/in', tar_of('slow/f' => "x" x 5000),
+                           'no-such-ctr');
+is($st, 404, 'PUT to an unknown container, its body late: one 404');
 
 # the escape checks hold on this path too
 
