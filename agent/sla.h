@@ -117,6 +117,7 @@ typedef struct {
     sla_port_t        *ports;
     size_t             nports;
     sla_health_conf_t *health;        /* NULL: no health check */
+    char             **cgroups;       /* the container's, see sla_cgroup.c */
 } sla_config_t;
 
 
@@ -246,6 +247,8 @@ typedef struct {
     sla_health_t      *health;        /* sla_health.c, NULL: none */
     sla_relay_t       *relays;        /* sla_ports.c */
     size_t             nrelays;
+    uint64_t           oom_base;      /* OOM kills counted before main */
+    int                oom_killed;    /* some during main's run */
 
     /*
      * archive mode: no main process; the agent serves docker cp on a
@@ -288,6 +291,11 @@ typedef struct {
     int                pid1;          /* mount /proc and /dev first */
 } sla_spawn_t;
 
+
+/* sla_cgroup.c */
+int sla_cgroup_join(sla_agent_t *a, char *err, size_t err_size);
+uint64_t sla_cgroup_ooms(sla_agent_t *a);
+void sla_cgroup_remove(sla_agent_t *a);
 
 /* sla_main.c */
 void sla_log(const char *level, const char *fmt, ...)

@@ -573,6 +573,8 @@ sla_loop(sla_agent_t *a)
         unlink(a->conf.socket);
     }
 
+    sla_cgroup_remove(a);
+
     sla_log("info", "sockerless-agent: exiting");
 
     return 0;
@@ -1834,6 +1836,9 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
 
     /* the ports are free again when the exit is known, as with dockerd */
     sla_ports_close(a);
+
+    /* dockerd's OOMKilled: the kernel killed one of its processes */
+    a->oom_killed = (sla_cgroup_ooms(a) > a->oom_base);
 
     sla_write_exit_file(a, NULL, s->status);
 

@@ -14,7 +14,9 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_networks.h>
+#include <ngx_http_sockerless_resources.h>
 #include <ngx_http_sockerless_store.h>
+#include <ngx_http_sockerless_memory_cgroup.h>
 #include <sls_ports.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -32,6 +34,8 @@ typedef struct {
     ngx_str_t                      exits;
     int                            exits_wd;
     ngx_queue_t                    agents;       /* per worker */
+    ngx_str_t                      cgroup_parent;
+    ngx_http_sockerless_cgroup_t   cgroup;       /* per worker */
 } ngx_http_sockerless_memory_conf_t;
 
 
@@ -94,6 +98,14 @@ static ngx_int_t ngx_http_sockerless_memory_top(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_stats(
     ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_resources(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_update(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_cgroups(
+    ngx_http_sockerless_op_t *op, cJSON *j, const char *id);
+static char *ngx_http_sockerless_memory_cgroup_parent(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_sockerless_memory_spawn(
     ngx_http_sockerless_op_t *op, ngx_http_sockerless_memory_start_t *st,
     char **argv, char **envp);
@@ -135,6 +147,13 @@ static ngx_command_t  ngx_http_sockerless_memory_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_sockerless_memory_conf_t, start_timeout),
+      NULL },
+
+    { ngx_string("sockerless_memory_cgroup_parent"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sockerless_memory_cgroup_parent,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_memory_conf_t, cgroup_parent),
       NULL },
 
       ngx_null_command
@@ -189,6 +208,8 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_top = ngx_http_sockerless_memory_top,
     .container_layers = ngx_http_sockerless_memory_layers,
     .container_stats = ngx_http_sockerless_memory_stats,
+    .container_resources = ngx_http_sockerless_memory_resources,
+    .container_update = ngx_http_sockerless_memory_update,
     .container_started = ngx_http_sockerless_memory_started,
     .container_archive = ngx_http_sockerless_memory_archive,
     .network_connect = ngx_http_sockerless_memory_connect,
@@ -222,6 +243,10 @@ ngx_http_sockerless_memory_init_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->start_timeout,
                              NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT);
 
+    if (mcf->cgroup_parent.data == NULL) {
+        ngx_str_set(&mcf->cgroup_parent, "sockerless");
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -240,6 +265,13 @@ ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle, void *conf)
     smcf = ngx_http_sockerless_conf();
 
     ngx_queue_init(&mcf->agents);
+
+    if (ngx_http_sockerless_cgroup_init(cycle, &mcf->cgroup,
+                                        &mcf->cgroup_parent)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     p = ngx_pnalloc(cycle->pool, smcf->data_dir.len + 32);
     if (p == NULL) {
@@ -322,6 +354,8 @@ ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle, void *conf)
         ngx_close_connection(a->c);
         ngx_free(a);
     }
+
+    ngx_http_sockerless_cgroup_done(&mcf->cgroup);
 }
 
 
@@ -497,6 +531,12 @@ ngx_http_sockerless_memory_claim(ngx_http_sockerless_memory_conf_t *mcf,
 
     } else {
         s = (char *) ngx_http_sockerless_json_str(ex, "id");
+
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ex, "oomKilled"))) {
+            (void) ngx_http_sockerless_container_oom(ngx_cycle->log,
+                                                     s ? s : name);
+        }
+
         (void) ngx_http_sockerless_container_exited(ngx_cycle->log,
                                                     s ? s : name, code,
                                                     finished, error);
@@ -862,6 +902,13 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
     }
 
     cJSON_AddItemToObject(j, "mounts", item);
+
+    if (!st->archive) {
+        rc = ngx_http_sockerless_memory_cgroups(op, j, id);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
 
     /*
      * /etc/hosts is a bind of the container's hosts file, which the
@@ -2044,6 +2091,8 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 
     mcf = op->conf;
 
+    ngx_http_sockerless_cgroup_remove(&mcf->cgroup, id);
+
     if (mcf->exits.len + 80 <= NGX_MAX_PATH) {
         ngx_sprintf(path, "%V/h.%s%Z", &mcf->exits, id);
         (void) unlink((char *) path);
@@ -2471,5 +2520,142 @@ ngx_http_sockerless_memory_stats(ngx_http_sockerless_op_t *op)
     cJSON_AddObjectToObject(s, "storage_stats");
     cJSON_AddObjectToObject(s, "networks");
 
+    /* the container's cgroups, where it has them, as dockerd reads them */
+
+    (void) ngx_http_sockerless_cgroup_stats(
+               &((ngx_http_sockerless_memory_conf_t *) op->conf)->cgroup,
+               ngx_http_sockerless_json_str(op->container, "Id"), s);
+
     return NGX_OK;
+}
+
+
+/*
+ * container_resources: dockerd's checks of what this host can limit
+ * (memory_cgroup.c); as not root, nothing can, and every limit is a
+ * warning
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_resources(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    cJSON  *w;
+    char    err[512];
+
+    w = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateArray());
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_cgroup_verify(&mcf->cgroup, op->data, w, err,
+                                          sizeof(err))
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_BAD_REQUEST;
+        op->message.len = ngx_strlen(err);
+        op->message.data = ngx_pnalloc(op->pool, op->message.len);
+        if (op->message.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(op->message.data, err, op->message.len);
+
+        return NGX_ERROR;
+    }
+
+    op->result = w;
+
+    return NGX_OK;
+}
+
+
+/* container_update: the recorded limits written to its cgroups, live */
+
+static ngx_int_t
+ngx_http_sockerless_memory_update(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    char  err[512];
+
+    if (ngx_http_sockerless_cgroup_apply(&mcf->cgroup,
+            ngx_http_sockerless_json_str(op->container, "Id"),
+            cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+            err, sizeof(err))
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.len = ngx_strlen(err);
+        op->message.data = ngx_pnalloc(op->pool, op->message.len);
+        if (op->message.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(op->message.data, err, op->message.len);
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* agent.json "cgroups": the container's, made with its limits */
+
+static ngx_int_t
+ngx_http_sockerless_memory_cgroups(ngx_http_sockerless_op_t *op, cJSON *j,
+    const char *id)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    cJSON   *dirs;
+    u_char  *p;
+    char     err[512];
+
+    dirs = ngx_http_sockerless_cgroup_create(&mcf->cgroup, id,
+               cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+               err, sizeof(err));
+
+    if (dirs == NULL) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                      "sockerless memory: %s", err);
+
+        p = ngx_pnalloc(op->pool, ngx_strlen(err) + 64);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.data = p;
+        op->message.len = ngx_sprintf(p, "setting the container's resource "
+                                      "limits failed: %s", err)
+                          - p;
+
+        return NGX_DECLINED;
+    }
+
+    cJSON_AddItemToObject(j, "cgroups", dirs);
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_sockerless_memory_cgroup_parent(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 200
+        || ngx_strstr(value[1].data, "..") != NULL
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '\n'))
+    {
+        return "is invalid: a cgroup path without \"..\"";
+    }
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
 }
