@@ -106,6 +106,8 @@ static ngx_int_t ngx_http_sockerless_memory_cgroups(
     ngx_http_sockerless_op_t *op, cJSON *j, const char *id);
 static char *ngx_http_sockerless_memory_cgroup_parent(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_sockerless_memory_resolv(
+    ngx_http_sockerless_op_t *op, cJSON *mounts);
 static ngx_int_t ngx_http_sockerless_memory_spawn(
     ngx_http_sockerless_op_t *op, ngx_http_sockerless_memory_start_t *st,
     char **argv, char **envp);
@@ -940,6 +942,10 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                  "ip6-loopback\n127.0.0.1\t%s\n", hostname);
         cJSON_AddStringToObject(j, "hosts", hosts);
+    }
+
+    if (ngx_http_sockerless_memory_resolv(op, item) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     item = ngx_http_sockerless_health_agent(conf);
@@ -2637,6 +2643,172 @@ ngx_http_sockerless_memory_cgroups(ngx_http_sockerless_op_t *op, cJSON *j,
     }
 
     cJSON_AddItemToObject(j, "cgroups", dirs);
+
+    return NGX_OK;
+}
+
+
+/*
+ * ResolvConfPath, bound on /etc/resolv.conf as dockerd makes it: the
+ * host's /etc/resolv.conf without localhost nameservers (the container
+ * has its own loopback; with --network host it keeps them), 8.8.8.8 and
+ * 8.8.4.4 when none is left, and HostConfig.Dns, DnsSearch and
+ * DnsOptions in place of the host's lines of their kind. dockerd's
+ * user networks use its resolver 127.0.0.11, which sockerless has not:
+ * they get the host's servers too.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_resolv(ngx_http_sockerless_op_t *op,
+    cJSON *mounts)
+{
+    char        *line, *next, *w, *save;
+    cJSON       *hc, *dns, *search, *opts, *e;
+    u_char      *text, *p, *last;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_uint_t   servers, host;
+    const char  *path, *mode;
+    char         buf[8192];
+
+    path = ngx_http_sockerless_json_str(op->container, "ResolvConfPath");
+    if (path == NULL || *path == '\0') {
+        return NGX_OK;
+    }
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    dns = cJSON_GetObjectItemCaseSensitive(hc, "Dns");
+    search = cJSON_GetObjectItemCaseSensitive(hc, "DnsSearch");
+    opts = cJSON_GetObjectItemCaseSensitive(hc, "DnsOptions");
+    mode = ngx_http_sockerless_json_str(hc, "NetworkMode");
+    host = (mode && ngx_strcmp(mode, "host") == 0);
+
+    n = 0;
+    fd = ngx_open_file("/etc/resolv.conf", NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) ngx_close_file(fd);
+    }
+
+    buf[n > 0 ? n : 0] = '\0';
+
+    text = ngx_pnalloc(op->pool, sizeof(buf) + 4096);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = text;
+    last = text + sizeof(buf) + 4096;
+    servers = 0;
+
+    cJSON_ArrayForEach(e, dns) {
+        if (cJSON_IsString(e)) {
+            p = ngx_slprintf(p, last, "nameserver %s\n", e->valuestring);
+            servers++;
+        }
+    }
+
+    for (line = buf; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) {
+            *next++ = '\0';
+        }
+
+        w = line;
+        while (*w == ' ' || *w == '\t') {
+            w++;
+        }
+
+        if (ngx_strncmp(w, "nameserver", 10) == 0
+            && (w[10] == ' ' || w[10] == '\t'))
+        {
+            if (cJSON_GetArraySize(dns) > 0) {
+                continue;
+            }
+
+            save = w + 11;
+            while (*save == ' ' || *save == '\t') {
+                save++;
+            }
+
+            if (!host
+                && (ngx_strncmp(save, "127.", 4) == 0
+                    || ngx_strncmp(save, "::1", 3) == 0))
+            {
+                continue;
+            }
+
+            servers++;
+
+        } else if ((ngx_strncmp(w, "search", 6) == 0
+                    || ngx_strncmp(w, "domain", 6) == 0)
+                   && cJSON_GetArraySize(search) > 0)
+        {
+            continue;
+
+        } else if (ngx_strncmp(w, "options", 7) == 0
+                   && cJSON_GetArraySize(opts) > 0)
+        {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "%s\n", line);
+    }
+
+    if (servers == 0) {
+        /* dockerd's defaults when the host's servers are all local */
+        p = ngx_slprintf(p, last, "nameserver 8.8.8.8\n"
+                         "nameserver 8.8.4.4\n");
+    }
+
+    if (cJSON_GetArraySize(search) > 0) {
+        p = ngx_slprintf(p, last, "search");
+
+        cJSON_ArrayForEach(e, search) {
+            if (cJSON_IsString(e)) {
+                p = ngx_slprintf(p, last, " %s", e->valuestring);
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\n");
+    }
+
+    if (cJSON_GetArraySize(opts) > 0) {
+        p = ngx_slprintf(p, last, "options");
+
+        cJSON_ArrayForEach(e, opts) {
+            if (cJSON_IsString(e)) {
+                p = ngx_slprintf(p, last, " %s", e->valuestring);
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\n");
+    }
+
+    /* in place: a bind of an earlier run may still point at the inode */
+
+    fd = ngx_open_file(path, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0644);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (write(fd, text, p - text) != p - text) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      "write() to \"%s\" failed", path);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "source", path);
+    cJSON_AddStringToObject(e, "target", "/etc/resolv.conf");
+    cJSON_AddFalseToObject(e, "readonly");
+    cJSON_AddItemToArray(mounts, e);
 
     return NGX_OK;
 }

@@ -12,6 +12,7 @@
 #include <ngx_http_sockerless_module.h>
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
+#include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_resources.h>
 #include <sls_cgroup.h>
 
@@ -28,8 +29,8 @@ static ngx_int_t ngx_http_sockerless_res_verify(cJSON *res,
     ngx_uint_t update, char *err, size_t size);
 static ngx_int_t ngx_http_sockerless_res_policy(cJSON *rp, char *err,
     size_t size);
-static ngx_int_t ngx_http_sockerless_res_hosts(cJSON *hc, char *err,
-    size_t size);
+static ngx_int_t ngx_http_sockerless_res_hosts(ngx_pool_t *pool, cJSON *hc,
+    char *err, size_t size);
 static ngx_int_t ngx_http_sockerless_res_backend(ngx_pool_t *pool,
     ngx_log_t *log, cJSON *rec, cJSON *res, ngx_uint_t update,
     cJSON **warnings, ngx_uint_t *status, ngx_str_t *message);
@@ -277,7 +278,8 @@ ngx_http_sockerless_extra_host(const char *entry, char *buf, size_t size,
 /* dockerd's ValidateExtraHost for each of HostConfig.ExtraHosts */
 
 static ngx_int_t
-ngx_http_sockerless_res_hosts(cJSON *hc, char *err, size_t size)
+ngx_http_sockerless_res_hosts(ngx_pool_t *pool, cJSON *hc, char *err,
+    size_t size)
 {
     char             buf[512], *name, *ip;
     cJSON           *e;
@@ -307,6 +309,15 @@ ngx_http_sockerless_res_hosts(cJSON *hc, char *err, size_t size)
         {
             ngx_snprintf((u_char *) err, size, "invalid IP address in "
                          "add-host: \"%s\"%Z", ip);
+            return NGX_DECLINED;
+        }
+
+        if (ngx_strcmp(ip, "host-gateway") == 0
+            && ngx_http_sockerless_network_host_gateway(pool) == NULL)
+        {
+            ngx_cpystrn((u_char *) err, (u_char *) "unable to derive the IP "
+                        "value for host-gateway: the default bridge network "
+                        "has no gateway", size);
             return NGX_DECLINED;
         }
     }
@@ -377,7 +388,7 @@ ngx_http_sockerless_resources_create(ngx_pool_t *pool, ngx_log_t *log,
     hc = cJSON_GetObjectItemCaseSensitive(rec, "HostConfig");
 
     if (ngx_http_sockerless_res_verify(hc, 0, err, size) != NGX_OK
-        || ngx_http_sockerless_res_hosts(hc, err, size) != NGX_OK)
+        || ngx_http_sockerless_res_hosts(pool, hc, err, size) != NGX_OK)
     {
         *status = NGX_HTTP_BAD_REQUEST;
         return NGX_DECLINED;

@@ -19,7 +19,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(50);
+my $t = Sockerless::Test->new->write_conf->plan(57);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -295,6 +295,58 @@ skip 'cpuset needs root and cgroups', 1 unless $have;
 like($err, qr/Requested CPUs are not available - requested 64, available: /,
      'create: a CPU the host has not') or diag($err);
 }
+
+# --add-host and --dns: /etc/hosts and /etc/resolv.conf as dockerd writes
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--add-host', 'foo:10.1.2.3',
+                               '--add-host', 'gw:host-gateway',
+                               '--add-host', 'six=[::1]', 'busybox',
+                               'cat', '/etc/hosts');
+$re = "::1\tlocalhost ip6-localhost ip6-loopback\n10.1.2.3\tfoo\n"
+      . "172.17.0.1\tgw\n::1\tsix\n";
+like($out, qr/^\Q$re\E172\.17\.\d+\.\d+\t\w{12}\n/m,
+     '--add-host: after the defaults, before its own name; host-gateway')
+    or diag("$out $err");
+
+($st, $j) = $t->api_json('POST', '/containers/create',
+                         { Image => 'busybox', HostConfig =>
+                           { ExtraHosts => ['foo:bar'] } });
+ok($st == 400 && $j->{message} eq 'invalid IP address in add-host: "bar"',
+   'ExtraHosts: not an address') or diag(explain($j));
+
+($st, $j) = $t->api_json('POST', '/containers/create',
+                         { Image => 'busybox', HostConfig =>
+                           { ExtraHosts => ['nohost'] } });
+ok($st == 400 && $j->{message} eq 'bad format for add-host: "nohost"',
+   'ExtraHosts: no address') or diag(explain($j));
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--dns', '9.9.9.9', '--dns',
+                               '1.1.1.1', '--dns-search', 'a.example',
+                               '--dns-search', 'b.example', '--dns-option',
+                               'ndots:3', 'busybox', 'cat',
+                               '/etc/resolv.conf');
+is($out, "nameserver 9.9.9.9\nnameserver 1.1.1.1\nsearch a.example "
+   . "b.example\noptions ndots:3\n", '--dns, --dns-search, --dns-option')
+    or diag($err);
+
+open my $rfh, '<', '/etc/resolv.conf';
+my @servers = map { /^\s*nameserver\s+(\S+)/ ? $1 : () } <$rfh>;
+close $rfh;
+my @remote = grep { !/^127\.|^::1$/ } @servers;
+@remote = ('8.8.8.8', '8.8.4.4') unless @remote;
+
+($rc, $out, $err) = $t->docker('run', '--rm', 'busybox', 'cat',
+                               '/etc/resolv.conf');
+is(join(' ', map { /^nameserver (\S+)/ ? $1 : () } split /\n/, $out),
+   join(' ', @remote), 'no --dns: the host\'s servers but local ones '
+   . '(8.8.8.8, 8.8.4.4 when none is left)') or diag("$out $err");
+
+($rc, $out, $err) = $t->docker('run', '--rm', '--dns-search', 'c.example',
+                               'busybox', 'cat', '/etc/resolv.conf');
+like($out, qr/^search c\.example$/m, '--dns-search alone: the host\'s '
+     . 'servers kept') or diag($err);
+ok((grep { $out =~ /^nameserver \Q$_\E$/m } @remote) == @remote,
+   '--dns-search alone: with the servers') or diag($out);
 
 # without cgroups (as not root, or "off"): dockerd's warnings
 
