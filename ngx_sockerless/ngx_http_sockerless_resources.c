@@ -405,11 +405,16 @@ ngx_http_sockerless_resources_create(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_ERROR;
     }
 
-    /* dockerd's adaptContainerSettings */
+    /*
+     * dockerd's adaptContainerSettings, where the backend limits swap: a
+     * cloud backend refuses a MemorySwap given, not one made up
+     */
 
     mem = ngx_http_sockerless_res_num(hc, "Memory");
 
-    if (mem > 0 && ngx_http_sockerless_res_num(hc, "MemorySwap") == 0) {
+    if (mem > 0 && ngx_http_sockerless_res_num(hc, "MemorySwap") == 0
+        && ngx_http_sockerless_backend()->container_resources)
+    {
         ngx_http_sockerless_res_set(hc, "MemorySwap",
                                     cJSON_CreateNumber((double) mem * 2));
     }
