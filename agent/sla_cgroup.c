@@ -105,8 +105,9 @@ sla_cgroup_ooms(sla_agent_t *a)
 
 
 /*
- * The processes killed with pid 1 leave their cgroups once reaped: the
- * removal is retried for a while, then left to the module
+ * The processes killed with pid 1 leave their cgroups as they exit: the
+ * removal is retried for up to half a second, then left to the module
+ * (remove, or the next start reuses them)
  */
 
 void
@@ -116,7 +117,7 @@ sla_cgroup_remove(sla_agent_t *a)
     char  **d;
 
     for (d = a->conf.cgroups; d && *d; d++) {
-        for (tries = 0; tries < 100; tries++) {
+        for (tries = 0; tries < 50; tries++) {
             if (rmdir(*d) == 0 || errno == ENOENT) {
                 break;
             }

@@ -573,8 +573,6 @@ sla_loop(sla_agent_t *a)
         unlink(a->conf.socket);
     }
 
-    sla_cgroup_remove(a);
-
     sla_log("info", "sockerless-agent: exiting");
 
     return 0;
@@ -1839,6 +1837,12 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
 
     /* dockerd's OOMKilled: the kernel killed one of its processes */
     a->oom_killed = (sla_cgroup_ooms(a) > a->oom_base);
+
+    /*
+     * before the exit is reported: a restart the report leads to makes
+     * the same cgroups again, which must not be removed under it
+     */
+    sla_cgroup_remove(a);
 
     sla_write_exit_file(a, NULL, s->status);
 

@@ -19,7 +19,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(57);
+my $t = Sockerless::Test->new->write_conf->plan(58);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -82,7 +82,7 @@ my $have = $t->is_root && (-e '/sys/fs/cgroup/memory/memory.limit_in_bytes'
                            || -e '/sys/fs/cgroup/cgroup.controllers');
 
 SKIP: {
-skip 'cgroups need root and a mounted memory controller', 35 unless $have;
+skip 'cgroups need root and a mounted memory controller', 36 unless $have;
 
 my ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'lim', '-m', '64m',
                                   '--memory-reservation', '32m',
@@ -243,6 +243,22 @@ ok($c->{State}{OOMKilled}, 'State.OOMKilled') or diag(explain($c->{State}));
                          time + 1, '--filter', 'container=oom', '--format',
                          '{{.Action}}');
 like($out, qr/^oom\ndie$/m, 'the "oom" event, then "die"') or diag($out);
+
+# restarts make the same cgroups again as the last run removes its own
+
+($rc, $out, $err) = $t->docker('run', '-d', '--name', 'again', '-m', '32m',
+                               '--restart', 'on-failure:3', 'busybox', 'sh',
+                               '-c', 'grep -q sockerless /proc/self/cgroup '
+                               . '&& exit 1');
+my $done = $t->wait_for(30, sub {
+    my $s = $t->inspect('again');
+    return $s && $s->{RestartCount} == 3 && !$s->{State}{Running}
+           && !$s->{State}{Restarting} ? $s : undef;
+});
+ok($done && $done->{State}{ExitCode} == 1 && $done->{State}{Error} eq '',
+   'restarted three times, each run in its cgroups')
+    or diag(explain($done ? $done->{State} : $t->inspect('again')));
+$t->docker('rm', '-f', 'again');
 
 sub cg_left {
     my ($cid) = @_;
