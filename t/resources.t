@@ -19,7 +19,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(58);
+my $t = Sockerless::Test->new->write_conf->plan(60);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -396,5 +396,16 @@ ok($hc->{Memory} == 0 && $hc->{MemorySwap} == -1 && $hc->{CpuShares} == 0,
 $re = 'NanoCPUs can not be set, as your kernel does not support CPU CFS '
       . 'scheduler or the cgroup is not mounted';
 like($err, qr/\Q$re\E/, 'cgroups off: --cpus is an error') or diag($err);
+
+($rc, $out, $err) = $t2->docker('run', '-d', '--name', 'upw', 'busybox',
+                                'sleep', '300');
+($st, $j) = $t2->api_json('POST', '/containers/upw/update',
+                          { PidsLimit => 50 });
+ok($st == 200 && @{ $j->{Warnings} // [] } == 1
+   && $j->{Warnings}[0] =~ /PIDs limit discarded/,
+   'cgroups off: update answers the warning') or diag(explain($j));
+ok(!defined $t2->inspect('upw')->{HostConfig}{PidsLimit},
+   'cgroups off: update discards the limit');
+$t2->docker('rm', '-f', 'upw');
 
 $t2->stop;
