@@ -721,10 +721,15 @@ ngx_http_sockerless_memory_agent_check(ngx_http_sockerless_memory_agent_t *a)
                   "sockerless memory: the agent of container %s (pid %P) "
                   "exited without an exit report", a->id, a->pid);
 
-    /* the main process died with it (PR_SET_PDEATHSIG) */
+    /*
+     * the main process died with it (PR_SET_PDEATHSIG); the agent left
+     * its cgroups, emptied now (a restart waits for a timer)
+     */
     (void) ngx_http_sockerless_container_exited(ngx_cycle->log, a->id,
                                 128 + SIGKILL, NULL,
                                 "sockerless agent exited unexpectedly");
+
+    ngx_http_sockerless_cgroup_remove(&a->mcf->cgroup, a->id);
 
 done:
 
