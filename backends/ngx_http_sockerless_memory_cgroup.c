@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_sockerless_cg_write(const char *dir,
     size_t size);
 static ngx_uint_t ngx_http_sockerless_cg_has(const char *dir,
     const char *file);
+static ngx_uint_t ngx_http_sockerless_cg_word(const char *list,
+    const char *word);
 static ngx_int_t ngx_http_sockerless_cg_mkdir(char *path);
 static void ngx_http_sockerless_cg_copy(const char *from, const char *to,
     const char *file);
@@ -130,6 +132,28 @@ ngx_http_sockerless_cg_has(const char *dir, const char *file)
     ngx_snprintf(path, sizeof(path) - 1, "%s/%s%Z", dir, file);
 
     return access((char *) path, W_OK) == 0;
+}
+
+
+/* a word of cgroup.controllers ("cpuset cpu io memory pids") */
+
+static ngx_uint_t
+ngx_http_sockerless_cg_word(const char *list, const char *word)
+{
+    size_t       len;
+    const char  *p;
+
+    len = ngx_strlen(word);
+
+    for (p = list; (p = ngx_strstr(p, word)) != NULL; p += len) {
+        if ((p == list || p[-1] == ' ')
+            && (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -286,7 +310,7 @@ ngx_http_sockerless_cgroup_init(ngx_cycle_t *cycle,
 
             n = ngx_http_sockerless_cg_read(mnt, root, NGX_MAX_PATH);
 
-            if (n <= 0 || ngx_strstr(root, v2name) == NULL) {
+            if (n <= 0 || !ngx_http_sockerless_cg_word(root, v2name)) {
                 continue;
             }
         }
@@ -707,10 +731,12 @@ ngx_http_sockerless_cgroup_apply(ngx_http_sockerless_cgroup_t *cg,
         ngx_snprintf((u_char *) val, sizeof(val), "%L%Z", mem);
         sls_write(dir, "memory.max", mem > 0 ? val : "max");
 
+        /* v2 limits swap alone: MemorySwap is memory plus swap */
+
         if (cg->caps & NGX_HTTP_SOCKERLESS_CG_SWAP) {
             ngx_snprintf((u_char *) val, sizeof(val), "%L%Z", swap - mem);
             sls_write(dir, "memory.swap.max",
-                      (mem > 0 && swap > mem) ? val : "max");
+                      (mem > 0 && swap >= mem) ? val : "max");
         }
 
         ngx_snprintf((u_char *) val, sizeof(val), "%L%Z", resv);
