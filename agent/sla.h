@@ -151,6 +151,7 @@ typedef struct {
     size_t             nrlimits;
     sla_device_t      *devices;
     size_t             ndevices;
+    char             **cgroups;       /* the container's, see sla_cgroup.c */
 } sla_config_t;
 
 
@@ -280,6 +281,8 @@ typedef struct {
     sla_health_t      *health;        /* sla_health.c, NULL: none */
     sla_relay_t       *relays;        /* sla_ports.c */
     size_t             nrelays;
+    uint64_t           oom_base;      /* OOM kills counted before main */
+    int                oom_killed;    /* some during main's run */
 
     /*
      * archive mode: no main process; the agent serves docker cp on a
@@ -323,6 +326,11 @@ typedef struct {
     int                privileged;    /* every capability (exec) */
 } sla_spawn_t;
 
+
+/* sla_cgroup.c */
+int sla_cgroup_join(sla_agent_t *a, char *err, size_t err_size);
+uint64_t sla_cgroup_ooms(sla_agent_t *a);
+void sla_cgroup_remove(sla_agent_t *a);
 
 /* sla_main.c */
 void sla_log(const char *level, const char *fmt, ...)

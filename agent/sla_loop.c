@@ -1907,6 +1907,15 @@ sla_session_end(sla_agent_t *a, sla_session_t *s)
     /* the ports are free again when the exit is known, as with dockerd */
     sla_ports_close(a);
 
+    /* dockerd's OOMKilled: the kernel killed one of its processes */
+    a->oom_killed = (sla_cgroup_ooms(a) > a->oom_base);
+
+    /*
+     * before the exit is reported: a restart the report leads to makes
+     * the same cgroups again, which must not be removed under it
+     */
+    sla_cgroup_remove(a);
+
     sla_write_exit_file(a, NULL, s->status);
 
     for (c = a->conns; c; c = c->next) {

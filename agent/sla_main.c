@@ -202,6 +202,9 @@ main(int argc, char **argv)
     sp.pid1 = 1;
     sp.privileged = 0;
 
+    /* a cgroup kept from an earlier run counts its kills already */
+    a.oom_base = sla_cgroup_ooms(&a);
+
     if (sla_spawn(&a, &sp, s, err, sizeof(err)) != 0) {
         free(s);
         unlink(a.conf.socket);
@@ -439,8 +442,10 @@ sla_exit_json(sla_agent_t *a, const char *exec_id, int code, int sig,
                         exec_id, strlen(exec_id));
     n += (size_t) snprintf(buf + (n < size ? n : 0), n < size ? size - n : 0,
                            ",\"exitCode\":%d,\"signal\":%d,"
-                           "\"finishedAt\":\"%s\",\"oomKilled\":false,"
-                           "\"error\":", code, sig, when);
+                           "\"finishedAt\":\"%s\",\"oomKilled\":%s,"
+                           "\"error\":", code, sig, when,
+                           (exec_id[0] == '\0' && a->oom_killed)
+                           ? "true" : "false");
     n += sls_json_quote(buf + (n < size ? n : 0), n < size ? size - n : 0,
                         error, strlen(error));
     n += (size_t) snprintf(buf + (n < size ? n : 0), n < size ? size - n : 0,
@@ -838,6 +843,8 @@ sla_config_load(sla_config_t *conf, const char *path, char *err,
            != 0
         || sla_config_strv(root, "interfaces", &conf->interfaces, err,
                            err_size) != 0
+        || sla_config_strv(root, "cgroups", &conf->cgroups, err, err_size)
+           != 0
         || sla_config_bool(root, "tty", &conf->tty, err, err_size) != 0
         || sla_config_bool(root, "open_stdin", &conf->open_stdin,
                            err, err_size) != 0

@@ -650,6 +650,12 @@ sla_child(sla_agent_t *a, sla_spawn_t *sp, int in, int out, int errfd,
 
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
+    /* before chroot hides /sys/fs/cgroup; its children stay in */
+
+    if (sla_cgroup_join(a, err, sizeof(err)) != 0) {
+        sla_child_fail(report, "%s", err);
+    }
+
     if (sp->pid1 && a->isolated
         && sla_child_mounts(a, err, sizeof(err)) != 0)
     {

@@ -80,6 +80,25 @@ struct ngx_http_sockerless_backend_s {
      */
     ngx_http_sockerless_op_pt      container_start;
 
+    /*
+     * container_resources: the limits of op->data (a HostConfig, or with
+     * op->signal 1 an update's body; op->container is the record) against
+     * what this backend can enforce. What it cannot is discarded from
+     * op->data with dockerd's warning added to op->result (an array bound
+     * to op->pool, or NULL for none); a value it cannot take at all is
+     * NGX_ERROR with op->status 400. NULL: limits are the backend's own
+     * business (it maps or refuses them at container_create).
+     */
+    ngx_http_sockerless_op_pt      container_resources;
+
+    /*
+     * container_update: the resources of op->container's HostConfig (an
+     * update merged in, not yet recorded) applied to its running
+     * processes, synchronously. NULL: a container's limits cannot change
+     * once it is created, and an update asking for one is refused.
+     */
+    ngx_http_sockerless_op_pt      container_update;
+
     /* container_kill: deliver op->signal to the main process */
     ngx_http_sockerless_op_pt      container_kill;
     ngx_http_sockerless_op_pt      container_pause;

@@ -576,7 +576,10 @@ ngx_http_sockerless_ecs_create(ngx_http_sockerless_op_t *op)
 
     ngx_cpystrn((u_char *) st->id, (u_char *) id, sizeof(st->id));
 
-    if (ngx_http_sockerless_reverse_refuse(op, "ECS", 1) != NGX_OK) {
+    if (ngx_http_sockerless_reverse_refuse(op, "ECS", 1) != NGX_OK
+        || ngx_http_sockerless_reverse_refuse_resources(op, "ECS", 1)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

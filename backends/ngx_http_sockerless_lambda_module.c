@@ -403,7 +403,10 @@ ngx_http_sockerless_lambda_create(ngx_http_sockerless_op_t *op)
         return NGX_ERROR;
     }
 
-    if (ngx_http_sockerless_reverse_refuse(op, "Lambda", 0) != NGX_OK) {
+    if (ngx_http_sockerless_reverse_refuse(op, "Lambda", 0) != NGX_OK
+        || ngx_http_sockerless_reverse_refuse_resources(op, "Lambda", 0)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -14,7 +14,9 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_networks.h>
+#include <ngx_http_sockerless_resources.h>
 #include <ngx_http_sockerless_store.h>
+#include <ngx_http_sockerless_memory_cgroup.h>
 #include <sls_ports.h>
 #include <sls_runtime.h>
 #include <sys/syscall.h>
@@ -33,6 +35,8 @@ typedef struct {
     ngx_str_t                      exits;
     int                            exits_wd;
     ngx_queue_t                    agents;       /* per worker */
+    ngx_str_t                      cgroup_parent;
+    ngx_http_sockerless_cgroup_t   cgroup;       /* per worker */
 } ngx_http_sockerless_memory_conf_t;
 
 
@@ -97,6 +101,16 @@ static ngx_int_t ngx_http_sockerless_memory_top(
     ngx_http_sockerless_op_t *op);
 static ngx_int_t ngx_http_sockerless_memory_stats(
     ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_resources(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_update(
+    ngx_http_sockerless_op_t *op);
+static ngx_int_t ngx_http_sockerless_memory_cgroups(
+    ngx_http_sockerless_op_t *op, cJSON *j, const char *id);
+static char *ngx_http_sockerless_memory_cgroup_parent(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_sockerless_memory_resolv(
+    ngx_http_sockerless_op_t *op, cJSON *mounts);
 static ngx_int_t ngx_http_sockerless_memory_spawn(
     ngx_http_sockerless_op_t *op, ngx_http_sockerless_memory_start_t *st,
     char **argv, char **envp);
@@ -138,6 +152,13 @@ static ngx_command_t  ngx_http_sockerless_memory_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_sockerless_memory_conf_t, start_timeout),
+      NULL },
+
+    { ngx_string("sockerless_memory_cgroup_parent"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sockerless_memory_cgroup_parent,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_memory_conf_t, cgroup_parent),
       NULL },
 
       ngx_null_command
@@ -192,6 +213,8 @@ ngx_http_sockerless_backend_t  ngx_http_sockerless_memory_backend = {
     .container_top = ngx_http_sockerless_memory_top,
     .container_layers = ngx_http_sockerless_memory_layers,
     .container_stats = ngx_http_sockerless_memory_stats,
+    .container_resources = ngx_http_sockerless_memory_resources,
+    .container_update = ngx_http_sockerless_memory_update,
     .container_started = ngx_http_sockerless_memory_started,
     .container_archive = ngx_http_sockerless_memory_archive,
     .network_connect = ngx_http_sockerless_memory_connect,
@@ -225,6 +248,10 @@ ngx_http_sockerless_memory_init_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->start_timeout,
                              NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT);
 
+    if (mcf->cgroup_parent.data == NULL) {
+        ngx_str_set(&mcf->cgroup_parent, "sockerless");
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -243,6 +270,13 @@ ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle, void *conf)
     smcf = ngx_http_sockerless_conf();
 
     ngx_queue_init(&mcf->agents);
+
+    if (ngx_http_sockerless_cgroup_init(cycle, &mcf->cgroup,
+                                        &mcf->cgroup_parent)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     p = ngx_pnalloc(cycle->pool, smcf->data_dir.len + 32);
     if (p == NULL) {
@@ -325,6 +359,8 @@ ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle, void *conf)
         ngx_close_connection(a->c);
         ngx_free(a);
     }
+
+    ngx_http_sockerless_cgroup_done(&mcf->cgroup);
 }
 
 
@@ -500,6 +536,12 @@ ngx_http_sockerless_memory_claim(ngx_http_sockerless_memory_conf_t *mcf,
 
     } else {
         s = (char *) ngx_http_sockerless_json_str(ex, "id");
+
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ex, "oomKilled"))) {
+            (void) ngx_http_sockerless_container_oom(ngx_cycle->log,
+                                                     s ? s : name);
+        }
+
         (void) ngx_http_sockerless_container_exited(ngx_cycle->log,
                                                     s ? s : name, code,
                                                     finished, error);
@@ -682,10 +724,15 @@ ngx_http_sockerless_memory_agent_check(ngx_http_sockerless_memory_agent_t *a)
                   "sockerless memory: the agent of container %s (pid %P) "
                   "exited without an exit report", a->id, a->pid);
 
-    /* the main process died with it (PR_SET_PDEATHSIG) */
+    /*
+     * the main process died with it (PR_SET_PDEATHSIG); the agent left
+     * its cgroups, emptied now (a restart waits for a timer)
+     */
     (void) ngx_http_sockerless_container_exited(ngx_cycle->log, a->id,
                                 128 + SIGKILL, NULL,
                                 "sockerless agent exited unexpectedly");
+
+    ngx_http_sockerless_cgroup_remove(&a->mcf->cgroup, a->id);
 
 done:
 
@@ -871,6 +918,13 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
 
     cJSON_AddItemToObject(j, "mounts", item);
 
+    if (!st->archive) {
+        rc = ngx_http_sockerless_memory_cgroups(op, j, id);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     /*
      * /etc/hosts is a bind of the container's hosts file, which the
      * module rewrites in place when containers come and go
@@ -901,6 +955,10 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                  "ip6-loopback\n127.0.0.1\t%s\n", hostname);
         cJSON_AddStringToObject(j, "hosts", hosts);
+    }
+
+    if (ngx_http_sockerless_memory_resolv(op, item) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     item = ngx_http_sockerless_health_agent(conf);
@@ -2250,6 +2308,8 @@ ngx_http_sockerless_memory_remove(ngx_http_sockerless_op_t *op)
 
     mcf = op->conf;
 
+    ngx_http_sockerless_cgroup_remove(&mcf->cgroup, id);
+
     if (mcf->exits.len + 80 <= NGX_MAX_PATH) {
         ngx_sprintf(path, "%V/h.%s%Z", &mcf->exits, id);
         (void) unlink((char *) path);
@@ -2677,5 +2737,308 @@ ngx_http_sockerless_memory_stats(ngx_http_sockerless_op_t *op)
     cJSON_AddObjectToObject(s, "storage_stats");
     cJSON_AddObjectToObject(s, "networks");
 
+    /* the container's cgroups, where it has them, as dockerd reads them */
+
+    (void) ngx_http_sockerless_cgroup_stats(
+               &((ngx_http_sockerless_memory_conf_t *) op->conf)->cgroup,
+               ngx_http_sockerless_json_str(op->container, "Id"), s);
+
     return NGX_OK;
+}
+
+
+/*
+ * container_resources: dockerd's checks of what this host can limit
+ * (memory_cgroup.c); as not root, nothing can, and every limit is a
+ * warning
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_resources(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    cJSON  *w;
+    char    err[512];
+
+    w = ngx_http_sockerless_json_bind(op->pool, cJSON_CreateArray());
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sockerless_cgroup_verify(&mcf->cgroup, op->data, w, err,
+                                          sizeof(err))
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_BAD_REQUEST;
+        op->message.len = ngx_strlen(err);
+        op->message.data = ngx_pnalloc(op->pool, op->message.len);
+        if (op->message.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(op->message.data, err, op->message.len);
+
+        return NGX_ERROR;
+    }
+
+    op->result = w;
+
+    return NGX_OK;
+}
+
+
+/* container_update: the recorded limits written to its cgroups, live */
+
+static ngx_int_t
+ngx_http_sockerless_memory_update(ngx_http_sockerless_op_t *op)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    char  err[512];
+
+    if (ngx_http_sockerless_cgroup_apply(&mcf->cgroup,
+            ngx_http_sockerless_json_str(op->container, "Id"),
+            cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+            err, sizeof(err))
+        != NGX_OK)
+    {
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.len = ngx_strlen(err);
+        op->message.data = ngx_pnalloc(op->pool, op->message.len);
+        if (op->message.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(op->message.data, err, op->message.len);
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* agent.json "cgroups": the container's, made with its limits */
+
+static ngx_int_t
+ngx_http_sockerless_memory_cgroups(ngx_http_sockerless_op_t *op, cJSON *j,
+    const char *id)
+{
+    ngx_http_sockerless_memory_conf_t *mcf = op->conf;
+
+    cJSON   *dirs;
+    u_char  *p;
+    char     err[512];
+
+    dirs = ngx_http_sockerless_cgroup_create(&mcf->cgroup, id,
+               cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig"),
+               err, sizeof(err));
+
+    if (dirs == NULL) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                      "sockerless memory: %s", err);
+
+        p = ngx_pnalloc(op->pool, ngx_strlen(err) + 64);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        op->message.data = p;
+        op->message.len = ngx_sprintf(p, "setting the container's resource "
+                                      "limits failed: %s", err)
+                          - p;
+
+        return NGX_DECLINED;
+    }
+
+    cJSON_AddItemToObject(j, "cgroups", dirs);
+
+    return NGX_OK;
+}
+
+
+/*
+ * ResolvConfPath, bound on /etc/resolv.conf as dockerd makes it: the
+ * host's /etc/resolv.conf without localhost nameservers (the container
+ * has its own loopback; with --network host it keeps them), 8.8.8.8 and
+ * 8.8.4.4 when none is left, and HostConfig.Dns, DnsSearch and
+ * DnsOptions in place of the host's lines of their kind. dockerd's
+ * user networks use its resolver 127.0.0.11, which sockerless has not:
+ * they get the host's servers too.
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_resolv(ngx_http_sockerless_op_t *op,
+    cJSON *mounts)
+{
+    char        *line, *next, *w, *save;
+    cJSON       *hc, *dns, *search, *opts, *e;
+    u_char      *text, *p, *last;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_uint_t   servers, host;
+    const char  *path, *mode;
+    char         buf[8192];
+
+    path = ngx_http_sockerless_json_str(op->container, "ResolvConfPath");
+    if (path == NULL || *path == '\0') {
+        return NGX_OK;
+    }
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    dns = cJSON_GetObjectItemCaseSensitive(hc, "Dns");
+    search = cJSON_GetObjectItemCaseSensitive(hc, "DnsSearch");
+    opts = cJSON_GetObjectItemCaseSensitive(hc, "DnsOptions");
+    mode = ngx_http_sockerless_json_str(hc, "NetworkMode");
+    host = (mode && ngx_strcmp(mode, "host") == 0);
+
+    n = 0;
+    fd = ngx_open_file("/etc/resolv.conf", NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) ngx_close_file(fd);
+    }
+
+    buf[n > 0 ? n : 0] = '\0';
+
+    text = ngx_pnalloc(op->pool, sizeof(buf) + 4096);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = text;
+    last = text + sizeof(buf) + 4096;
+    servers = 0;
+
+    cJSON_ArrayForEach(e, dns) {
+        if (cJSON_IsString(e)) {
+            p = ngx_slprintf(p, last, "nameserver %s\n", e->valuestring);
+            servers++;
+        }
+    }
+
+    for (line = buf; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) {
+            *next++ = '\0';
+        }
+
+        w = line;
+        while (*w == ' ' || *w == '\t') {
+            w++;
+        }
+
+        if (ngx_strncmp(w, "nameserver", 10) == 0
+            && (w[10] == ' ' || w[10] == '\t'))
+        {
+            if (cJSON_GetArraySize(dns) > 0) {
+                continue;
+            }
+
+            save = w + 11;
+            while (*save == ' ' || *save == '\t') {
+                save++;
+            }
+
+            if (!host
+                && (ngx_strncmp(save, "127.", 4) == 0
+                    || ngx_strncmp(save, "::1", 3) == 0))
+            {
+                continue;
+            }
+
+            servers++;
+
+        } else if ((ngx_strncmp(w, "search", 6) == 0
+                    || ngx_strncmp(w, "domain", 6) == 0)
+                   && cJSON_GetArraySize(search) > 0)
+        {
+            continue;
+
+        } else if (ngx_strncmp(w, "options", 7) == 0
+                   && cJSON_GetArraySize(opts) > 0)
+        {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "%s\n", line);
+    }
+
+    if (servers == 0) {
+        /* dockerd's defaults when the host's servers are all local */
+        p = ngx_slprintf(p, last, "nameserver 8.8.8.8\n"
+                         "nameserver 8.8.4.4\n");
+    }
+
+    if (cJSON_GetArraySize(search) > 0) {
+        p = ngx_slprintf(p, last, "search");
+
+        cJSON_ArrayForEach(e, search) {
+            if (cJSON_IsString(e)) {
+                p = ngx_slprintf(p, last, " %s", e->valuestring);
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\n");
+    }
+
+    if (cJSON_GetArraySize(opts) > 0) {
+        p = ngx_slprintf(p, last, "options");
+
+        cJSON_ArrayForEach(e, opts) {
+            if (cJSON_IsString(e)) {
+                p = ngx_slprintf(p, last, " %s", e->valuestring);
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\n");
+    }
+
+    /* in place: a bind of an earlier run may still point at the inode */
+
+    fd = ngx_open_file(path, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0644);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (write(fd, text, p - text) != p - text) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      "write() to \"%s\" failed", path);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "source", path);
+    cJSON_AddStringToObject(e, "target", "/etc/resolv.conf");
+    cJSON_AddFalseToObject(e, "readonly");
+    cJSON_AddItemToArray(mounts, e);
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_sockerless_memory_cgroup_parent(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 200
+        || ngx_strstr(value[1].data, "..") != NULL
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '\n'))
+    {
+        return "is invalid: a cgroup path without \"..\"";
+    }
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
 }

@@ -1003,6 +1003,112 @@ ngx_http_sockerless_reverse_process(cJSON *hc, ngx_uint_t linux_params)
 }
 
 
+/*
+ * Limits and name service a cloud task cannot have, refused rather than
+ * dropped: ExtraHosts and Dns* (awsvpc tasks and Lambda functions use
+ * the VPC's resolver and a fixed /etc/hosts), and every HostConfig limit
+ * but the task's size (NanoCpus, with "cpu" 1 only for ECS, and Memory)
+ */
+
+ngx_int_t
+ngx_http_sockerless_reverse_refuse_resources(ngx_http_sockerless_op_t *op,
+    const char *backend, ngx_uint_t cpu)
+{
+    u_char      *p;
+    cJSON       *hc, *v;
+    ngx_uint_t   i;
+    const char  *why, *s;
+
+    static const char  *limits[] = {
+        "CpuShares", "--cpu-shares",
+        "CpuPeriod", "--cpu-period",
+        "CpuQuota", "--cpu-quota",
+        "MemoryReservation", "--memory-reservation",
+        "MemorySwap", "--memory-swap",
+        "BlkioWeight", "--blkio-weight",
+        "PidsLimit", "--pids-limit",
+        NULL
+    };
+
+    hc = cJSON_GetObjectItemCaseSensitive(op->container, "HostConfig");
+    why = NULL;
+
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "ExtraHosts")))
+    {
+        why = "add hosts (--add-host): its tasks' /etc/hosts is the "
+              "cloud's";
+
+    } else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc, "Dns"))
+               || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                               "DnsSearch"))
+               || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hc,
+                                                              "DnsOptions")))
+    {
+        why = "set DNS servers, search domains or options (--dns, "
+              "--dns-search, --dns-option): its tasks use the VPC's "
+              "resolver";
+    }
+
+    for (i = 0; why == NULL && limits[i]; i += 2) {
+        v = cJSON_GetObjectItemCaseSensitive(hc, limits[i]);
+
+        /* -1: unlimited swap, or no pids limit, what a task has anyway */
+
+        if (cJSON_IsNumber(v) && v->valuedouble != 0
+            && v->valuedouble != -1)
+        {
+            why = limits[i + 1];
+        }
+    }
+
+    s = ngx_http_sockerless_json_str(hc, "CpusetCpus");
+    if (why == NULL && s && *s) {
+        why = "--cpuset-cpus";
+    }
+
+    s = ngx_http_sockerless_json_str(hc, "CpusetMems");
+    if (why == NULL && s && *s) {
+        why = "--cpuset-mems";
+    }
+
+    if (why == NULL && !cpu
+        && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc,
+                                                           "NanoCpus")) > 0)
+    {
+        why = "--cpus";
+    }
+
+    if (why == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(op->pool, 320);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->status = NGX_HTTP_BAD_REQUEST;
+    op->message.data = p;
+
+    if (why[0] == '-') {
+        op->message.len = ngx_snprintf(p, 320, "the %s backend cannot "
+                                       "apply %s: its tasks are sized by "
+                                       "%s alone", backend, why,
+                                       cpu ? "CPU (--cpus) and memory (-m)"
+                                           : "memory (-m)")
+                          - p;
+
+    } else {
+        op->message.len = ngx_snprintf(p, 320, "the %s backend cannot %s",
+                                       backend, why)
+                          - p;
+    }
+
+    return NGX_ERROR;
+}
+
+
 /* signals */
 
 ngx_int_t

@@ -71,6 +71,13 @@ ngx_int_t ngx_http_sockerless_reverse_refuse(ngx_http_sockerless_op_t *op,
     const char *backend, ngx_uint_t linux_params);
 
 /*
+ * the same for ExtraHosts, Dns* and the HostConfig limits other than the
+ * task's size (Memory, and NanoCpus when cpu is 1)
+ */
+ngx_int_t ngx_http_sockerless_reverse_refuse_resources(
+    ngx_http_sockerless_op_t *op, const char *backend, ngx_uint_t cpu);
+
+/*
  * reads a running container's output from now on (its reader's worker
  * went): NGX_OK under way, NGX_DECLINED no agent to reach now
  */

@@ -12,6 +12,7 @@
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_networks.h>
+#include <ngx_http_sockerless_resources.h>
 #include <ngx_http_sockerless_images.h>
 #include <ngx_http_sockerless_stream.h>
 #include <sls_id.h>
@@ -1766,6 +1767,23 @@ ngx_http_sockerless_container_build(ngx_http_sockerless_build_t *b)
     cJSON_AddItemToObject(sls, "cmd", cJSON_Duplicate(pcmd, 1));
     cJSON_AddStringToObject(sls, "image_ref", (char *) image.data);
 
+    /* limits checked, and dropped with a warning where the backend lacks */
+
+    switch (ngx_http_sockerless_resources_create(b->pool, b->log, rec,
+                                                 &b->status, b->message,
+                                                 sizeof(b->message)))
+    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        (void) ngx_http_sockerless_name_release(iname, id);
+        return NGX_ERROR;
+
+    default:
+        goto failed;
+    }
+
     /* a backend that mounts host paths gets its volumes made now */
 
     if (ngx_http_sockerless_backend()->supports & SLS_SUPPORTS_VOLUMES) {
@@ -1866,9 +1884,12 @@ ngx_http_sockerless_create_done(ngx_http_request_t *r, cJSON *rec,
     const char *id, const char *iname)
 {
     char    key[80];
-    cJSON  *item, *w;
+    cJSON  *item, *w, *warnings;
 
     ngx_sprintf((u_char *) key, "c/%s%Z", id);
+
+    warnings = ngx_http_sockerless_json_bind(r->pool,
+                                 ngx_http_sockerless_resources_warnings(rec));
 
     if (ngx_http_sockerless_store_put(key, rec) != NGX_OK) {
         (void) ngx_http_sockerless_name_release(iname, id);
@@ -1902,6 +1923,12 @@ ngx_http_sockerless_create_done(ngx_http_request_t *r, cJSON *rec,
             cJSON_AddItemToArray(item, cJSON_CreateString(
                 "Published ports are discarded when using host network "
                 "mode"));
+        }
+    }
+
+    if (warnings) {
+        while (cJSON_GetArraySize(warnings) > 0) {
+            cJSON_AddItemToArray(item, cJSON_DetachItemFromArray(warnings, 0));
         }
     }
 

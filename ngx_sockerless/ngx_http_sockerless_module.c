@@ -160,6 +160,7 @@ static ngx_http_sockerless_route_t  *ngx_http_sockerless_tables[] = {
     ngx_http_sockerless_callback_routes,
     ngx_http_sockerless_tree_routes,
     ngx_http_sockerless_archive_routes,
+    ngx_http_sockerless_resource_routes,
     NULL
 };
 

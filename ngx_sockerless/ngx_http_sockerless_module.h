@@ -191,6 +191,7 @@ extern ngx_http_sockerless_route_t  ngx_http_sockerless_network_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_callback_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_tree_routes[];
 extern ngx_http_sockerless_route_t  ngx_http_sockerless_archive_routes[];
+extern ngx_http_sockerless_route_t  ngx_http_sockerless_resource_routes[];
 
 /* callback.c: agents that dial back (reverse mode) */
 #define NGX_HTTP_SOCKERLESS_RUN_LEN  16

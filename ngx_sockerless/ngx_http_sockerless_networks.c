@@ -21,6 +21,7 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_networks.h>
 #include <ngx_http_sockerless_backend.h>
+#include <ngx_http_sockerless_resources.h>
 #include <sls_filters.h>
 #include <arpa/inet.h>
 
@@ -75,6 +76,8 @@ static ngx_int_t ngx_http_sockerless_cidr(const char *s, uint32_t *addr,
     ngx_uint_t *len);
 static void ngx_http_sockerless_ip_text(uint32_t a, char *buf);
 static ngx_int_t ngx_http_sockerless_ip_parse(const char *s, uint32_t *a);
+static u_char *ngx_http_sockerless_network_extra_hosts(ngx_pool_t *pool,
+    cJSON *rec, u_char *p, u_char *last);
 
 
 ngx_http_sockerless_route_t  ngx_http_sockerless_network_routes[] = {
@@ -2225,6 +2228,65 @@ ngx_http_sockerless_hosts_collect(void *data, const char *key, cJSON *rec)
 }
 
 
+const char *
+ngx_http_sockerless_network_host_gateway(ngx_pool_t *pool)
+{
+    cJSON       *n;
+    const char  *gw;
+
+    n = ngx_http_sockerless_network_find(pool, "bridge");
+
+    gw = ngx_http_sockerless_json_str(
+             cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                 cJSON_GetObjectItemCaseSensitive(n, "IPAM"), "Config"), 0),
+             "Gateway");
+
+    return (gw && *gw) ? gw : NULL;
+}
+
+
+/*
+ * HostConfig.ExtraHosts as dockerd writes them, "ip<TAB>name", after
+ * the defaults; "host-gateway" is the default bridge's gateway
+ */
+
+static u_char *
+ngx_http_sockerless_network_extra_hosts(ngx_pool_t *pool, cJSON *rec,
+    u_char *p, u_char *last)
+{
+    char        *name, *ip, buf[512];
+    cJSON       *e;
+    const char  *gw;
+
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(rec,
+                                                           "HostConfig"),
+                              "ExtraHosts"))
+    {
+        if (!cJSON_IsString(e)
+            || ngx_http_sockerless_extra_host(e->valuestring, buf,
+                                              sizeof(buf), &name, &ip)
+               != NGX_OK)
+        {
+            continue;
+        }
+
+        if (ngx_strcmp(ip, "host-gateway") == 0) {
+            gw = ngx_http_sockerless_network_host_gateway(pool);
+            if (gw == NULL) {
+                continue;
+            }
+
+            ip = (char *) gw;
+        }
+
+        p = ngx_slprintf(p, last, "%s\t%s\n", ip, name);
+    }
+
+    return p;
+}
+
+
 /* the hosts file of rec, among the containers all */
 
 u_char *
@@ -2241,6 +2303,10 @@ ngx_http_sockerless_network_hosts_text(ngx_pool_t *pool, cJSON *rec,
     cJSON_ArrayForEach(other, all) {
         size += 512;
     }
+
+    size += 520 * cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                      cJSON_GetObjectItemCaseSensitive(rec, "HostConfig"),
+                      "ExtraHosts"));
 
     text = ngx_pnalloc(pool, size);
     if (text == NULL) {
@@ -2260,6 +2326,8 @@ ngx_http_sockerless_network_hosts_text(ngx_pool_t *pool, cJSON *rec,
 
     p = ngx_slprintf(p, last, "127.0.0.1\tlocalhost\n"
                      "::1\tlocalhost ip6-localhost ip6-loopback\n");
+
+    p = ngx_http_sockerless_network_extra_hosts(pool, rec, p, last);
 
     /* its own name on its first address, as dockerd writes it */
 

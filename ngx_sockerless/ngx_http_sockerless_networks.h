@@ -28,6 +28,8 @@ void ngx_http_sockerless_network_top(cJSON *rec, cJSON *ep);
 void ngx_http_sockerless_network_release(ngx_pool_t *pool, cJSON *ep);
 void ngx_http_sockerless_network_forget(ngx_pool_t *pool, cJSON *rec);
 ngx_int_t ngx_http_sockerless_network_match(cJSON *rec, const char *ref);
+/* the default bridge's gateway, for "host-gateway"; NULL: there is none */
+const char *ngx_http_sockerless_network_host_gateway(ngx_pool_t *pool);
 u_char *ngx_http_sockerless_network_hosts_text(ngx_pool_t *pool, cJSON *rec,
     cJSON *all, size_t *len);
 ngx_int_t ngx_http_sockerless_network_hosts_write(ngx_pool_t *pool,

@@ -30,7 +30,7 @@ my $sock = $t->start_dockerd
 
 $t->backend("sockerless_backend docker;\n"
             . "    sockerless_docker_endpoint unix://$sock;")
-  ->write_conf->plan(48);
+  ->write_conf->plan(49);
 $t->run;
 
 my ($rc, $out, $err) = $t->dockerd_cli('load', '-i', $t->busybox_tar);
@@ -104,6 +104,13 @@ ok($rc == 0 && sha256_hex($out) eq sha256_hex($data),
                                'echo o; echo e >&2; exit 5');
 ok($rc == 5 && $out eq "o\n" && $err eq "e\n",
    'exec: streams apart, exit code 5') or diag("rc $rc '$out' '$err'");
+
+($rc, $out, $err) = $t->docker('update', '--restart', 'on-failure:2',
+                               '--pids-limit', '64', 'db1');
+my $uhc = $t->inspect('db1')->{HostConfig};
+ok($rc == 0 && $uhc->{RestartPolicy}{Name} eq 'on-failure'
+   && $uhc->{PidsLimit} == 64, 'update: passed to the daemon')
+    or diag($err);
 
 my $follow = $t->docker_spawn('logs', '-f', 'db1');
 ok($follow->wait_output(qr/^line3$/m, 30), 'logs -f streams')

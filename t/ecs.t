@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim(stop_timeout => 2)
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(55);
+$t->plan(60);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -253,6 +253,32 @@ ok($cdef && $cdef->{readonlyRootFilesystem}
    && $cdef->{ulimits}[0]{hardLimit} == 200,
    '--read-only, --init, --cap-add, --cap-drop, --ulimit: in the task '
    . 'definition') or diag("$err " . explain($cdef));
+
+($rc, $out, $err) = $t->docker('create', '--add-host', 'a:10.0.0.1', $img,
+                               'true');
+ok($rc != 0 && $err =~ /the ECS backend cannot add hosts \(--add-host\)/,
+   '--add-host: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--dns', '10.0.0.2', $img, 'true');
+ok($rc != 0 && $err =~ /cannot set DNS servers, search domains or options/,
+   '--dns: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--pids-limit', '10', $img,
+                               'true');
+ok($rc != 0 && $err =~ /the ECS backend cannot apply --pids-limit: its/
+   && $err =~ /tasks are sized by CPU \(--cpus\) and memory \(-m\) alone/,
+   '--pids-limit: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--name', 'upd', $img, 'true');
+($rc, $out, $err) = $t->docker('update', '-m', '1g', '--memory-swap', '2g',
+                               'upd');
+ok($rc != 0 && $err =~ /the ecs backend cannot update a container's res/,
+   'update -m: refused') or diag($err);
+
+($rc, $out, $err) = $t->docker('update', '--restart', 'on-failure:2', 'upd');
+ok($rc == 0 && $t->inspect('upd')->{HostConfig}{RestartPolicy}{Name}
+   eq 'on-failure', 'update --restart: recorded') or diag($err);
+$t->docker('rm', '-f', 'upd');
 
 # the SDK
 

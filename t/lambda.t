@@ -23,7 +23,7 @@ my $sim = $t->start_aws_sim
     or plan(skip_all => "the AWS simulator did not start: "
                         . ($t->{aws_sim_err} // ''));
 
-$t->plan(35);
+$t->plan(37);
 
 $ENV{AWS_ACCESS_KEY_ID} = 'AKIDSOCKERLESSTEST';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'sockerless-test-secret';
@@ -159,6 +159,16 @@ ok($rc == 125 && $err =~ /the Lambda backend cannot make the root file /,
                                $img, 'true');
 ok($rc == 125 && $err =~ /cannot change capabilities/,
    '--cap-add: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--cpus', '1', $img, 'true');
+ok($rc != 0 && $err =~ /the Lambda backend cannot apply --cpus: its tasks/
+   && $err =~ /are sized by memory \(-m\) alone/,
+   '--cpus: a clear error, not dropped') or diag($err);
+
+($rc, $out, $err) = $t->docker('create', '--add-host', 'a:10.0.0.1', $img,
+                               'true');
+ok($rc != 0 && $err =~ /the Lambda backend cannot add hosts/,
+   '--add-host: a clear error, not dropped') or diag($err);
 
 ($rc, $out, $err) = $t->docker('run', '-d', '--name', 'nopause', $img,
                                'sleep', '1000');

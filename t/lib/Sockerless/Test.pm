@@ -1214,6 +1214,8 @@ sub cleanup {
         system('ip', 'link', 'del', $b) if -e "/sys/class/net/$b";
     }
 
+    $self->remove_cgroups if $> == 0;
+
     my @bad = $self->check_error_log;
     if ($self->{planned}) {
         Test::More::ok(!@bad, 'no alerts, crits, emergs or sanitizer reports'
@@ -1236,6 +1238,38 @@ sub cleanup {
         return;
     }
     remove_tree($self->{prefix}, { safe => 1 });
+}
+
+
+# the cgroups of this instance's containers, which agents killed above
+# could not remove (<parent>/<id> in each hierarchy; see
+# memory_cgroup.c), and their parents when that leaves them empty
+sub remove_cgroups {
+    my ($self) = @_;
+
+    my %ids;
+    if ($self->{data} && opendir my $dh, "$self->{data}/containers") {
+        $ids{$_} = 1 for grep { /^[0-9a-f]{64}$/ } readdir $dh;
+        closedir $dh;
+    }
+    return unless %ids;
+
+    my @dirs = grep { m{/([0-9a-f]{64})$} && $ids{$1} }
+               split /\n/, `find /sys/fs/cgroup -maxdepth 7 -mindepth 2 \\
+                             -type d -path '*/sockerless*/*' 2>/dev/null`;
+    return unless @dirs;
+
+    my %parents = map { (m{^(.*)/[^/]+$})[0] => 1 } @dirs;
+
+    # the killed processes leave their cgroups as they exit
+    for (1 .. 20) {
+        @dirs = grep { -d $_ && !rmdir($_) } @dirs;
+        last unless @dirs;
+        sleep 0.1;
+    }
+
+    # busy while another instance's containers run: left to it
+    rmdir $_ for keys %parents;
 }
 
 
