@@ -1384,19 +1384,21 @@ sla_ar_remove(int pfd, const char *name)
 
 int
 sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
-    int copy_uidgid, unsigned max_entries, const sla_ar_http_t *http)
+    int copy_uidgid, unsigned max_entries, long long max_bytes,
+    const sla_ar_http_t *http)
 {
-    int                rc, dst, pfd, fd, exists;
-    char              *rel, *tmp, *base, *buf, abs[PATH_MAX + 4], *dir;
-    uid_t              uid;
-    gid_t              gid;
-    size_t             entries, tail;
-    ssize_t            n, w, off;
-    sla_ar_in_t        src;
-    struct stat        st;
-    sls_tar_entry_t    e;
-    sls_tar_reader_t   t;
-    struct timespec    ts[2];
+    int                 rc, dst, pfd, fd, exists;
+    char               *rel, *tmp, *base, *buf, abs[PATH_MAX + 4], *dir;
+    uid_t               uid;
+    gid_t               gid;
+    size_t              entries, tail;
+    ssize_t             n, w, off;
+    sla_ar_in_t         src;
+    struct stat         st;
+    sls_tar_entry_t     e;
+    sls_tar_reader_t    t;
+    struct timespec     ts[2];
+    unsigned long long  bytes;
 
 #define sla_ar_fail(code, ...)                                                \
     do {                                                                      \
@@ -1441,6 +1443,7 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
 
     max_entries = max_entries ? max_entries : SLS_AGENT_ENTRIES_MAX;
     entries = 0;
+    bytes = 0;
     pfd = -1;
     fd = -1;
 
@@ -1465,6 +1468,16 @@ sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
         if (++entries > max_entries) {
             sla_ar_fail(SLA_AR_EXIT_TOOBIG, "the archive has more than %u "
                         "entries", max_entries);
+        }
+
+        /* a tar bomb: what the entries say they hold, before any is made */
+
+        bytes += (unsigned long long) e.size;
+
+        if (max_bytes > 0 && bytes > (unsigned long long) max_bytes) {
+            sla_ar_fail(SLA_AR_EXIT_TOOBIG, "the archive unpacks to more "
+                        "than %lld bytes (sockerless_unpack_max_size)",
+                        max_bytes);
         }
 
         if (e.name[0] == '/' || sla_ar_inside("", e.name, rel, PATH_MAX)) {

@@ -59,13 +59,15 @@ int sla_archive_get(int rootfd, const char *path, int out,
 
 /*
  * The tar read from in extracted into the directory path; nothing is
- * written outside it. Returns 0 or an SLA_AR_EXIT_* code with the reason
- * on stderr. With http, in is the client's socket: the body is decoded
- * from it (http->preread first), bounded by http->max_body, and read to
- * its end after the tar's end.
+ * written outside it, nor more than max_entries entries or (when not 0)
+ * entries that hold more than max_bytes. Returns 0 or an SLA_AR_EXIT_*
+ * code with the reason on stderr. With http, in is the client's socket:
+ * the body is decoded from it (http->preread first), bounded by
+ * http->max_body, and read to its end after the tar's end.
  */
 int sla_archive_put(int rootfd, const char *path, int in, int no_overwrite,
-    int copy_uidgid, unsigned max_entries, const sla_ar_http_t *http);
+    int copy_uidgid, unsigned max_entries, long long max_bytes,
+    const sla_ar_http_t *http);
 
 
 #endif /* _SLA_ARCHIVE_H_INCLUDED_ */

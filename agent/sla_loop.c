@@ -1419,7 +1419,7 @@ sla_conn_archive(sla_agent_t *a, sla_conn_t *c, sls_agent_msg_t *m)
         }
 
         _exit(sla_archive_put(3, m->path, 0, m->no_overwrite,
-                              m->copy_uidgid, m->max_entries,
+                              m->copy_uidgid, m->max_entries, m->max_bytes,
                               cfd != -1 ? &http : NULL));
     }
 

@@ -925,6 +925,8 @@ ngx_http_sockerless_archive_opened(ngx_http_sockerless_agent_t *a)
                   ngx_http_sockerless_arg_bool(r, "noOverwriteDirNonDir", 0));
         cJSON_AddBoolToObject(msg, "copyUIDGID",
                   ngx_http_sockerless_arg_bool(r, "copyUIDGID", 0));
+        cJSON_AddNumberToObject(msg, "maxBytes",
+                  (double) ngx_http_sockerless_conf()->unpack_max);
 
         if (ar->direct
             && ngx_http_sockerless_archive_put_direct(ar, msg) != NGX_OK)

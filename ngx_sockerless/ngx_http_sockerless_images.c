@@ -54,6 +54,8 @@ static ngx_int_t ngx_http_sockerless_image_tag(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_image_create(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
+static ngx_int_t ngx_http_sockerless_unpack_over(struct archive_entry *e,
+    off_t *total, char *err, size_t errlen);
 static void ngx_http_sockerless_load_thread(void *data, ngx_log_t *log);
 static void ngx_http_sockerless_load_done(ngx_event_t *ev);
 static ngx_int_t ngx_http_sockerless_image_history(ngx_http_request_t *r,
@@ -441,6 +443,34 @@ ngx_http_sockerless_read_small(const char *path, size_t max)
 
 
 /*
+ * A tar bomb: the sizes the entries so far say they hold (total) over
+ * sockerless_unpack_max_size, checked before an entry is written; the
+ * limit is read from the cycle's configuration, which a thread may
+ */
+
+static ngx_int_t
+ngx_http_sockerless_unpack_over(struct archive_entry *e, off_t *total,
+    char *err, size_t errlen)
+{
+    off_t  max;
+
+    max = ngx_http_sockerless_conf()->unpack_max;
+
+    if (archive_entry_size_is_set(e)) {
+        *total += archive_entry_size(e);
+    }
+
+    if (max > 0 && *total > max) {
+        snprintf(err, errlen, "the archive unpacks to more than %lld bytes "
+                 "(sockerless_unpack_max_size)", (long long) max);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
  * Extracts an archive into dir (an absolute path without symlinks).
  * With "layer", OCI whiteouts remove what lower layers put there.
  * Entries with ".." or that would be written through a symlink are
@@ -460,6 +490,7 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
     const void            *buf;
     size_t                 bsize;
     la_int64_t             off;
+    off_t                  total;
 
     a = archive_read_new();
     w = archive_write_disk_new();
@@ -484,6 +515,7 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
     archive_write_disk_set_options(w, flags);
 
     rc = -1;
+    total = 0;
     dlen = strlen(dir);
     path = malloc(dlen + PATH_MAX + 2);
 
@@ -509,6 +541,10 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             snprintf(err, errlen, "invalid tar archive: %s",
                      archive_error_string(a));
+            goto done;
+        }
+
+        if (ngx_http_sockerless_unpack_over(e, &total, err, errlen)) {
             goto done;
         }
 

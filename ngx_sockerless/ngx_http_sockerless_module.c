@@ -70,6 +70,13 @@ static ngx_command_t  ngx_http_sockerless_commands[] = {
       offsetof(ngx_http_sockerless_main_conf_t, json_max),
       NULL },
 
+    { ngx_string("sockerless_unpack_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sockerless_main_conf_t, unpack_max),
+      NULL },
+
     { ngx_string("sockerless_registry_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -595,6 +602,7 @@ ngx_http_sockerless_create_main_conf(ngx_conf_t *cf)
      */
 
     smcf->json_max = NGX_CONF_UNSET_SIZE;
+    smcf->unpack_max = NGX_CONF_UNSET;
     smcf->event_history = NGX_CONF_UNSET_SIZE;
     smcf->registry_timeout = NGX_CONF_UNSET_MSEC;
 
@@ -618,6 +626,7 @@ ngx_http_sockerless_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_sockerless_main_conf_t *smcf = conf;
 
     ngx_conf_init_size_value(smcf->json_max, 1024 * 1024);
+    ngx_conf_init_value(smcf->unpack_max, (off_t) 64 * 1024 * 1024 * 1024);
     ngx_conf_init_size_value(smcf->event_history, 4096);
     ngx_conf_init_msec_value(smcf->registry_timeout, 60000);
 

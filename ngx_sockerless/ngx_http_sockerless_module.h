@@ -35,6 +35,7 @@ typedef struct {
     ngx_http_sockerless_backend_t *backend;
     void                          *backend_conf;
     size_t                         json_max;
+    off_t                          unpack_max;  /* 0: no limit */
     size_t                         event_history;
     ngx_msec_t                     registry_timeout;
     ngx_array_t                   *insecure_registries; /* ngx_str_t */

@@ -1130,6 +1130,8 @@ sls_agent_msg_parse(const char *p, size_t len, sls_agent_msg_t *msg,
                                   err, err_size) != 0
             || sls_agent_get_size(root, "maxBody", &msg->max_body,
                                   err, err_size) != 0
+            || sls_agent_get_size(root, "maxBytes", &msg->max_bytes,
+                                  err, err_size) != 0
             || sls_agent_get_hex(root, "preread", &msg->preread,
                                  &msg->preread_len, err, err_size) != 0)
         {
@@ -1318,6 +1320,10 @@ sls_agent_msg_encode(const sls_agent_msg_t *msg, char *buf, size_t size)
 
             if (msg->max_entries) {
                 sls_json_put_long(&w, "maxEntries", (long) msg->max_entries);
+            }
+
+            if (msg->max_bytes) {
+                sls_json_put_long(&w, "maxBytes", (long) msg->max_bytes);
             }
 
             if (msg->direct && msg->length >= 0) {

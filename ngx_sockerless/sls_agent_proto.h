@@ -148,6 +148,8 @@ typedef struct {
     int          no_overwrite;    /* "noOverwriteDirNonDir" */
     int          copy_uidgid;     /* "copyUIDGID" */
     unsigned     max_entries;     /* "maxEntries", 0: SLS_AGENT_ENTRIES_MAX */
+    long long    max_bytes;       /* "maxBytes": the most the entries of a
+                                     put hold, 0 for no limit */
 
     /*
      * archive_get and archive_put with "direct": the client's socket came

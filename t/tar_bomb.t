@@ -5,8 +5,8 @@
 # Tar bombs beyond sockerless_unpack_max_size: small archives that say
 # they unpack to more than the limit are refused before anything that
 # large is written, by docker cp (plain and gzip bodies, so both paths to
-# the agent), docker load and docker import; archives under the limit
-# still unpack.
+# the agent), docker load and docker import (and pulled layers, in
+# pull.t); archives under the limit still unpack.
 
 use strict;
 use warnings;
@@ -17,8 +17,8 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf('sockerless_unpack_max_size 1m;')
-    ->plan(8);
+my $t = Sockerless::Test->new->write_conf('sockerless_unpack_max_size 8m;')
+    ->plan(10);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded under the limit');
@@ -43,14 +43,14 @@ $t->docker('run', '-d', '--name', 'tb', 'busybox', 'sleep', '300');
                          $t->read_file("$p/bomb.tgz"),
                          headers => { 'Content-Type' => 'application/x-tar' });
 ok($st == 413 && ($j->{message} // '')
-       =~ /unpacks to more than 1048576 bytes/,
+       =~ /unpacks to more than 8388608 bytes/,
    'cp of a gzip bomb: 413') or diag("$st " . explain $j);
 
 ($st, $j) = $t->api_json('PUT', '/containers/tb/archive?path=/tmp',
                          $t->read_file("$p/bomb.tar"),
                          headers => { 'Content-Type' => 'application/x-tar' });
 ok($st == 413 && ($j->{message} // '')
-       =~ /unpacks to more than 1048576 bytes/,
+       =~ /unpacks to more than 8388608 bytes/,
    'cp of a plain tar over the limit: 413') or diag("$st " . explain $j);
 
 ($rc, $out) = $t->docker('exec', 'tb', 'ls', '/tmp');
@@ -66,10 +66,34 @@ is($out, "small\n", 'cp under the limit still works');
 ($st, $j) = $t->api_json('POST', '/images/create?fromSrc=-&repo=bomb',
                          $t->read_file("$p/bomb.tgz"));
 ok($st == 400 && ($j->{message} // '')
-       =~ /unpacks to more than 1048576 bytes/,
+       =~ /unpacks to more than 8388608 bytes/,
    'import of a gzip bomb: 400') or diag("$st " . explain $j);
 ($rc, $out) = $t->docker('images', '-q', 'bomb');
 is($out, '', 'no image made');
+
+# docker load of an image whose one layer is the bomb
+
+($rc, $out, $err) = $t->python(<<"PY");
+import gzip, hashlib, io, json, tarfile
+layer = open("$p/bomb.tgz", "rb").read()
+diff = hashlib.sha256(gzip.decompress(layer)).hexdigest()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                  "rootfs": {"type": "layers",
+                             "diff_ids": ["sha256:" + diff]}}).encode()
+cid = hashlib.sha256(cfg).hexdigest()
+man = json.dumps([{"Config": cid + ".json", "RepoTags": ["bomb:load"],
+                   "Layers": ["layer.tar"]}]).encode()
+with tarfile.open("$p/bomb-image.tar", "w") as t:
+    for name, data in (("manifest.json", man), (cid + ".json", cfg),
+                       ("layer.tar", layer)):
+        i = tarfile.TarInfo(name); i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+PY
+($rc, $out, $err) = $t->docker('load', '-i', "$p/bomb-image.tar");
+ok($rc != 0 && $err =~ /unpacks to more than 8388608 bytes/,
+   'load of an image with a bomb layer: refused') or diag("$out$err");
+($rc, $out) = $t->docker('images', '-q', 'bomb:load');
+is($out, '', 'no image loaded');
 
 $t->docker('rm', '-f', 'tb');
 $t->done;
