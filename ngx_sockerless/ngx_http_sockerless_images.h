@@ -51,6 +51,15 @@ int ngx_http_sockerless_extract(const char *file, const char *dir,
     int layer, off_t *size, char *err, size_t errlen);
 
 /*
+ * The same from a reader instead of a file (file NULL): read() sets *buf
+ * to the next bytes and returns how many, 0 at the end, -1 on failure;
+ * it may block (a layer still on its way). For the thread pool.
+ */
+int ngx_http_sockerless_extract_from(const char *file,
+    ssize_t (*read)(void *data, const void **buf), void *data,
+    const char *dir, int layer, off_t *size, char *err, size_t errlen);
+
+/*
  * The config JSON of an image flattened to one layer whose diff id is
  * diff_id, printed with cJSON's malloc (the caller frees it), or NULL;
  * thread-safe (trees.c)
