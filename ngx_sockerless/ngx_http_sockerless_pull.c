@@ -1238,7 +1238,7 @@ ngx_http_sockerless_pull_next_layer(ngx_http_sockerless_pull_t *ps)
     ngx_http_sockerless_pull_feed_set(ps, &ps->feeds[ps->current], 0,
                                       NGX_HTTP_SOCKERLESS_FEED_OPEN);
 
-    ngx_http_sockerless_pull_extract(ps);
+    (void) ngx_http_sockerless_pull_extract(ps);
 }
 
 
@@ -1327,11 +1327,6 @@ ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
 
     ps->current++;
 
-    /* without a thread pool a layer is unpacked once it is all here */
-    if (ngx_http_sockerless_pull_extract(ps) != NGX_OK) {
-        return;
-    }
-
     ngx_http_sockerless_pull_next_layer(ps);
 }
 
@@ -1359,11 +1354,15 @@ ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
         return NGX_OK;
     }
 
+    /* images_init_conf() declares it: without it nothing unpacks */
+
     ngx_str_set(&name, "default");
     tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
 
-    if (tp == NULL && state != NGX_HTTP_SOCKERLESS_FEED_DONE) {
-        return NGX_OK;
+    if (tp == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "no thread pool to unpack layers in");
+        return NGX_ERROR;
     }
 
     if (ps->rootfs == NULL) {
@@ -1407,14 +1406,6 @@ ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
     task->event.data = ps;
 
     ps->busy = 1;
-
-    if (tp == NULL) {
-        ngx_http_sockerless_pull_extract_thread(ps, ps->log);
-        ngx_http_sockerless_pull_extract_done(&task->event);
-
-        /* the pull may have ended and gone in there */
-        return NGX_ERROR;
-    }
 
     if (ngx_thread_task_post(tp, task) != NGX_OK) {
         ps->busy = 0;
@@ -1618,7 +1609,7 @@ ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
     ps->ex++;
 
     if (ps->ex < ps->nlayers) {
-        ngx_http_sockerless_pull_extract(ps);
+        (void) ngx_http_sockerless_pull_extract(ps);
         return;
     }
 
