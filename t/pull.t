@@ -21,7 +21,7 @@ my $t = Sockerless::Test->new;
 plan(skip_all => 'no docker-registry (make deps installs it)')
     unless $t->has_tool('docker-registry');
 
-$t->write_conf('sockerless_registry_timeout 3s;')->plan(33);
+$t->write_conf('sockerless_registry_timeout 3s;')->plan(36);
 $t->run;
 
 my ($rc, $out, $err, $st, $j);
@@ -210,5 +210,22 @@ ok($rc == 0 && $out =~ /^Status: Downloaded newer image for \Q$reg\E\/big:v1$/m,
                                '/pad.bin');
 like($out, qr/^\s*52428800 \/pad.bin$/, 'its big layer is all there')
     or diag("$out$err");
+
+# two clients pull the same image at once (as compose does for services
+# that share one): each pull unpacks into a rootfs of its own
+
+($rc, $out, $err) = $t->docker('rmi', "$reg/big:v1");
+my @pulls = map { $t->docker_spawn('pull', "$reg/big:v1") } 1 .. 2;
+my @rcs = map { $_->wait(120) // -1 } @pulls;
+ok($rcs[0] == 0 && $rcs[1] == 0, 'two pulls of the same image at once')
+    or diag(join '', map { $_->stdout . $_->stderr } @pulls);
+
+($rc, $out, $err) = $t->docker('run', '--rm', "$reg/big:v1", 'wc', '-c',
+                               '/pad.bin');
+like($out, qr/^\s*52428800 \/pad.bin$/, 'the image they made runs')
+    or diag("$out$err");
+
+ok($t->wait_for(30, sub { !leftovers() }),
+   'nothing left of either pull') or diag(join "\n", leftovers());
 
 $t->done;
