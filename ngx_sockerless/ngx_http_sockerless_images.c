@@ -1713,6 +1713,45 @@ ngx_http_sockerless_image_rm_done(ngx_event_t *ev)
 }
 
 
+/* rm -rf of path in the thread pool, or at once when it cannot be */
+
+void
+ngx_http_sockerless_files_rm(ngx_log_t *log, const char *path)
+{
+    size_t              len;
+    ngx_str_t           name;
+    ngx_pool_t         *pool;
+    ngx_thread_task_t  *task;
+    ngx_thread_pool_t  *tp;
+
+    len = ngx_strlen(path);
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    task = pool ? ngx_thread_task_alloc(pool, len + 1) : NULL;
+
+    if (task) {
+        ngx_memcpy(task->ctx, path, len + 1);
+
+        task->handler = ngx_http_sockerless_image_rm_thread;
+        task->event.handler = ngx_http_sockerless_image_rm_done;
+        task->event.data = pool;
+
+        ngx_str_set(&name, "default");
+        tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+        if (tp && ngx_thread_task_post(tp, task) == NGX_OK) {
+            return;
+        }
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    ngx_http_sockerless_rm_rf(path);
+}
+
+
 /* the unpacked tree goes in a thread, under a name no lookup finds */
 
 void

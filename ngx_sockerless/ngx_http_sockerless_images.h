@@ -42,6 +42,9 @@ ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
 /* rm -rf of <data>/images/<hex> in the thread pool, after a rename */
 void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
 
+/* rm -rf of path in the thread pool (at once without one) */
+void ngx_http_sockerless_files_rm(ngx_log_t *log, const char *path);
+
 /*
  * Unpacks the tar (or tar.gz) file into dir; with layer, OCI whiteouts
  * apply. For the thread pool: libc and libarchive only. 0, or -1 with

@@ -1498,10 +1498,11 @@ ngx_http_sockerless_pull_extract_thread(void *data, ngx_log_t *log)
     ngx_http_sockerless_pull_t *ps = data;
 
     off_t                               avail;
-    char                                path[PATH_MAX + 64];
     size_t                              len;
     ngx_uint_t                          state;
     ngx_http_sockerless_pull_reader_t   rd;
+    char                                path[PATH_MAX + 64];
+    char                                prev[PATH_MAX + 64];
 
     ps->layer_size = 0;
     ps->error[0] = '\0';
@@ -1524,6 +1525,16 @@ ngx_http_sockerless_pull_extract_thread(void *data, ngx_log_t *log)
     if (ps->ex == 0) {
         (void) mkdir(ps->rootfs, 0700);
         (void) mkdir(path, 0755);
+
+    } else {
+        /*
+         * the file of the layer before goes now, not before the event
+         * that says it is unpacked: the blocks of a blob are freed (and
+         * discarded) at once, which takes a while; the last one goes
+         * with the pull's files
+         */
+        snprintf(prev, sizeof(prev), "%s/%d", ps->tmp, (int) ps->ex - 1);
+        (void) unlink(prev);
     }
 
     rd.fd = open(ps->layer_file, O_RDONLY|O_CLOEXEC);
@@ -1560,8 +1571,6 @@ done:
         ps->extract_rc = -1;
         snprintf(ps->error, sizeof(ps->error), "the pull stopped");
     }
-
-    (void) unlink(ps->layer_file);
 }
 
 
@@ -2084,7 +2093,8 @@ ngx_http_sockerless_pull_cleanup(void *data)
     }
 
     if (ps->tmp) {
-        ngx_http_sockerless_rm_rf(ps->tmp);
+        /* unlinking a blob of many MiB frees (and discards) its blocks */
+        ngx_http_sockerless_files_rm(ps->log, ps->tmp);
         ps->tmp = NULL;
     }
 
