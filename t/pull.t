@@ -21,7 +21,7 @@ my $t = Sockerless::Test->new;
 plan(skip_all => 'no docker-registry (make deps installs it)')
     unless $t->has_tool('docker-registry');
 
-$t->write_conf('sockerless_registry_timeout 3s;')->plan(36);
+$t->write_conf('sockerless_registry_timeout 3s;')->plan(37);
 $t->run;
 
 my ($rc, $out, $err, $st, $j);
@@ -165,6 +165,13 @@ is($st, 404, 'nothing recorded after a digest mismatch');
 ($rc, $out, $err) = $t->docker({ timeout => 60 }, 'pull', "$freg/bad/hang");
 ok($rc != 0 && $err =~ /request canceled/, 'a registry that hangs: an error')
     or diag("$out$err");
+
+# a client that gives up on it first: its registry request is cancelled
+# (no thread task yet), which the clean error log at the end tells
+
+($st) = $t->api('POST', "/v1.50/images/create?fromImage=$freg/bad/hang",
+                undef, timeout => 1);
+is($st, 0, 'a client that gives up while the registry hangs');
 
 # the Docker SDK for Python
 
