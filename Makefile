@@ -1,6 +1,6 @@
 # Copyright (C) sockerless contributors
 #
-# make deps | make | make run | make test | make bench
+# make deps | make | make run | make test | make bench | make asan
 
 SHELL      := /bin/bash
 NGX_SRC    ?= /usr/share/nginx/src
@@ -18,7 +18,8 @@ DEB_PKGS   := nginx-light nginx-dev liblmdb-dev libwslay-dev libcjson-dev \
 
 MOD_SRCS   := config $(wildcard ngx_sockerless/*.[ch] backends/*.[ch])
 
-.PHONY: all deps deps-fuzz module agent run test unit fuzz e2e bench clean
+.PHONY: all deps deps-fuzz module agent run test unit fuzz e2e bench clean \
+        asan
 
 all: module agent
 
@@ -60,6 +61,43 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(MOD_SRCS)
 	mv -f $(MODULE).tmp $(MODULE)
 
 agent: $(AGENT)
+
+# the module under AddressSanitizer, for e2e tests (not part of make test):
+#   make asan
+#   SOCKERLESS_MODULE=$PWD/build/asan/ngx_http_sockerless_module.so \
+#   TEST_NGINX_BINARY=$PWD/build/asan/nginx-asan prove t/pull.t
+# build/asan/nginx-asan runs Debian's nginx with libasan preloaded; reports
+# land in the error log, where the harness fails on them. -Werror goes:
+# with ASan gcc sees format truncations it does not see otherwise.
+ASAN_DIR   := $(BUILD)/asan
+
+asan: $(ASAN_DIR)/ngx_http_sockerless_module.so $(ASAN_DIR)/nginx-asan
+
+$(ASAN_DIR)/nginx/objs/Makefile: config
+	rm -rf $(ASAN_DIR)/nginx
+	mkdir -p $(ASAN_DIR)
+	cp -r $(NGX_SRC) $(ASAN_DIR)/nginx
+	cd $(ASAN_DIR)/nginx && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="-g -O1 -fPIC -fsanitize=address \
+	                       -fno-omit-frame-pointer -Wall" \
+	        --with-ld-opt="-fPIC -fsanitize=address" \
+	        --add-dynamic-module=$(CURDIR) >$(ASAN_DIR)/configure.log 2>&1 \
+	    || { tail -20 $(ASAN_DIR)/configure.log; exit 1; }
+	sed -i 's/ -Werror//' $@
+
+$(ASAN_DIR)/ngx_http_sockerless_module.so: $(ASAN_DIR)/nginx/objs/Makefile \
+        $(MOD_SRCS)
+	$(MAKE) -s -C $(ASAN_DIR)/nginx -f objs/Makefile modules
+	cp $(ASAN_DIR)/nginx/objs/ngx_http_sockerless_module.so $@
+
+$(ASAN_DIR)/nginx-asan: Makefile
+	mkdir -p $(ASAN_DIR)
+	printf '%s\n' '#!/bin/sh' \
+	    'LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \' \
+	    'ASAN_OPTIONS=detect_leaks=0 exec $(NGINX) "$$@"' > $@.tmp
+	chmod +x $@.tmp
+	mv -f $@.tmp $@
 
 $(AGENT): $(wildcard agent/*.[ch] ngx_sockerless/sls_*.[ch])
 	$(MAKE) -s -C agent

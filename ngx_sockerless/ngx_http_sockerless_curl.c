@@ -45,6 +45,7 @@ static void ngx_http_sockerless_curl_finish(
     ngx_http_sockerless_curl_main_conf_t *cmcf);
 static size_t ngx_http_sockerless_curl_write(char *ptr, size_t size,
     size_t n, void *data);
+static void ngx_http_sockerless_curl_resume(ngx_event_t *ev);
 static size_t ngx_http_sockerless_curl_read(char *ptr, size_t size,
     size_t n, void *data);
 static size_t ngx_http_sockerless_curl_header_line(char *ptr, size_t size,
@@ -113,6 +114,10 @@ ngx_http_sockerless_curl_create(ngx_pool_t *pool, ngx_log_t *log)
 
     hc->pool = pool;
     hc->log = log;
+
+    hc->resume.handler = ngx_http_sockerless_curl_resume;
+    hc->resume.data = hc;
+    hc->resume.log = log;
 
     return hc;
 }
@@ -328,6 +333,10 @@ ngx_http_sockerless_curl_cancel(ngx_http_sockerless_curl_t *hc)
 
     hc->active = 0;
     ngx_queue_remove(&hc->queue);
+
+    if (hc->resume.posted) {
+        ngx_delete_posted_event(&hc->resume);
+    }
 
     if (cmcf->multi) {
         curl_multi_remove_handle(cmcf->multi, hc->easy);
@@ -660,6 +669,10 @@ ngx_http_sockerless_curl_finish(ngx_http_sockerless_curl_main_conf_t *cmcf)
         ngx_queue_remove(&hc->queue);
         curl_multi_remove_handle(cmcf->multi, hc->easy);
 
+        if (hc->resume.posted) {
+            ngx_delete_posted_event(&hc->resume);
+        }
+
         if (ngx_queue_empty(&cmcf->active)) {
             cmcf->timer.cancelable = 1;
         }
@@ -690,7 +703,11 @@ ngx_http_sockerless_curl_finish(ngx_http_sockerless_curl_main_conf_t *cmcf)
 /*
  * CURLOPT_WRITEFUNCTION: the body, in a buffer that doubles to max_body;
  * in sink mode a 2xx body goes to the file instead (nginx writes its own
- * temporary files the same way, synchronously)
+ * temporary files the same way, synchronously), a slice a turn: curl
+ * reads on while its socket is readable, so that a fast blob would have
+ * the worker to itself until its end; past the slice the transfer
+ * pauses (curl keeps the piece and gives it again) until a posted event
+ * after this turn's other events
  */
 
 static size_t
@@ -713,6 +730,14 @@ ngx_http_sockerless_curl_write(char *ptr, size_t size, size_t n, void *data)
     }
 
     if (code >= 200 && code < 300) {
+
+        if (hc->slice >= NGX_HTTP_SOCKERLESS_CURL_SLICE) {
+            if (!hc->resume.posted) {
+                ngx_post_event(&hc->resume, &ngx_posted_events);
+            }
+
+            return CURL_WRITEFUNC_PAUSE;
+        }
 
         if (hc->total == -1) {
             cl = -1;
@@ -738,6 +763,7 @@ ngx_http_sockerless_curl_write(char *ptr, size_t size, size_t n, void *data)
         }
 
         hc->received += len;
+        hc->slice += len;
 
         if (hc->progress) {
             hc->progress(hc, (u_char *) ptr, len);
@@ -781,6 +807,21 @@ ngx_http_sockerless_curl_write(char *ptr, size_t size, size_t n, void *data)
     hc->body_out.data[hc->body_out.len] = '\0';
 
     return len;
+}
+
+
+/* the next slice: curl gives the kept piece and asks for its timer */
+
+static void
+ngx_http_sockerless_curl_resume(ngx_event_t *ev)
+{
+    ngx_http_sockerless_curl_t *hc = ev->data;
+
+    hc->slice = 0;
+
+    if (hc->active) {
+        (void) curl_easy_pause(hc->easy, CURLPAUSE_CONT);
+    }
 }
 
 

@@ -23,6 +23,9 @@
 
 #define NGX_HTTP_SOCKERLESS_CURL_MAX_BODY  (64 * 1024 * 1024)
 
+/* what a sunk body may bring in one turn of the event loop */
+#define NGX_HTTP_SOCKERLESS_CURL_SLICE     (1024 * 1024)
+
 
 typedef struct ngx_http_sockerless_curl_s  ngx_http_sockerless_curl_t;
 
@@ -101,6 +104,8 @@ struct ngx_http_sockerless_curl_s {
     CURL                                *easy;
     struct curl_slist                   *slist;
     ngx_queue_t                          queue;
+    ngx_event_t                          resume;   /* posted: unpause */
+    size_t                               slice;    /* sunk this turn */
     size_t                               body_size;
     char                                 errbuf[CURL_ERROR_SIZE];
     unsigned                             active:1;

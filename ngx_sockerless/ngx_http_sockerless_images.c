@@ -42,6 +42,12 @@ typedef struct {
 } ngx_http_sockerless_load_t;
 
 
+typedef struct {
+    ssize_t                      (*read)(void *data, const void **buf);
+    void                          *data;
+} ngx_http_sockerless_reader_t;
+
+
 static ngx_int_t ngx_http_sockerless_image_load(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_image_list(ngx_http_request_t *r,
@@ -56,6 +62,8 @@ static ngx_int_t ngx_http_sockerless_image_create(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
 static ngx_int_t ngx_http_sockerless_unpack_over(struct archive_entry *e,
     off_t *total, char *err, size_t errlen);
+static la_ssize_t ngx_http_sockerless_extract_read(struct archive *a,
+    void *data, const void **buf);
 static void ngx_http_sockerless_load_thread(void *data, ngx_log_t *log);
 static void ngx_http_sockerless_load_done(ngx_event_t *ev);
 static ngx_int_t ngx_http_sockerless_image_history(ngx_http_request_t *r,
@@ -481,16 +489,48 @@ int
 ngx_http_sockerless_extract(const char *file, const char *dir,
     int layer, off_t *size, char *err, size_t errlen)
 {
-    int                    rc, flags;
-    char                  *path, *base, *slash, *name;
-    size_t                 dlen;
-    struct archive        *a, *w;
-    struct archive_entry  *e;
-    const char            *src, *hl;
-    const void            *buf;
-    size_t                 bsize;
-    la_int64_t             off;
-    off_t                  total;
+    return ngx_http_sockerless_extract_from(file, NULL, NULL, dir, layer,
+                                            size, err, errlen);
+}
+
+
+/* libarchive's read callback over a reader of ours */
+
+static la_ssize_t
+ngx_http_sockerless_extract_read(struct archive *a, void *data,
+    const void **buf)
+{
+    ngx_http_sockerless_reader_t *rd = data;
+
+    ssize_t  n;
+
+    n = rd->read(rd->data, buf);
+
+    if (n < 0) {
+        archive_set_error(a, EIO, "cannot read the layer");
+        return -1;
+    }
+
+    return n;
+}
+
+
+int
+ngx_http_sockerless_extract_from(const char *file,
+    ssize_t (*read)(void *data, const void **buf), void *data,
+    const char *dir, int layer, off_t *size, char *err, size_t errlen)
+{
+    int                            rc, flags;
+    char                          *path, *base, *slash, *name;
+    off_t                          total;
+    size_t                         dlen;
+    size_t                         bsize;
+    la_int64_t                     off;
+    const char                    *src, *hl;
+    const void                    *buf;
+    struct archive                *a, *w;
+    struct archive_entry          *e;
+    ngx_http_sockerless_reader_t   rd;
 
     a = archive_read_new();
     w = archive_write_disk_new();
@@ -524,9 +564,23 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
         goto done;
     }
 
-    if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
-        snprintf(err, errlen, "%s", archive_error_string(a));
-        goto done;
+    if (file) {
+        if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
+            snprintf(err, errlen, "%s", archive_error_string(a));
+            goto done;
+        }
+
+    } else {
+        rd.read = read;
+        rd.data = data;
+
+        if (archive_read_open(a, &rd, NULL, ngx_http_sockerless_extract_read,
+                              NULL)
+            != ARCHIVE_OK)
+        {
+            snprintf(err, errlen, "%s", archive_error_string(a));
+            goto done;
+        }
     }
 
     for ( ;; ) {
@@ -602,6 +656,7 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
             }
         }
 
+        /* src goes with the entry's old name: path + dlen + 1 is it */
         archive_entry_set_pathname(e, path);
 
         hl = archive_entry_hardlink(e);
@@ -633,8 +688,8 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
 
         r = archive_write_header(w, e);
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            snprintf(err, errlen, "archive entry \"%.200s\": %s", src,
-                     archive_error_string(w));
+            snprintf(err, errlen, "archive entry \"%.200s\": %s",
+                     path + dlen + 1, archive_error_string(w));
             goto done;
         }
 
@@ -655,8 +710,8 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
                 if (archive_write_data_block(w, buf, bsize, off)
                     != ARCHIVE_OK)
                 {
-                    snprintf(err, errlen, "writing \"%.200s\": %s", src,
-                             archive_error_string(w));
+                    snprintf(err, errlen, "writing \"%.200s\": %s",
+                             path + dlen + 1, archive_error_string(w));
                     goto done;
                 }
 
@@ -667,8 +722,8 @@ ngx_http_sockerless_extract(const char *file, const char *dir,
         }
 
         if (archive_write_finish_entry(w) != ARCHIVE_OK) {
-            snprintf(err, errlen, "writing \"%.200s\": %s", src,
-                     archive_error_string(w));
+            snprintf(err, errlen, "writing \"%.200s\": %s",
+                     path + dlen + 1, archive_error_string(w));
             goto done;
         }
     }
@@ -1655,6 +1710,45 @@ ngx_http_sockerless_image_rm_done(ngx_event_t *ev)
 {
     /* the task lived in its own pool: the request may be long gone */
     ngx_destroy_pool(ev->data);
+}
+
+
+/* rm -rf of path in the thread pool, or at once when it cannot be */
+
+void
+ngx_http_sockerless_files_rm(ngx_log_t *log, const char *path)
+{
+    size_t              len;
+    ngx_str_t           name;
+    ngx_pool_t         *pool;
+    ngx_thread_task_t  *task;
+    ngx_thread_pool_t  *tp;
+
+    len = ngx_strlen(path);
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    task = pool ? ngx_thread_task_alloc(pool, len + 1) : NULL;
+
+    if (task) {
+        ngx_memcpy(task->ctx, path, len + 1);
+
+        task->handler = ngx_http_sockerless_image_rm_thread;
+        task->event.handler = ngx_http_sockerless_image_rm_done;
+        task->event.data = pool;
+
+        ngx_str_set(&name, "default");
+        tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+        if (tp && ngx_thread_task_post(tp, task) == NGX_OK) {
+            return;
+        }
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    ngx_http_sockerless_rm_rf(path);
 }
 
 

@@ -42,6 +42,9 @@ ngx_int_t ngx_http_sockerless_tag_set(ngx_pool_t *pool, const char *tag,
 /* rm -rf of <data>/images/<hex> in the thread pool, after a rename */
 void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
 
+/* rm -rf of path in the thread pool (at once without one) */
+void ngx_http_sockerless_files_rm(ngx_log_t *log, const char *path);
+
 /*
  * Unpacks the tar (or tar.gz) file into dir; with layer, OCI whiteouts
  * apply. For the thread pool: libc and libarchive only. 0, or -1 with
@@ -49,6 +52,15 @@ void ngx_http_sockerless_image_files_rm(ngx_log_t *log, const char *hex);
  */
 int ngx_http_sockerless_extract(const char *file, const char *dir,
     int layer, off_t *size, char *err, size_t errlen);
+
+/*
+ * The same from a reader instead of a file (file NULL): read() sets *buf
+ * to the next bytes and returns how many, 0 at the end, -1 on failure;
+ * it may block (a layer still on its way). For the thread pool.
+ */
+int ngx_http_sockerless_extract_from(const char *file,
+    ssize_t (*read)(void *data, const void **buf), void *data,
+    const char *dir, int layer, off_t *size, char *err, size_t errlen);
 
 /*
  * The config JSON of an image flattened to one layer whose diff id is

@@ -26,6 +26,14 @@
 
 #define NGX_HTTP_SOCKERLESS_PULL_LAYERS  128
 
+/* a layer's file, as the thread that unpacks it sees it */
+#define NGX_HTTP_SOCKERLESS_FEED_NONE    0   /* not asked for yet */
+#define NGX_HTTP_SOCKERLESS_FEED_OPEN    1   /* coming */
+#define NGX_HTTP_SOCKERLESS_FEED_DONE    2   /* all there, digest right */
+#define NGX_HTTP_SOCKERLESS_FEED_FAILED  3
+
+#define NGX_HTTP_SOCKERLESS_FEED_BUF     (256 * 1024)
+
 #define NGX_HTTP_SOCKERLESS_ACCEPT                                            \
     "Accept: application/vnd.oci.image.index.v1+json, "                      \
     "application/vnd.docker.distribution.manifest.list.v2+json, "            \
@@ -46,8 +54,21 @@ typedef enum {
 
 
 typedef struct {
-    ngx_http_request_t                *request;
-    ngx_log_t                         *log;
+    off_t                              avail;      /* bytes in its file */
+    ngx_uint_t                         state;      /* _FEED_* */
+} ngx_http_sockerless_pull_feed_t;
+
+
+/*
+ * A pull, push or login lives in a pool of its own: a thread task (a
+ * layer unpacked, a layer built) may still hold it when the client goes
+ * and nginx frees the request; the task's end frees it then
+ */
+
+typedef struct {
+    ngx_pool_t                        *pool;
+    ngx_http_request_t                *request;    /* NULL: it is gone */
+    ngx_log_t                         *log;        /* a copy in pool */
     ngx_http_sockerless_pull_state_e   state;
 
     sls_registry_ref_t                 ref;
@@ -68,7 +89,8 @@ typedef struct {
     sls_registry_blob_t                config;
     sls_registry_blob_t                layers[NGX_HTTP_SOCKERLESS_PULL_LAYERS];
     ngx_int_t                          nlayers;
-    ngx_int_t                          current;
+    ngx_int_t                          current;    /* downloading */
+    ngx_int_t                          ex;         /* unpacking */
     char                               hex[65];    /* of the config */
 
     char                              *data_dir;
@@ -76,6 +98,12 @@ typedef struct {
     ngx_fd_t                           fd;
     EVP_MD_CTX                        *md;
     ngx_msec_t                         last;       /* progress sent at */
+
+    /* under mutex: shared with the thread */
+    ngx_thread_mutex_t                 mutex;
+    ngx_thread_cond_t                  cond;
+    ngx_http_sockerless_pull_feed_t    feeds[NGX_HTTP_SOCKERLESS_PULL_LAYERS];
+    ngx_uint_t                         abort;      /* the task stops */
 
     /* the thread's part: unpack one layer */
     char                              *layer_file;
@@ -101,11 +129,26 @@ typedef struct {
     char                               short_id[16];
 
     unsigned                           headers_sent:1;
+    unsigned                           sync:1;     /* mutex, cond made */
+    unsigned                           busy:1;     /* a task holds ps */
+    unsigned                           done:1;     /* answered */
 } ngx_http_sockerless_pull_t;
+
+
+/* the thread's reader of a layer that may still be coming */
+typedef struct {
+    ngx_http_sockerless_pull_t        *ps;
+    ngx_http_sockerless_pull_feed_t   *feed;
+    ngx_log_t                         *log;
+    u_char                            *buf;
+    off_t                              pos;
+    int                                fd;
+} ngx_http_sockerless_pull_reader_t;
 
 
 /* the thread's gzip writer of a pushed layer */
 typedef struct {
+    ngx_http_sockerless_pull_t        *ps;
     EVP_MD_CTX                        *diff;       /* of the tar */
     EVP_MD_CTX                        *blob;       /* of the gzip */
     z_stream                           zs;
@@ -131,7 +174,14 @@ static void ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
     ngx_http_sockerless_curl_t *hc);
 static void ngx_http_sockerless_pull_progress(ngx_http_sockerless_curl_t *hc,
     u_char *data, size_t len);
-static void ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps);
+static ngx_int_t ngx_http_sockerless_pull_extract(
+    ngx_http_sockerless_pull_t *ps);
+static ssize_t ngx_http_sockerless_pull_feed_read(void *data,
+    const void **buf);
+static ngx_uint_t ngx_http_sockerless_pull_feed_wait(
+    ngx_http_sockerless_pull_reader_t *rd, ngx_uint_t all, off_t *avail);
+static void ngx_http_sockerless_pull_feed_set(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_pull_feed_t *feed, off_t avail, ngx_uint_t state);
 static void ngx_http_sockerless_pull_extract_thread(void *data,
     ngx_log_t *log);
 static void ngx_http_sockerless_pull_extract_done(ngx_event_t *ev);
@@ -149,6 +199,10 @@ static ngx_int_t ngx_http_sockerless_pull_headers(
 static ngx_int_t ngx_http_sockerless_pull_line(ngx_http_sockerless_pull_t *ps,
     cJSON *json);
 static void ngx_http_sockerless_pull_writer(ngx_http_request_t *r);
+static ngx_http_sockerless_pull_t *ngx_http_sockerless_pull_new(
+    ngx_http_request_t *r);
+static void ngx_http_sockerless_pull_detach(void *data);
+static void ngx_http_sockerless_pull_abort(ngx_http_sockerless_pull_t *ps);
 static void ngx_http_sockerless_pull_cleanup(void *data);
 static ngx_int_t ngx_http_sockerless_pull_sha256(EVP_MD_CTX *md,
     const char *digest);
@@ -213,6 +267,113 @@ ngx_http_sockerless_pull_req_header(ngx_http_request_t *r, const char *name)
 }
 
 
+/*
+ * The pull's own pool, with a copy of the connection's log that does not
+ * reach into the request; the request's end detaches it
+ */
+
+static ngx_http_sockerless_pull_t *
+ngx_http_sockerless_pull_new(ngx_http_request_t *r)
+{
+    ngx_log_t                   *log;
+    ngx_pool_t                  *pool;
+    ngx_pool_cleanup_t          *cln, *rcln;
+    ngx_http_sockerless_pull_t  *ps;
+
+    rcln = ngx_pool_cleanup_add(r->pool, 0);
+    if (rcln == NULL) {
+        return NULL;
+    }
+
+    pool = ngx_create_pool(4096, r->connection->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    ps = ngx_pcalloc(pool, sizeof(ngx_http_sockerless_pull_t));
+    log = ngx_palloc(pool, sizeof(ngx_log_t));
+    cln = ngx_pool_cleanup_add(pool, 0);
+
+    if (ps == NULL || log == NULL || cln == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    *log = *r->connection->log;
+    log->handler = NULL;
+    log->data = NULL;
+    log->action = NULL;
+    pool->log = log;
+
+    ps->pool = pool;
+    ps->request = r;
+    ps->log = log;
+    ps->fd = NGX_INVALID_FILE;
+    ps->actions = "pull";
+
+    cln->handler = ngx_http_sockerless_pull_cleanup;
+    cln->data = ps;
+
+    if (ngx_thread_mutex_create(&ps->mutex, log) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    if (ngx_thread_cond_create(&ps->cond, log) != NGX_OK) {
+        (void) ngx_thread_mutex_destroy(&ps->mutex, log);
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    ps->sync = 1;
+
+    rcln->handler = ngx_http_sockerless_pull_detach;
+    rcln->data = ps;
+
+    return ps;
+}
+
+
+/*
+ * The request's end: what is in flight stops; a thread task still
+ * running is told to stop and its end frees the pull (extract_done,
+ * push_built)
+ */
+
+static void
+ngx_http_sockerless_pull_detach(void *data)
+{
+    ngx_http_sockerless_pull_t *ps = data;
+
+    ps->request = NULL;
+    ps->done = 1;
+
+    if (ps->hc) {
+        ngx_http_sockerless_curl_cancel(ps->hc);
+        ps->hc = NULL;
+    }
+
+    if (ps->busy) {
+        ngx_http_sockerless_pull_abort(ps);
+        return;
+    }
+
+    ngx_destroy_pool(ps->pool);
+}
+
+
+static void
+ngx_http_sockerless_pull_abort(ngx_http_sockerless_pull_t *ps)
+{
+    (void) ngx_thread_mutex_lock(&ps->mutex, ps->log);
+
+    ps->abort = 1;
+    (void) ngx_thread_cond_signal(&ps->cond, ps->log);
+
+    (void) ngx_thread_mutex_unlock(&ps->mutex, ps->log);
+}
+
+
 /* the scheme: http for loopback names and insecure registries */
 
 static ngx_int_t
@@ -223,23 +384,9 @@ ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
     ngx_str_t                        *ins;
     ngx_uint_t                        i, insecure;
     const char                       *host;
-    ngx_pool_cleanup_t               *cln;
     ngx_http_sockerless_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
-
-    ps->request = r;
-    ps->log = r->connection->log;
-    ps->fd = NGX_INVALID_FILE;
-    ps->actions = "pull";
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_sockerless_pull_cleanup;
-    cln->data = ps;
 
     host = sls_registry_api_host(ps->ref.domain);
     ngx_cpystrn((u_char *) ps->host, (u_char *) host, sizeof(ps->host));
@@ -274,7 +421,7 @@ ngx_http_sockerless_pull_setup(ngx_http_request_t *r,
         ngx_str_set(&ps->scheme, "https");
     }
 
-    ps->data_dir = ngx_http_sockerless_cstr(r->pool, &smcf->data_dir);
+    ps->data_dir = ngx_http_sockerless_cstr(ps->pool, &smcf->data_dir);
     if (ps->data_dir == NULL) {
         return NGX_ERROR;
     }
@@ -303,7 +450,7 @@ ngx_http_sockerless_image_pull(ngx_http_request_t *r)
         ngx_str_set(&t, "");
     }
 
-    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    ps = ngx_http_sockerless_pull_new(r);
     name = ngx_http_sockerless_cstr(r->pool, &from);
     tag = ngx_http_sockerless_cstr(r->pool, &t);
 
@@ -320,7 +467,7 @@ ngx_http_sockerless_image_pull(ngx_http_request_t *r)
                                               : err);
     }
 
-    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+    ps->auth = ngx_pcalloc(ps->pool, sizeof(sls_registry_auth_t));
     if (ps->auth == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -340,7 +487,7 @@ ngx_http_sockerless_image_pull(ngx_http_request_t *r)
     }
 
     if (ps->auth->registrytoken[0]) {
-        ps->bearer.data = ngx_pnalloc(r->pool,
+        ps->bearer.data = ngx_pnalloc(ps->pool,
                                       ngx_strlen(ps->auth->registrytoken)
                                       + 32);
         if (ps->bearer.data == NULL) {
@@ -365,6 +512,11 @@ ngx_http_sockerless_image_pull(ngx_http_request_t *r)
     r->main->count++;
     r->write_event_handler = ngx_http_sockerless_pull_writer;
 
+    if (!r->discard_body) {
+        /* a client that goes stops the pull (or push) at once */
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
     return NGX_DONE;
 }
 
@@ -386,12 +538,12 @@ ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
     r = ps->request;
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
 
-    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    hc = ngx_http_sockerless_curl_create(ps->pool, ps->log);
     if (hc == NULL) {
         return NGX_ERROR;
     }
 
-    hc->url.data = ngx_pnalloc(r->pool, ngx_strlen(ps->host)
+    hc->url.data = ngx_pnalloc(ps->pool, ngx_strlen(ps->host)
                                + ngx_strlen(ps->ref.path)
                                + ngx_strlen(what) + 64);
     if (hc->url.data == NULL) {
@@ -405,7 +557,10 @@ ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
     ps->sink = sink;
 
     if (sink) {
-        /* a retry after a challenge starts the blob again */
+        /*
+         * a retry after a challenge starts the blob again; only a 2xx
+         * body is sunk, so the thread has read nothing of it yet
+         */
         if (ftruncate(ps->fd, 0) != 0
             || lseek(ps->fd, 0, SEEK_SET) != 0
             || EVP_DigestInit_ex(ps->md, EVP_sha256(), NULL) != 1)
@@ -423,7 +578,7 @@ ngx_http_sockerless_pull_get(ngx_http_sockerless_pull_t *ps,
                               what)
                   - hc->url.data;
 
-    hc->headers = ngx_array_create(r->pool, 2, sizeof(ngx_str_t));
+    hc->headers = ngx_array_create(ps->pool, 2, sizeof(ngx_str_t));
     if (hc->headers == NULL) {
         return NGX_ERROR;
     }
@@ -614,7 +769,7 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
         ps->basic = 1;
 
     } else {
-        tc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+        tc = ngx_http_sockerless_curl_create(ps->pool, ps->log);
         if (tc == NULL) {
             return NGX_DECLINED;
         }
@@ -623,7 +778,7 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
               + 3 * ngx_strlen(ps->ref.path) + 3 * ngx_strlen(ps->actions)
               + 64;
 
-        p = ngx_pnalloc(r->pool, len);
+        p = ngx_pnalloc(ps->pool, len);
         if (p == NULL) {
             return NGX_DECLINED;
         }
@@ -651,7 +806,7 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
         tc->url.len = p - tc->url.data;
 
         if (ps->auth->username[0]) {
-            tc->basic.data = ngx_pnalloc(r->pool, 1024);
+            tc->basic.data = ngx_pnalloc(ps->pool, 1024);
             if (tc->basic.data == NULL) {
                 return NGX_DECLINED;
             }
@@ -662,9 +817,9 @@ ngx_http_sockerless_pull_challenge(ngx_http_sockerless_pull_t *ps,
                             - tc->basic.data;
 
         } else if (ps->auth->identitytoken[0]) {
-            tc->headers = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
+            tc->headers = ngx_array_create(ps->pool, 1, sizeof(ngx_str_t));
             h = tc->headers ? ngx_array_push(tc->headers) : NULL;
-            p = ngx_pnalloc(r->pool, ngx_strlen(ps->auth->identitytoken)
+            p = ngx_pnalloc(ps->pool, ngx_strlen(ps->auth->identitytoken)
                             + len + 128);
             if (h == NULL || p == NULL) {
                 return NGX_DECLINED;
@@ -942,7 +1097,7 @@ ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
         return;
     }
 
-    ps->cfg = ngx_http_sockerless_json_parse(r->pool, hc->body_out.data,
+    ps->cfg = ngx_http_sockerless_json_parse(ps->pool, hc->body_out.data,
                                              hc->body_out.len);
     if (!cJSON_IsObject(ps->cfg)) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -973,6 +1128,12 @@ ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
         return;
     }
 
+    if (ps->nlayers == 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "the image has no layers");
+        return;
+    }
+
     for (i = 0; i < ps->nlayers; i++) {
         ngx_sprintf((u_char *) digest, "%*s%Z", (size_t) 12,
                     ps->layers[i].digest + 7);
@@ -994,7 +1155,7 @@ ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
                                                0, 0);
     }
 
-    ps->tmp = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 64);
+    ps->tmp = ngx_pnalloc(ps->pool, ngx_strlen(ps->data_dir) + 64);
     ps->md = EVP_MD_CTX_new();
 
     if (ps->tmp == NULL || ps->md == NULL) {
@@ -1018,10 +1179,17 @@ ngx_http_sockerless_pull_config(ngx_http_sockerless_pull_t *ps,
 
     ps->state = sls_pull_layer;
     ps->current = 0;
+    ps->ex = 0;
 
     ngx_http_sockerless_pull_next_layer(ps);
 }
 
+
+/*
+ * The layers come one after another, each into its own file; each is
+ * unpacked, in order, while it comes: the thread reads what the sink
+ * wrote so far (the feed) and waits for more
+ */
 
 static void
 ngx_http_sockerless_pull_next_layer(ngx_http_sockerless_pull_t *ps)
@@ -1034,12 +1202,11 @@ ngx_http_sockerless_pull_next_layer(ngx_http_sockerless_pull_t *ps)
     }
 
     if (ps->current == ps->nlayers) {
-        ps->current = 0;
-        ngx_http_sockerless_pull_extract(ps);
+        /* all here: the unpacking goes on */
         return;
     }
 
-    file = ngx_pnalloc(ps->request->pool, ngx_strlen(ps->tmp) + 32);
+    file = ngx_pnalloc(ps->pool, ngx_strlen(ps->tmp) + 32);
     if (file == NULL) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "out of memory");
@@ -1065,7 +1232,29 @@ ngx_http_sockerless_pull_next_layer(ngx_http_sockerless_pull_t *ps)
     {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "cannot start a registry request");
+        return;
     }
+
+    ngx_http_sockerless_pull_feed_set(ps, &ps->feeds[ps->current], 0,
+                                      NGX_HTTP_SOCKERLESS_FEED_OPEN);
+
+    (void) ngx_http_sockerless_pull_extract(ps);
+}
+
+
+/* what the thread may read of a layer, and whether more comes */
+
+static void
+ngx_http_sockerless_pull_feed_set(ngx_http_sockerless_pull_t *ps,
+    ngx_http_sockerless_pull_feed_t *feed, off_t avail, ngx_uint_t state)
+{
+    (void) ngx_thread_mutex_lock(&ps->mutex, ps->log);
+
+    feed->avail = avail;
+    feed->state = state;
+
+    (void) ngx_thread_cond_signal(&ps->cond, ps->log);
+    (void) ngx_thread_mutex_unlock(&ps->mutex, ps->log);
 }
 
 
@@ -1082,6 +1271,10 @@ ngx_http_sockerless_pull_progress(ngx_http_sockerless_curl_t *hc,
     sls_registry_blob_t  *l;
 
     EVP_DigestUpdate(ps->md, data, len);
+
+    ngx_http_sockerless_pull_feed_set(ps, &ps->feeds[ps->current],
+                                      hc->received,
+                                      NGX_HTTP_SOCKERLESS_FEED_OPEN);
 
     if (ps->last && ngx_current_msec - ps->last < 100) {
         return;
@@ -1115,11 +1308,19 @@ ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
                                            NULL, 0, 0);
 
     if (ngx_http_sockerless_pull_sha256(ps->md, l->digest) != NGX_OK) {
+        ngx_http_sockerless_pull_feed_set(ps, &ps->feeds[ps->current],
+                                          hc->received,
+                                          NGX_HTTP_SOCKERLESS_FEED_FAILED);
+
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "filesystem layer verification failed "
                                       "for digest %s", l->digest);
         return;
     }
+
+    ngx_http_sockerless_pull_feed_set(ps, &ps->feeds[ps->current],
+                                      hc->received,
+                                      NGX_HTTP_SOCKERLESS_FEED_DONE);
 
     (void) ngx_http_sockerless_pull_status(ps, "Download complete", id,
                                            NULL, 0, 0);
@@ -1130,20 +1331,44 @@ ngx_http_sockerless_pull_layer(ngx_http_sockerless_pull_t *ps,
 }
 
 
-static void
+/*
+ * The next layer to unpack, once the one before is and its own comes.
+ * NGX_ERROR: the pull failed and was answered (ps may be gone).
+ */
+
+static ngx_int_t
 ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
 {
     ngx_str_t           name;
+    ngx_uint_t          state;
     ngx_thread_task_t  *task;
     ngx_thread_pool_t  *tp;
-    ngx_http_request_t *r;
 
-    r = ps->request;
+    if (ps->busy || ps->done || ps->ex >= ps->nlayers) {
+        return NGX_OK;
+    }
+
+    state = ps->feeds[ps->ex].state;
+
+    if (state == NGX_HTTP_SOCKERLESS_FEED_NONE) {
+        return NGX_OK;
+    }
+
+    /* images_init_conf() declares it: without it nothing unpacks */
+
+    ngx_str_set(&name, "default");
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+
+    if (tp == NULL) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "no thread pool to unpack layers in");
+        return NGX_ERROR;
+    }
 
     if (ps->rootfs == NULL) {
-        ps->rootfs = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 128);
-        ps->layer_file = ngx_pnalloc(r->pool, ngx_strlen(ps->tmp) + 32);
-        ps->sizes = ngx_http_sockerless_json_bind(r->pool,
+        ps->rootfs = ngx_pnalloc(ps->pool, ngx_strlen(ps->data_dir) + 128);
+        ps->layer_file = ngx_pnalloc(ps->pool, ngx_strlen(ps->tmp) + 32);
+        ps->sizes = ngx_http_sockerless_json_bind(ps->pool,
                                                   cJSON_CreateArray());
 
         if (ps->rootfs == NULL || ps->layer_file == NULL
@@ -1152,22 +1377,27 @@ ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
             ngx_http_sockerless_pull_fail(ps,
                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           "out of memory");
-            return;
+            return NGX_ERROR;
         }
 
+        /*
+         * one of its own: a pull of the same image that another client
+         * runs, or one that ended and whose files still go, has another
+         */
         ngx_sprintf((u_char *) ps->rootfs, "%s/images%Z", ps->data_dir);
         (void) mkdir(ps->rootfs, 0700);
-        ngx_sprintf((u_char *) ps->rootfs, "%s/images/%s.tmp%Z",
-                    ps->data_dir, ps->hex);
+        ngx_sprintf((u_char *) ps->rootfs, "%s/images/%s.tmp-%s%Z",
+                    ps->data_dir, ps->hex,
+                    ps->tmp + ngx_strlen(ps->tmp) - 6);
     }
 
-    ngx_sprintf((u_char *) ps->layer_file, "%s/%i%Z", ps->tmp, ps->current);
+    ngx_sprintf((u_char *) ps->layer_file, "%s/%i%Z", ps->tmp, ps->ex);
 
-    task = ngx_thread_task_alloc(r->pool, 0);
+    task = ngx_thread_task_alloc(ps->pool, 0);
     if (task == NULL) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "out of memory");
-        return;
+        return NGX_ERROR;
     }
 
     task->ctx = ps;
@@ -1175,19 +1405,88 @@ ngx_http_sockerless_pull_extract(ngx_http_sockerless_pull_t *ps)
     task->event.handler = ngx_http_sockerless_pull_extract_done;
     task->event.data = ps;
 
-    ngx_str_set(&name, "default");
-    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
-
-    if (tp == NULL) {
-        ngx_http_sockerless_pull_extract_thread(ps, ps->log);
-        ngx_http_sockerless_pull_extract_done(&task->event);
-        return;
-    }
+    ps->busy = 1;
 
     if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        ps->busy = 0;
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "cannot unpack the layer");
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the thread: the bytes of the layer after rd->pos, once there are
+ * some; with all, until nothing more comes. The state it ended in:
+ * FAILED also when the pull stops.
+ */
+
+static ngx_uint_t
+ngx_http_sockerless_pull_feed_wait(ngx_http_sockerless_pull_reader_t *rd,
+    ngx_uint_t all, off_t *avail)
+{
+    ngx_uint_t                   state;
+    ngx_http_sockerless_pull_t  *ps;
+
+    ps = rd->ps;
+
+    (void) ngx_thread_mutex_lock(&ps->mutex, rd->log);
+
+    while (!ps->abort
+           && rd->feed->state == NGX_HTTP_SOCKERLESS_FEED_OPEN
+           && (all || rd->feed->avail <= rd->pos))
+    {
+        if (ngx_thread_cond_wait(&ps->cond, &ps->mutex, rd->log) != NGX_OK) {
+            break;
+        }
+    }
+
+    *avail = rd->feed->avail;
+    state = ps->abort ? NGX_HTTP_SOCKERLESS_FEED_FAILED : rd->feed->state;
+
+    (void) ngx_thread_mutex_unlock(&ps->mutex, rd->log);
+
+    return state;
+}
+
+
+/* libarchive's reader of a layer that may still be coming */
+
+static ssize_t
+ngx_http_sockerless_pull_feed_read(void *data, const void **buf)
+{
+    ngx_http_sockerless_pull_reader_t *rd = data;
+
+    off_t       avail;
+    ssize_t     n;
+    ngx_uint_t  state;
+
+    state = ngx_http_sockerless_pull_feed_wait(rd, 0, &avail);
+
+    if (state == NGX_HTTP_SOCKERLESS_FEED_FAILED) {
+        return -1;
+    }
+
+    if (avail <= rd->pos) {
+        return 0;
+    }
+
+    n = pread(rd->fd, rd->buf,
+              (size_t) ngx_min(avail - rd->pos,
+                               (off_t) NGX_HTTP_SOCKERLESS_FEED_BUF),
+              rd->pos);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    rd->pos += n;
+    *buf = rd->buf;
+
+    return n;
 }
 
 
@@ -1198,34 +1497,80 @@ ngx_http_sockerless_pull_extract_thread(void *data, ngx_log_t *log)
 {
     ngx_http_sockerless_pull_t *ps = data;
 
-    char    path[PATH_MAX + 64];
-    size_t  len;
+    off_t                               avail;
+    size_t                              len;
+    ngx_uint_t                          state;
+    ngx_http_sockerless_pull_reader_t   rd;
+    char                                path[PATH_MAX + 64];
+    char                                prev[PATH_MAX + 64];
+
+    ps->layer_size = 0;
+    ps->error[0] = '\0';
+    ps->extract_rc = -1;
+
+    rd.ps = ps;
+    rd.feed = &ps->feeds[ps->ex];
+    rd.log = log;
+    rd.pos = 0;
 
     len = strlen(ps->rootfs);
 
     if (len + 8 > sizeof(path)) {
-        ps->extract_rc = -1;
         snprintf(ps->error, sizeof(ps->error), "the data path is too long");
-        return;
+        goto done;
     }
 
     snprintf(path, sizeof(path), "%s/rootfs", ps->rootfs);
 
-    if (ps->current == 0) {
-        /* a pull that died half way left this */
-        ngx_http_sockerless_rm_rf(ps->rootfs);
+    if (ps->ex == 0) {
         (void) mkdir(ps->rootfs, 0700);
         (void) mkdir(path, 0755);
+
+    } else {
+        /*
+         * the file of the layer before goes now, not before the event
+         * that says it is unpacked: the blocks of a blob are freed (and
+         * discarded) at once, which takes a while; the last one goes
+         * with the pull's files
+         */
+        snprintf(prev, sizeof(prev), "%s/%d", ps->tmp, (int) ps->ex - 1);
+        (void) unlink(prev);
     }
 
-    ps->layer_size = 0;
-    ps->error[0] = '\0';
+    rd.fd = open(ps->layer_file, O_RDONLY|O_CLOEXEC);
+    rd.buf = malloc(NGX_HTTP_SOCKERLESS_FEED_BUF);
 
-    ps->extract_rc = ngx_http_sockerless_extract(ps->layer_file, path, 1,
-                                                 &ps->layer_size, ps->error,
-                                                 sizeof(ps->error));
+    if (rd.fd == -1 || rd.buf == NULL) {
+        snprintf(ps->error, sizeof(ps->error), "cannot read the layer: %s",
+                 strerror(errno));
 
-    (void) unlink(ps->layer_file);
+    } else {
+        ps->extract_rc = ngx_http_sockerless_extract_from(NULL,
+                                     ngx_http_sockerless_pull_feed_read, &rd,
+                                     path, 1, &ps->layer_size, ps->error,
+                                     sizeof(ps->error));
+    }
+
+    if (rd.fd != -1) {
+        close(rd.fd);
+    }
+
+    free(rd.buf);
+
+done:
+
+    /*
+     * the layer counts once all of it came and matched its digest; a
+     * layer that is not a tar because it is not the one asked for fails
+     * as the digest's
+     */
+
+    state = ngx_http_sockerless_pull_feed_wait(&rd, 1, &avail);
+
+    if (state != NGX_HTTP_SOCKERLESS_FEED_DONE) {
+        ps->extract_rc = -1;
+        snprintf(ps->error, sizeof(ps->error), "the pull stopped");
+    }
 }
 
 
@@ -1237,6 +1582,18 @@ ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
     char   id[16], bar[128], *final;
     off_t  total;
 
+    ps->busy = 0;
+
+    if (ps->request == NULL) {
+        /* the client went while the layer was unpacked */
+        ngx_destroy_pool(ps->pool);
+        return;
+    }
+
+    if (ps->done) {
+        return;
+    }
+
     if (ps->extract_rc != 0) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "failed to register layer: %s",
@@ -1245,9 +1602,9 @@ ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
     }
 
     ngx_sprintf((u_char *) id, "%*s%Z", (size_t) 12,
-                ps->layers[ps->current].digest + 7);
+                ps->layers[ps->ex].digest + 7);
 
-    total = (off_t) ps->layers[ps->current].size;
+    total = (off_t) ps->layers[ps->ex].size;
     sls_registry_progress_bar(total, total, bar, sizeof(bar));
 
     (void) ngx_http_sockerless_pull_status(ps, "Extracting", id, bar, total,
@@ -1258,16 +1615,10 @@ ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
     cJSON_AddItemToArray(ps->sizes,
                          cJSON_CreateNumber((double) ps->layer_size));
     ps->size += ps->layer_size;
-    ps->current++;
+    ps->ex++;
 
-    if (ps->current < ps->nlayers) {
-        ngx_http_sockerless_pull_extract(ps);
-        return;
-    }
-
-    if (ps->nlayers == 0) {
-        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                      "the image has no layers");
+    if (ps->ex < ps->nlayers) {
+        (void) ngx_http_sockerless_pull_extract(ps);
         return;
     }
 
@@ -1435,6 +1786,8 @@ ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
                  refstr);
     (void) ngx_http_sockerless_pull_status(ps, line, NULL, NULL, -1, 0);
 
+    ps->done = 1;
+
     /* the stream ends */
     ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
 }
@@ -1459,6 +1812,19 @@ ngx_http_sockerless_pull_fail(ngx_http_sockerless_pull_t *ps,
     u_char               msg[1024];
 
     r = ps->request;
+
+    /* nothing more goes on: what is in flight stops */
+
+    ps->done = 1;
+
+    if (ps->hc) {
+        ngx_http_sockerless_curl_cancel(ps->hc);
+        ps->hc = NULL;
+    }
+
+    if (ps->busy) {
+        ngx_http_sockerless_pull_abort(ps);
+    }
 
     if (status == 0) {
         ngx_http_finalize_request(r, NGX_ERROR);
@@ -1681,19 +2047,23 @@ ngx_http_sockerless_pull_line(ngx_http_sockerless_pull_t *ps, cJSON *json)
 }
 
 
+/* the progress lines blocked on the client; one that stopped reading or
+ * went ends the pull */
+
 static void
 ngx_http_sockerless_pull_writer(ngx_http_request_t *r)
 {
     if (r->connection->write->timedout) {
         r->connection->timedout = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
         return;
     }
 
-    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
-        return;
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR
+        || ngx_handle_write_event(r->connection->write, 0) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_ERROR);
     }
-
-    (void) ngx_handle_write_event(r->connection->write, 0);
 }
 
 
@@ -1723,7 +2093,8 @@ ngx_http_sockerless_pull_cleanup(void *data)
     }
 
     if (ps->tmp) {
-        ngx_http_sockerless_rm_rf(ps->tmp);
+        /* unlinking a blob of many MiB frees (and discards) its blocks */
+        ngx_http_sockerless_files_rm(ps->log, ps->tmp);
         ps->tmp = NULL;
     }
 
@@ -1732,6 +2103,12 @@ ngx_http_sockerless_pull_cleanup(void *data)
         ngx_http_sockerless_image_files_rm(ps->log,
                              ps->rootfs + ngx_strlen(ps->data_dir) + 8);
         ps->rootfs = NULL;
+    }
+
+    if (ps->sync) {
+        (void) ngx_thread_cond_destroy(&ps->cond, ps->log);
+        (void) ngx_thread_mutex_destroy(&ps->mutex, ps->log);
+        ps->sync = 0;
     }
 }
 
@@ -1753,12 +2130,12 @@ ngx_http_sockerless_auth(ngx_http_request_t *r,
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
 
-    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    ps = ngx_http_sockerless_pull_new(r);
     if (ps == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+    ps->auth = ngx_pcalloc(ps->pool, sizeof(sls_registry_auth_t));
     if (ps->auth == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1780,12 +2157,12 @@ ngx_http_sockerless_auth(ngx_http_request_t *r,
 
     ps->state = sls_pull_login;
 
-    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    hc = ngx_http_sockerless_curl_create(ps->pool, ps->log);
     if (hc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    hc->url.data = ngx_pnalloc(r->pool, ngx_strlen(ps->host) + 32);
+    hc->url.data = ngx_pnalloc(ps->pool, ngx_strlen(ps->host) + 32);
     if (hc->url.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1882,7 +2259,7 @@ ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc)
 
     ps->auth_tried = 1;
 
-    tc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    tc = ngx_http_sockerless_curl_create(ps->pool, ps->log);
     if (tc == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1892,7 +2269,7 @@ ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc)
         tc->url = hc->url;
 
     } else {
-        p = ngx_pnalloc(r->pool, ngx_strlen(ch.realm)
+        p = ngx_pnalloc(ps->pool, ngx_strlen(ch.realm)
                         + 3 * ngx_strlen(ch.service)
                         + 3 * ngx_strlen(ps->auth->username) + 64);
         if (p == NULL) {
@@ -1914,7 +2291,7 @@ ngx_http_sockerless_login_answer(ngx_http_sockerless_curl_t *hc)
         ps->url = tc->url;
     }
 
-    tc->basic.data = ngx_pnalloc(r->pool, 1024);
+    tc->basic.data = ngx_pnalloc(ps->pool, 1024);
     if (tc->basic.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -1962,12 +2339,16 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
         ngx_str_set(&t, "latest");
     }
 
-    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_sockerless_pull_t));
+    ps = ngx_http_sockerless_pull_new(r);
+    if (ps == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     name = ngx_http_sockerless_cstr(r->pool, &args->id);
     tag = ngx_http_sockerless_cstr(r->pool, &t);
-    ps->auth = ngx_pcalloc(r->pool, sizeof(sls_registry_auth_t));
+    ps->auth = ngx_pcalloc(ps->pool, sizeof(sls_registry_auth_t));
 
-    if (ps == NULL || name == NULL || tag == NULL || ps->auth == NULL) {
+    if (name == NULL || tag == NULL || ps->auth == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1990,7 +2371,7 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
     ref.data = (u_char *) refstr;
     ref.len = ngx_strlen(refstr);
 
-    rec = ngx_http_sockerless_image_find(r->pool, &ref);
+    rec = ngx_http_sockerless_image_find(ps->pool, &ref);
     sls = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
     ps->push_rootfs = ngx_http_sockerless_json_str(sls, "rootfs");
     ps->push_cfg = cJSON_GetObjectItemCaseSensitive(sls, "config");
@@ -2021,7 +2402,7 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
     ps->state = sls_push_head;
 
     if (ps->auth->registrytoken[0]) {
-        ps->bearer.data = ngx_pnalloc(r->pool,
+        ps->bearer.data = ngx_pnalloc(ps->pool,
                                       ngx_strlen(ps->auth->registrytoken)
                                       + 32);
         if (ps->bearer.data == NULL) {
@@ -2034,8 +2415,8 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
                          - ps->bearer.data;
     }
 
-    ps->tmp = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 64);
-    ps->layer_file = ngx_pnalloc(r->pool, ngx_strlen(ps->data_dir) + 96);
+    ps->tmp = ngx_pnalloc(ps->pool, ngx_strlen(ps->data_dir) + 64);
+    ps->layer_file = ngx_pnalloc(ps->pool, ngx_strlen(ps->data_dir) + 96);
     if (ps->tmp == NULL || ps->layer_file == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -2063,7 +2444,7 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    task = ngx_thread_task_alloc(r->pool, 0);
+    task = ngx_thread_task_alloc(ps->pool, 0);
     if (task == NULL) {
         return NGX_ERROR;
     }
@@ -2076,8 +2457,15 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
     r->main->count++;
     r->write_event_handler = ngx_http_sockerless_pull_writer;
 
+    if (!r->discard_body) {
+        /* a client that goes stops the pull (or push) at once */
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
     ngx_str_set(&t, "default");
     tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &t);
+
+    ps->busy = 1;
 
     if (tp == NULL) {
         ngx_http_sockerless_push_build(ps, ps->log);
@@ -2086,6 +2474,7 @@ ngx_http_sockerless_image_push(ngx_http_request_t *r,
     }
 
     if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        ps->busy = 0;
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "cannot make the layer");
     }
@@ -2142,6 +2531,8 @@ ngx_http_sockerless_push_build(void *data, ngx_log_t *log)
         snprintf(ps->error, sizeof(ps->error), "out of memory");
         return;
     }
+
+    gz->ps = ps;
 
     gz->fd = open(ps->layer_file, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
     gz->diff = EVP_MD_CTX_new();
@@ -2233,6 +2624,17 @@ ngx_http_sockerless_push_gzip(struct archive *a, void *data, const void *buf,
 {
     ngx_http_sockerless_gzip_t *gz = data;
 
+    ngx_uint_t  abort;
+
+    (void) ngx_thread_mutex_lock(&gz->ps->mutex, gz->ps->log);
+    abort = gz->ps->abort;
+    (void) ngx_thread_mutex_unlock(&gz->ps->mutex, gz->ps->log);
+
+    if (abort) {
+        archive_set_error(a, ECANCELED, "the push stopped");
+        return -1;
+    }
+
     EVP_DigestUpdate(gz->diff, buf, len);
 
     gz->zs.next_in = (u_char *) buf;
@@ -2293,6 +2695,18 @@ ngx_http_sockerless_push_built(ngx_event_t *ev)
 {
     ngx_http_sockerless_pull_t *ps = ev->data;
 
+    ps->busy = 0;
+
+    if (ps->request == NULL) {
+        /* the client went while the layer was made */
+        ngx_destroy_pool(ps->pool);
+        return;
+    }
+
+    if (ps->done) {
+        return;
+    }
+
     if (ps->extract_rc != 0) {
         ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "cannot make the layer: %s",
@@ -2334,12 +2748,12 @@ ngx_http_sockerless_push_send(ngx_http_sockerless_pull_t *ps)
     r = ps->request;
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sockerless_module);
 
-    hc = ngx_http_sockerless_curl_create(r->pool, ps->log);
+    hc = ngx_http_sockerless_curl_create(ps->pool, ps->log);
     if (hc == NULL) {
         return NGX_ERROR;
     }
 
-    hc->headers = ngx_array_create(r->pool, 2, sizeof(ngx_str_t));
+    hc->headers = ngx_array_create(ps->pool, 2, sizeof(ngx_str_t));
     if (hc->headers == NULL) {
         return NGX_ERROR;
     }
@@ -2349,7 +2763,7 @@ ngx_http_sockerless_push_send(ngx_http_sockerless_pull_t *ps)
     len = ngx_strlen(ps->host) + ngx_strlen(ps->ref.path) + ps->location.len
           + 256;
 
-    p = ngx_pnalloc(r->pool, len);
+    p = ngx_pnalloc(ps->pool, len);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -2478,7 +2892,7 @@ ngx_http_sockerless_push_answer(ngx_http_sockerless_pull_t *ps,
             return;
         }
 
-        ps->location.data = ngx_pstrdup(ps->request->pool, loc);
+        ps->location.data = ngx_pstrdup(ps->pool, loc);
         if (ps->location.data == NULL) {
             ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           "out of memory");
@@ -2577,7 +2991,7 @@ ngx_http_sockerless_push_next(ngx_http_sockerless_pull_t *ps)
     } else {
         len = 512 + 3 * 72;
 
-        p = ngx_pnalloc(ps->request->pool, len);
+        p = ngx_pnalloc(ps->pool, len);
         if (p == NULL) {
             ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           "out of memory");

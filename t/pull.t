@@ -21,7 +21,7 @@ my $t = Sockerless::Test->new;
 plan(skip_all => 'no docker-registry (make deps installs it)')
     unless $t->has_tool('docker-registry');
 
-$t->write_conf('sockerless_registry_timeout 3s;')->plan(28);
+$t->write_conf('sockerless_registry_timeout 3s;')->plan(37);
 $t->run;
 
 my ($rc, $out, $err, $st, $j);
@@ -166,6 +166,13 @@ is($st, 404, 'nothing recorded after a digest mismatch');
 ok($rc != 0 && $err =~ /request canceled/, 'a registry that hangs: an error')
     or diag("$out$err");
 
+# a client that gives up on it first: its registry request is cancelled
+# (no thread task yet), which the clean error log at the end tells
+
+($st) = $t->api('POST', "/v1.50/images/create?fromImage=$freg/bad/hang",
+                undef, timeout => 1);
+is($st, 0, 'a client that gives up while the registry hangs');
+
 # the Docker SDK for Python
 
 ($rc, $out, $err) = $t->python(<<"PY");
@@ -176,5 +183,56 @@ print(img.id, sorted(img.attrs["RepoDigests"]))
 PY
 ok($rc == 0 && $out =~ /^sha256:[0-9a-f]{64} .*\Q$idigest\E/,
    'Docker SDK images.pull') or diag("$out$err");
+
+# a client that goes in the middle of a pull (after the first Downloading
+# line, while the first layer is unpacked and the next one comes): the
+# pull stops, nothing of it stays under the data dir, the error log stays
+# clean (done checks it), and the next pull of the image works
+
+my ($bigdigest) = $t->push_busybox($reg, 'big', 'v1', pad => 50);
+ok($bigdigest, 'a 50 MiB image pushed to the registry');
+
+# the pull's files, its half-made rootfs (list; a count in scalar context)
+sub leftovers {
+    my $d = $t->{data};
+    my @left = (glob("$d/tmp/*"), glob("$d/images/*.tmp*"));
+    return @left;
+}
+
+my (undef, undef, $seen) = $t->api('POST',
+    "/v1.50/images/create?fromImage=$reg/big&tag=v1", undef,
+    until => qr/"status":"Downloading"/, timeout => 60);
+like($seen, qr/"status":"Downloading"/,
+     'pull: the client goes after the first Downloading line');
+
+ok($t->wait_for(30, sub { !leftovers() }),
+   'pull: no temporary files or half-made rootfs left')
+    or diag(join "\n", leftovers());
+
+($rc, $out, $err) = $t->docker({ timeout => 120 }, 'pull', "$reg/big:v1");
+ok($rc == 0 && $out =~ /^Status: Downloaded newer image for \Q$reg\E\/big:v1$/m,
+   'the next pull of the image works') or diag("$out$err");
+
+($rc, $out, $err) = $t->docker('run', '--rm', "$reg/big:v1", 'wc', '-c',
+                               '/pad.bin');
+like($out, qr/^\s*52428800 \/pad.bin$/, 'its big layer is all there')
+    or diag("$out$err");
+
+# two clients pull the same image at once (as compose does for services
+# that share one): each pull unpacks into a rootfs of its own
+
+($rc, $out, $err) = $t->docker('rmi', "$reg/big:v1");
+my @pulls = map { $t->docker_spawn('pull', "$reg/big:v1") } 1 .. 2;
+my @rcs = map { $_->wait(120) // -1 } @pulls;
+ok($rcs[0] == 0 && $rcs[1] == 0, 'two pulls of the same image at once')
+    or diag(join '', map { $_->stdout . $_->stderr } @pulls);
+
+($rc, $out, $err) = $t->docker('run', '--rm', "$reg/big:v1", 'wc', '-c',
+                               '/pad.bin');
+like($out, qr/^\s*52428800 \/pad.bin$/, 'the image they made runs')
+    or diag("$out$err");
+
+ok($t->wait_for(30, sub { !leftovers() }),
+   'nothing left of either pull') or diag(join "\n", leftovers());
 
 $t->done;

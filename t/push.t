@@ -21,7 +21,7 @@ my $t = Sockerless::Test->new;
 plan(skip_all => 'no docker-registry (make deps installs it)')
     unless $t->has_tool('docker-registry');
 
-$t->write_conf('sockerless_registry_timeout 5s;')->plan(19);
+$t->write_conf('sockerless_registry_timeout 5s;')->plan(23);
 $t->run;
 
 my ($rc, $out, $err, $st, $j);
@@ -135,6 +135,35 @@ ok($st == 501 && $j->{message} =~ /image search is not supported/,
 ($rc, $out, $err) = $t->docker('search', 'busybox');
 ok($rc != 0 && $err =~ /image search is not supported/,
    'docker search: the message') or diag("$out$err");
+
+# a client that goes while the layer is made (a 50 MiB image, after the
+# first line): the push stops, its files go, the error log stays clean
+# (done checks it), and the next push of the image works
+
+my ($bigdigest) = $t->push_busybox($reg, 'big', 'v1', pad => 50);
+($rc, $out, $err) = $t->docker({ timeout => 120 }, 'pull', "$reg/big:v1");
+($rc, $out, $err) = $t->docker('tag', "$reg/big:v1", "$reg/bigcopy:v1");
+ok($bigdigest && $rc == 0, 'a 50 MiB image pulled and tagged')
+    or diag("$out$err");
+
+# the push's files (list; a count in scalar context)
+sub leftovers {
+    my @left = glob("$t->{data}/tmp/*");
+    return @left;
+}
+
+my (undef, undef, $seen) = $t->api('POST',
+    "/v1.50/images/$reg/bigcopy/push?tag=v1", undef,
+    until => qr/The push refers to repository/, timeout => 60);
+like($seen, qr/The push refers to repository/,
+     'push: the client goes after the first line');
+
+ok($t->wait_for(60, sub { !leftovers() }),
+   'push: no temporary files left') or diag(join "\n", leftovers());
+
+($rc, $out, $err) = $t->docker({ timeout => 120 }, 'push', "$reg/bigcopy:v1");
+ok($rc == 0 && $out =~ /^v1: digest: sha256:[0-9a-f]{64} size: \d+$/m,
+   'the next push of the image works') or diag("$out$err");
 
 $t->done;
 

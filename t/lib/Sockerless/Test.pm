@@ -806,7 +806,8 @@ sub wait_for {
 
 # raw HTTP/1.1; returns ($status, \%headers (lower case names), $body)
 # options: unix => 1 (or sock => path), headers => {}, timeout => s,
-# raw_body => 1
+# raw_body => 1, until => qr// (a client that goes: the socket is closed
+# as soon as what came matches; the body is then what came, undecoded)
 sub api {
     my ($self, $method, $path, $body, %o) = @_;
 
@@ -866,6 +867,10 @@ sub api {
             last;
         }
         last if $n == 0;
+        if ($o{until} && $resp =~ $o{until}) {
+            close $s;
+            return (0, {}, $resp);
+        }
         if (!defined $hlen && $resp =~ /\r\n\r\n/) {
             $hlen = $+[0];
         }
