@@ -18,7 +18,7 @@ use Test::More;
 use Sockerless::Test;
 
 my $t = Sockerless::Test->new->write_conf('sockerless_unpack_max_size 8m;')
-    ->plan(10);
+    ->plan(12);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded under the limit');
@@ -94,6 +94,39 @@ ok($rc != 0 && $err =~ /unpacks to more than 8388608 bytes/,
    'load of an image with a bomb layer: refused') or diag("$out$err");
 ($rc, $out) = $t->docker('images', '-q', 'bomb:load');
 is($out, '', 'no image loaded');
+
+# docker pull of an image whose layer is the bomb (gzipped on the wire
+# by regpush.py): the pull's stream ends with the error, nothing kept
+
+SKIP: {
+    my $reg = $t->has_tool('docker-registry') ? $t->start_registry : undef;
+    skip 'no docker-registry (make deps installs it)', 2 unless $reg;
+
+    ($rc, $out, $err) = $t->python(<<"PY");
+import hashlib, io, json, tarfile
+layer = open("$p/bomb.tar", "rb").read()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                  "rootfs": {"type": "layers", "diff_ids":
+                             ["sha256:" + hashlib.sha256(layer).hexdigest()]}
+                  }).encode()
+cid = hashlib.sha256(cfg).hexdigest()
+man = json.dumps([{"Config": cid + ".json", "RepoTags": ["bomb:pull"],
+                   "Layers": ["layer.tar"]}]).encode()
+with tarfile.open("$p/bomb-plain.tar", "w") as t:
+    for name, data in (("manifest.json", man), (cid + ".json", cfg),
+                       ("layer.tar", layer)):
+        i = tarfile.TarInfo(name); i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+PY
+    ($rc, $out, $err) = $t->command({ timeout => 120 }, 'python3',
+        "$FindBin::Bin/lib/regpush.py", '--registry', $reg, '--repo',
+        'bomb', '--tag', 'pull', "$p/bomb-plain.tar");
+    ($rc, $out, $err) = $t->docker('pull', "$reg/bomb:pull");
+    ok($rc != 0 && $err =~ /unpacks to more than 8388608 bytes/,
+       'pull of an image with a bomb layer: the error') or diag("$out$err");
+    ($rc, $out) = $t->docker('images', '-q', "$reg/bomb");
+    is($out, '', 'nothing pulled');
+}
 
 $t->docker('rm', '-f', 'tb');
 $t->done;
