@@ -45,9 +45,6 @@ static ngx_uint_t ngx_http_sockerless_cg_word(const char *list,
 static ngx_int_t ngx_http_sockerless_cg_mkdir(char *path);
 static void ngx_http_sockerless_cg_copy(const char *from, const char *to,
     const char *file);
-static int64_t ngx_http_sockerless_cg_num(cJSON *o, const char *name);
-static void ngx_http_sockerless_cg_set(cJSON *o, const char *name,
-    cJSON *item);
 static void ngx_http_sockerless_cg_warn(cJSON *warnings, const char *text);
 static ngx_int_t ngx_http_sockerless_cg_value(ngx_http_sockerless_cgroup_t *cg,
     ngx_uint_t c, const char *id, const char *file, uint64_t *v);
@@ -479,29 +476,6 @@ ngx_http_sockerless_cgroup_done(ngx_http_sockerless_cgroup_t *cg)
 }
 
 
-static int64_t
-ngx_http_sockerless_cg_num(cJSON *o, const char *name)
-{
-    cJSON  *v;
-
-    v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble) {
-        return 0;
-    }
-
-    return (int64_t) v->valuedouble;
-}
-
-
-static void
-ngx_http_sockerless_cg_set(cJSON *o, const char *name, cJSON *item)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, name);
-    cJSON_AddItemToObject(o, name, item);
-}
-
-
 static void
 ngx_http_sockerless_cg_warn(cJSON *warnings, const char *text)
 {
@@ -521,34 +495,34 @@ ngx_http_sockerless_cgroup_verify(ngx_http_sockerless_cgroup_t *cg,
 
     caps = cg->caps;
 
-    if (ngx_http_sockerless_cg_num(res, "Memory") > 0
+    if (ngx_http_sockerless_json_int(res, "Memory") > 0
         && !(caps & NGX_HTTP_SOCKERLESS_CG_MEMORY))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "memory limit capabilities or the cgroup is not mounted. "
             "Limitation discarded.");
-        ngx_http_sockerless_cg_set(res, "Memory", cJSON_CreateNumber(0));
-        ngx_http_sockerless_cg_set(res, "MemorySwap", cJSON_CreateNumber(-1));
+        ngx_http_sockerless_json_set(res, "Memory", cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "MemorySwap", cJSON_CreateNumber(-1));
     }
 
-    if (ngx_http_sockerless_cg_num(res, "Memory") > 0
-        && ngx_http_sockerless_cg_num(res, "MemorySwap") != -1
+    if (ngx_http_sockerless_json_int(res, "Memory") > 0
+        && ngx_http_sockerless_json_int(res, "MemorySwap") != -1
         && !(caps & NGX_HTTP_SOCKERLESS_CG_SWAP))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "swap limit capabilities or the cgroup is not mounted. Memory "
             "limited without swap.");
-        ngx_http_sockerless_cg_set(res, "MemorySwap", cJSON_CreateNumber(-1));
+        ngx_http_sockerless_json_set(res, "MemorySwap", cJSON_CreateNumber(-1));
     }
 
-    if (ngx_http_sockerless_cg_num(res, "MemoryReservation") > 0
+    if (ngx_http_sockerless_json_int(res, "MemoryReservation") > 0
         && !(caps & NGX_HTTP_SOCKERLESS_CG_RESERVATION))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "memory soft limit capabilities or the cgroup is not mounted. "
             "Limitation discarded.");
-        ngx_http_sockerless_cg_set(res, "MemoryReservation",
-                                   cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "MemoryReservation",
+                                     cJSON_CreateNumber(0));
     }
 
     v = cJSON_GetObjectItemCaseSensitive(res, "PidsLimit");
@@ -560,10 +534,10 @@ ngx_http_sockerless_cgroup_verify(ngx_http_sockerless_cgroup_t *cg,
                 "mounted. PIDs limit discarded.");
         }
 
-        ngx_http_sockerless_cg_set(res, "PidsLimit", cJSON_CreateNull());
+        ngx_http_sockerless_json_set(res, "PidsLimit", cJSON_CreateNull());
     }
 
-    nano = ngx_http_sockerless_cg_num(res, "NanoCpus");
+    nano = ngx_http_sockerless_json_int(res, "NanoCpus");
 
     if (nano > 0 && !(caps & NGX_HTTP_SOCKERLESS_CG_CFS)) {
         ngx_cpystrn((u_char *) err, (u_char *) "NanoCPUs can not be set, as "
@@ -579,22 +553,22 @@ ngx_http_sockerless_cgroup_verify(ngx_http_sockerless_cgroup_t *cg,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_sockerless_cg_num(res, "CpuShares") > 0
+    if (ngx_http_sockerless_json_int(res, "CpuShares") > 0
         && !(caps & NGX_HTTP_SOCKERLESS_CG_SHARES))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "CPU shares or the cgroup is not mounted. Shares discarded.");
-        ngx_http_sockerless_cg_set(res, "CpuShares", cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "CpuShares", cJSON_CreateNumber(0));
     }
 
-    if ((ngx_http_sockerless_cg_num(res, "CpuPeriod") != 0
-         || ngx_http_sockerless_cg_num(res, "CpuQuota") != 0)
+    if ((ngx_http_sockerless_json_int(res, "CpuPeriod") != 0
+         || ngx_http_sockerless_json_int(res, "CpuQuota") != 0)
         && !(caps & NGX_HTTP_SOCKERLESS_CG_CFS))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "CPU CFS scheduler. CPU period/quota discarded.");
-        ngx_http_sockerless_cg_set(res, "CpuPeriod", cJSON_CreateNumber(0));
-        ngx_http_sockerless_cg_set(res, "CpuQuota", cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "CpuPeriod", cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "CpuQuota", cJSON_CreateNumber(0));
     }
 
     cpus = ngx_http_sockerless_json_str(res, "CpusetCpus");
@@ -605,8 +579,8 @@ ngx_http_sockerless_cgroup_verify(ngx_http_sockerless_cgroup_t *cg,
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "cpuset or the cgroup is not mounted. Cpuset discarded.");
-        ngx_http_sockerless_cg_set(res, "CpusetCpus", cJSON_CreateString(""));
-        ngx_http_sockerless_cg_set(res, "CpusetMems", cJSON_CreateString(""));
+        ngx_http_sockerless_json_set(res, "CpusetCpus", cJSON_CreateString(""));
+        ngx_http_sockerless_json_set(res, "CpusetMems", cJSON_CreateString(""));
         cpus = NULL;
     }
 
@@ -619,13 +593,13 @@ ngx_http_sockerless_cgroup_verify(ngx_http_sockerless_cgroup_t *cg,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_sockerless_cg_num(res, "BlkioWeight") > 0
+    if (ngx_http_sockerless_json_int(res, "BlkioWeight") > 0
         && !(caps & NGX_HTTP_SOCKERLESS_CG_BLKIO))
     {
         ngx_http_sockerless_cg_warn(warnings, "Your kernel does not support "
             "Block I/O weight or the cgroup is not mounted. Weight "
             "discarded.");
-        ngx_http_sockerless_cg_set(res, "BlkioWeight", cJSON_CreateNumber(0));
+        ngx_http_sockerless_json_set(res, "BlkioWeight", cJSON_CreateNumber(0));
     }
 
     return NGX_OK;
@@ -709,14 +683,14 @@ ngx_http_sockerless_cgroup_apply(ngx_http_sockerless_cgroup_t *cg,
         return NGX_ERROR;                                                   \
     }
 
-    mem = ngx_http_sockerless_cg_num(hc, "Memory");
-    swap = ngx_http_sockerless_cg_num(hc, "MemorySwap");
-    resv = ngx_http_sockerless_cg_num(hc, "MemoryReservation");
-    nano = ngx_http_sockerless_cg_num(hc, "NanoCpus");
-    period = ngx_http_sockerless_cg_num(hc, "CpuPeriod");
-    quota = ngx_http_sockerless_cg_num(hc, "CpuQuota");
-    shares = ngx_http_sockerless_cg_num(hc, "CpuShares");
-    blkio = ngx_http_sockerless_cg_num(hc, "BlkioWeight");
+    mem = ngx_http_sockerless_json_int(hc, "Memory");
+    swap = ngx_http_sockerless_json_int(hc, "MemorySwap");
+    resv = ngx_http_sockerless_json_int(hc, "MemoryReservation");
+    nano = ngx_http_sockerless_json_int(hc, "NanoCpus");
+    period = ngx_http_sockerless_json_int(hc, "CpuPeriod");
+    quota = ngx_http_sockerless_json_int(hc, "CpuQuota");
+    shares = ngx_http_sockerless_json_int(hc, "CpuShares");
+    blkio = ngx_http_sockerless_json_int(hc, "BlkioWeight");
     v = cJSON_GetObjectItemCaseSensitive(hc, "PidsLimit");
     pids = cJSON_IsNumber(v) ? (int64_t) v->valuedouble : 0;
 
@@ -919,15 +893,15 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
         mem = cJSON_AddObjectToObject(stats, "memory_stats");
     }
 
-    ngx_http_sockerless_cg_set(mem, "usage", cJSON_CreateNumber((double) v));
+    ngx_http_sockerless_json_set(mem, "usage", cJSON_CreateNumber((double) v));
 
     if (!v2
         && ngx_http_sockerless_cg_value(cg, NGX_HTTP_SOCKERLESS_CG_MEM, id,
                                         "memory.max_usage_in_bytes", &v)
            == NGX_OK)
     {
-        ngx_http_sockerless_cg_set(mem, "max_usage",
-                                   cJSON_CreateNumber((double) v));
+        ngx_http_sockerless_json_set(mem, "max_usage",
+                                     cJSON_CreateNumber((double) v));
     }
 
     if (!v2
@@ -935,8 +909,8 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
                                         "memory.failcnt", &v)
            == NGX_OK)
     {
-        ngx_http_sockerless_cg_set(mem, "failcnt",
-                                   cJSON_CreateNumber((double) v));
+        ngx_http_sockerless_json_set(mem, "failcnt",
+                                     cJSON_CreateNumber((double) v));
     }
 
     /* no limit reads as the machine's memory, as dockerd reports it */
@@ -956,8 +930,8 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
         limit = v;
     }
 
-    ngx_http_sockerless_cg_set(mem, "limit",
-                               cJSON_CreateNumber((double) limit));
+    ngx_http_sockerless_json_set(mem, "limit",
+                                 cJSON_CreateNumber((double) limit));
 
     buf = ngx_alloc(NGX_HTTP_SOCKERLESS_CG_TEXT, ngx_cycle->log);
 
@@ -976,7 +950,7 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
             }
         }
 
-        ngx_http_sockerless_cg_set(mem, "stats", st);
+        ngx_http_sockerless_json_set(mem, "stats", st);
 
         /* cpu: v1 cpuacct.usage in ns, v2 cpu.stat's usage_usec */
 
@@ -997,16 +971,16 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
 
         if (usage && n > 0 && sls_cgroup_key(buf, n, "usage_usec", &v) == 0)
         {
-            ngx_http_sockerless_cg_set(usage, "total_usage",
-                                       cJSON_CreateNumber((double) v * 1000));
+            ngx_http_sockerless_json_set(usage, "total_usage",
+                                         cJSON_CreateNumber((double) v * 1000));
 
             if (sls_cgroup_key(buf, n, "user_usec", &v) == 0) {
-                ngx_http_sockerless_cg_set(usage, "usage_in_usermode",
+                ngx_http_sockerless_json_set(usage, "usage_in_usermode",
                                    cJSON_CreateNumber((double) v * 1000));
             }
 
             if (sls_cgroup_key(buf, n, "system_usec", &v) == 0) {
-                ngx_http_sockerless_cg_set(usage, "usage_in_kernelmode",
+                ngx_http_sockerless_json_set(usage, "usage_in_kernelmode",
                                    cJSON_CreateNumber((double) v * 1000));
             }
 
@@ -1017,7 +991,7 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
                                          "cpuacct.usage", &v)
                       == NGX_OK)
         {
-            ngx_http_sockerless_cg_set(usage, "total_usage",
+            ngx_http_sockerless_json_set(usage, "total_usage",
                                        cJSON_CreateNumber((double) v));
         }
 
@@ -1033,15 +1007,15 @@ ngx_http_sockerless_cgroup_stats(ngx_http_sockerless_cgroup_t *cg,
             pids = cJSON_AddObjectToObject(stats, "pids_stats");
         }
 
-        ngx_http_sockerless_cg_set(pids, "current",
-                                   cJSON_CreateNumber((double) v));
+        ngx_http_sockerless_json_set(pids, "current",
+                                     cJSON_CreateNumber((double) v));
 
         if (ngx_http_sockerless_cg_value(cg, NGX_HTTP_SOCKERLESS_CG_PID, id,
                                          "pids.max", &v)
             == NGX_OK)
         {
-            ngx_http_sockerless_cg_set(pids, "limit",
-                                       cJSON_CreateNumber((double) v));
+            ngx_http_sockerless_json_set(pids, "limit",
+                                         cJSON_CreateNumber((double) v));
         }
     }
 

@@ -747,18 +747,6 @@ ngx_http_sockerless_state_new(void)
 }
 
 
-static void
-ngx_http_sockerless_replace(cJSON *obj, const char *name, cJSON *item)
-{
-    if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item);
-
-    } else {
-        cJSON_AddItemToObject(obj, name, item);
-    }
-}
-
-
 static cJSON *
 ngx_http_sockerless_field(cJSON *obj, const char *name)
 {
@@ -2978,24 +2966,25 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
     ngx_cpystrn((u_char *) ctx->started, (u_char *) now,
                 sizeof(ctx->started));
 
-    ngx_http_sockerless_replace(state, "Status", cJSON_CreateString("running"));
-    ngx_http_sockerless_replace(state, "Running", cJSON_CreateTrue());
-    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "Restarting", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "OOMKilled", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "Dead", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "Pid", cJSON_CreateNumber(
+    ngx_http_sockerless_json_set(state, "Status",
+                                 cJSON_CreateString("running"));
+    ngx_http_sockerless_json_set(state, "Running", cJSON_CreateTrue());
+    ngx_http_sockerless_json_set(state, "Paused", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "Restarting", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "OOMKilled", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "Dead", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "Pid", cJSON_CreateNumber(
         cJSON_GetNumberValue(cJSON_GetObjectItem(ctx->op.result, "Pid"))));
-    ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(0));
-    ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(""));
-    ngx_http_sockerless_replace(state, "StartedAt", cJSON_CreateString(now));
+    ngx_http_sockerless_json_set(state, "ExitCode", cJSON_CreateNumber(0));
+    ngx_http_sockerless_json_set(state, "Error", cJSON_CreateString(""));
+    ngx_http_sockerless_json_set(state, "StartedAt", cJSON_CreateString(now));
 
     /* the ports the backend published (memory: the agent's sockets) */
 
     ports = cJSON_GetObjectItemCaseSensitive(ctx->op.result, "Ports");
 
     if (cJSON_IsObject(ports)) {
-        ngx_http_sockerless_replace(
+        ngx_http_sockerless_json_set(
             cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"),
             "Ports", cJSON_Duplicate(ports, 1));
     }
@@ -3018,11 +3007,11 @@ ngx_http_sockerless_run_record(void *data, cJSON **value)
         cJSON  *item;
 
         cJSON_ArrayForEach(item, nsls) {
-            ngx_http_sockerless_replace(sls, item->string,
-                                        cJSON_Duplicate(item, 1));
+            ngx_http_sockerless_json_set(sls, item->string,
+                                         cJSON_Duplicate(item, 1));
         }
 
-        ngx_http_sockerless_replace(sls, "stopping", cJSON_CreateFalse());
+        ngx_http_sockerless_json_set(sls, "stopping", cJSON_CreateFalse());
     }
 
     return NGX_OK;
@@ -3219,13 +3208,13 @@ ngx_http_sockerless_set_state(void *data, cJSON **value)
     /* attachers waiting for this start learn that it will not come */
     sls = cJSON_GetObjectItemCaseSensitive(*value, "_sls");
     if (sls) {
-        ngx_http_sockerless_replace(sls, "failures", cJSON_CreateNumber(
+        ngx_http_sockerless_json_set(sls, "failures", cJSON_CreateNumber(
             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sls,
                                                         "failures")) + 1));
     }
 
-    ngx_http_sockerless_replace(state, "Error", cJSON_CreateString(msg));
-    ngx_http_sockerless_replace(state, "ExitCode", cJSON_CreateNumber(
+    ngx_http_sockerless_json_set(state, "Error", cJSON_CreateString(msg));
+    ngx_http_sockerless_json_set(state, "ExitCode", cJSON_CreateNumber(
         ngx_strstr(msg, "not found") || ngx_strstr(msg, "no such file")
         ? 127 : 126));
 
@@ -3381,7 +3370,7 @@ ngx_http_sockerless_mark_stopping(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_replace(sls, "stopping", cJSON_CreateTrue());
+    ngx_http_sockerless_json_set(sls, "stopping", cJSON_CreateTrue());
 
     return NGX_OK;
 }
@@ -3641,8 +3630,8 @@ ngx_http_sockerless_paused(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateBool(paused));
-    ngx_http_sockerless_replace(state, "Status",
+    ngx_http_sockerless_json_set(state, "Paused", cJSON_CreateBool(paused));
+    ngx_http_sockerless_json_set(state, "Status",
                       cJSON_CreateString(paused ? "paused" : "running"));
 
     return NGX_OK;
@@ -3753,7 +3742,7 @@ ngx_http_sockerless_renamed(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_replace(*value, "Name", cJSON_CreateString(name));
+    ngx_http_sockerless_json_set(*value, "Name", cJSON_CreateString(name));
 
     return NGX_OK;
 }
@@ -4658,19 +4647,19 @@ ngx_http_sockerless_exit_record(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_replace(state, "Status", cJSON_CreateString("exited"));
-    ngx_http_sockerless_replace(state, "Running", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "Paused", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(state, "Pid", cJSON_CreateNumber(0));
-    ngx_http_sockerless_replace(state, "ExitCode",
-                                cJSON_CreateNumber(ex->code));
-    ngx_http_sockerless_replace(state, "Error",
+    ngx_http_sockerless_json_set(state, "Status", cJSON_CreateString("exited"));
+    ngx_http_sockerless_json_set(state, "Running", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "Paused", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(state, "Pid", cJSON_CreateNumber(0));
+    ngx_http_sockerless_json_set(state, "ExitCode",
+                                 cJSON_CreateNumber(ex->code));
+    ngx_http_sockerless_json_set(state, "Error",
                                 cJSON_CreateString(ex->error ? ex->error : ""));
-    ngx_http_sockerless_replace(state, "FinishedAt",
-                                cJSON_CreateString(ex->finished));
+    ngx_http_sockerless_json_set(state, "FinishedAt",
+                                 cJSON_CreateString(ex->finished));
 
     /* dockerd releases the published ports when the container stops */
-    ngx_http_sockerless_replace(
+    ngx_http_sockerless_json_set(
         cJSON_GetObjectItemCaseSensitive(rec, "NetworkSettings"), "Ports",
         cJSON_CreateObject());
 
@@ -4697,12 +4686,12 @@ ngx_http_sockerless_exit_record(void *data, cJSON **value)
                 && (max <= 0 || count < max)))
         {
             ex->restart = 1;
-            ngx_http_sockerless_replace(rec, "RestartCount",
-                                        cJSON_CreateNumber(count + 1));
-            ngx_http_sockerless_replace(state, "Restarting",
-                                        cJSON_CreateTrue());
-            ngx_http_sockerless_replace(state, "Status",
-                                        cJSON_CreateString("restarting"));
+            ngx_http_sockerless_json_set(rec, "RestartCount",
+                                         cJSON_CreateNumber(count + 1));
+            ngx_http_sockerless_json_set(state, "Restarting",
+                                         cJSON_CreateTrue());
+            ngx_http_sockerless_json_set(state, "Status",
+                                         cJSON_CreateString("restarting"));
 
             /* dockerd's back-off: 100 ms doubling, at most a minute */
             ex->delay = 100 << ngx_min(count, 10);
@@ -4819,10 +4808,10 @@ ngx_http_sockerless_exec_exit_record(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_replace(*value, "Running", cJSON_CreateFalse());
-    ngx_http_sockerless_replace(*value, "ExitCode",
-                                cJSON_CreateNumber(xe->code));
-    ngx_http_sockerless_replace(*value, "Pid", cJSON_CreateNumber(0));
+    ngx_http_sockerless_json_set(*value, "Running", cJSON_CreateFalse());
+    ngx_http_sockerless_json_set(*value, "ExitCode",
+                                 cJSON_CreateNumber(xe->code));
+    ngx_http_sockerless_json_set(*value, "Pid", cJSON_CreateNumber(0));
 
     return NGX_OK;
 }

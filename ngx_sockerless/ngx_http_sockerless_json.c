@@ -395,6 +395,37 @@ ngx_http_sockerless_cstr(ngx_pool_t *pool, ngx_str_t *s)
 }
 
 
+/* a number member as an integer; 0 when absent, not a number or NaN */
+
+int64_t
+ngx_http_sockerless_json_int(cJSON *obj, const char *name)
+{
+    cJSON  *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble) {
+        return 0;
+    }
+
+    return (int64_t) v->valuedouble;
+}
+
+
+/* obj[name] = item, replacing what was there */
+
+void
+ngx_http_sockerless_json_set(cJSON *obj, const char *name, cJSON *item)
+{
+    if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item);
+
+    } else {
+        cJSON_AddItemToObject(obj, name, item);
+    }
+}
+
+
 const char *
 ngx_http_sockerless_json_str(cJSON *obj, const char *name)
 {

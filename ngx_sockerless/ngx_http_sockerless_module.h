@@ -133,6 +133,8 @@ ngx_int_t ngx_http_sockerless_arg_int(ngx_http_request_t *r,
 cJSON *ngx_http_sockerless_arg_json(ngx_http_request_t *r, const char *name);
 char *ngx_http_sockerless_cstr(ngx_pool_t *pool, ngx_str_t *s);
 const char *ngx_http_sockerless_json_str(cJSON *obj, const char *name);
+int64_t ngx_http_sockerless_json_int(cJSON *obj, const char *name);
+void ngx_http_sockerless_json_set(cJSON *obj, const char *name, cJSON *item);
 void ngx_http_sockerless_now(char *buf, size_t size);
 void ngx_http_sockerless_random_id(char id[NGX_HTTP_SOCKERLESS_ID_LEN + 1]);
 

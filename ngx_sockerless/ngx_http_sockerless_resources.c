@@ -22,9 +22,6 @@
 
 static ngx_int_t ngx_http_sockerless_container_update(ngx_http_request_t *r,
     ngx_http_sockerless_args_t *args);
-static int64_t ngx_http_sockerless_res_num(cJSON *o, const char *name);
-static void ngx_http_sockerless_res_set(cJSON *o, const char *name,
-    cJSON *item);
 static ngx_int_t ngx_http_sockerless_res_verify(cJSON *res,
     ngx_uint_t update, char *err, size_t size);
 static ngx_int_t ngx_http_sockerless_res_policy(cJSON *rp, char *err,
@@ -60,29 +57,6 @@ static const char  *ngx_http_sockerless_res_numbers[] = {
 };
 
 
-static int64_t
-ngx_http_sockerless_res_num(cJSON *o, const char *name)
-{
-    cJSON  *v;
-
-    v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble) {
-        return 0;
-    }
-
-    return (int64_t) v->valuedouble;
-}
-
-
-static void
-ngx_http_sockerless_res_set(cJSON *o, const char *name, cJSON *item)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, name);
-    cJSON_AddItemToObject(o, name, item);
-}
-
-
 /* dockerd's verifyPlatformContainerResources, the host-independent part */
 
 static ngx_int_t
@@ -93,13 +67,13 @@ ngx_http_sockerless_res_verify(cJSON *res, ngx_uint_t update, char *err,
     const char     *cpus;
     unsigned char   mask[SLS_CGROUP_MAX_CPUS / 8];
 
-    mem = ngx_http_sockerless_res_num(res, "Memory");
-    swap = ngx_http_sockerless_res_num(res, "MemorySwap");
-    resv = ngx_http_sockerless_res_num(res, "MemoryReservation");
-    nano = ngx_http_sockerless_res_num(res, "NanoCpus");
-    period = ngx_http_sockerless_res_num(res, "CpuPeriod");
-    quota = ngx_http_sockerless_res_num(res, "CpuQuota");
-    blkio = ngx_http_sockerless_res_num(res, "BlkioWeight");
+    mem = ngx_http_sockerless_json_int(res, "Memory");
+    swap = ngx_http_sockerless_json_int(res, "MemorySwap");
+    resv = ngx_http_sockerless_json_int(res, "MemoryReservation");
+    nano = ngx_http_sockerless_json_int(res, "NanoCpus");
+    period = ngx_http_sockerless_json_int(res, "CpuPeriod");
+    quota = ngx_http_sockerless_json_int(res, "CpuQuota");
+    blkio = ngx_http_sockerless_json_int(res, "BlkioWeight");
 
     if (mem != 0 && mem < NGX_HTTP_SOCKERLESS_MIN_MEMORY) {
         ngx_cpystrn((u_char *) err,
@@ -193,7 +167,7 @@ ngx_http_sockerless_res_policy(cJSON *rp, char *err, size_t size)
     const char  *name;
 
     name = ngx_http_sockerless_json_str(rp, "Name");
-    max = ngx_http_sockerless_res_num(rp, "MaximumRetryCount");
+    max = ngx_http_sockerless_json_int(rp, "MaximumRetryCount");
 
     if (name == NULL || *name == '\0') {
         return NGX_OK;
@@ -410,13 +384,13 @@ ngx_http_sockerless_resources_create(ngx_pool_t *pool, ngx_log_t *log,
      * cloud backend refuses a MemorySwap given, not one made up
      */
 
-    mem = ngx_http_sockerless_res_num(hc, "Memory");
+    mem = ngx_http_sockerless_json_int(hc, "Memory");
 
-    if (mem > 0 && ngx_http_sockerless_res_num(hc, "MemorySwap") == 0
+    if (mem > 0 && ngx_http_sockerless_json_int(hc, "MemorySwap") == 0
         && ngx_http_sockerless_backend()->container_resources)
     {
-        ngx_http_sockerless_res_set(hc, "MemorySwap",
-                                    cJSON_CreateNumber((double) mem * 2));
+        ngx_http_sockerless_json_set(hc, "MemorySwap",
+                                     cJSON_CreateNumber((double) mem * 2));
     }
 
     if (cJSON_GetArraySize(w) > 0) {
@@ -451,37 +425,37 @@ ngx_http_sockerless_res_merge(cJSON *hc, cJSON *body, char *err,
     ngx_uint_t    i;
     const char   *s, *name;
 
-    nano = ngx_http_sockerless_res_num(body, "NanoCpus");
-    period = ngx_http_sockerless_res_num(body, "CpuPeriod");
-    quota = ngx_http_sockerless_res_num(body, "CpuQuota");
-    mem = ngx_http_sockerless_res_num(body, "Memory");
+    nano = ngx_http_sockerless_json_int(body, "NanoCpus");
+    period = ngx_http_sockerless_json_int(body, "CpuPeriod");
+    quota = ngx_http_sockerless_json_int(body, "CpuQuota");
+    mem = ngx_http_sockerless_json_int(body, "Memory");
 
-    if (nano > 0 && ngx_http_sockerless_res_num(hc, "CpuPeriod") > 0) {
+    if (nano > 0 && ngx_http_sockerless_json_int(hc, "CpuPeriod") > 0) {
         s = "Conflicting options: Nano CPUs cannot be updated as CPU Period "
             "has already been set";
         goto conflict;
     }
 
-    if (nano > 0 && ngx_http_sockerless_res_num(hc, "CpuQuota") > 0) {
+    if (nano > 0 && ngx_http_sockerless_json_int(hc, "CpuQuota") > 0) {
         s = "Conflicting options: Nano CPUs cannot be updated as CPU Quota "
             "has already been set";
         goto conflict;
     }
 
-    if (period > 0 && ngx_http_sockerless_res_num(hc, "NanoCpus") > 0) {
+    if (period > 0 && ngx_http_sockerless_json_int(hc, "NanoCpus") > 0) {
         s = "Conflicting options: CPU Period cannot be updated as NanoCPUs "
             "has already been set";
         goto conflict;
     }
 
-    if (quota > 0 && ngx_http_sockerless_res_num(hc, "NanoCpus") > 0) {
+    if (quota > 0 && ngx_http_sockerless_json_int(hc, "NanoCpus") > 0) {
         s = "Conflicting options: CPU Quota cannot be updated as NanoCPUs "
             "has already been set";
         goto conflict;
     }
 
-    if (mem != 0 && mem > ngx_http_sockerless_res_num(hc, "MemorySwap")
-        && ngx_http_sockerless_res_num(body, "MemorySwap") == 0)
+    if (mem != 0 && mem > ngx_http_sockerless_json_int(hc, "MemorySwap")
+        && ngx_http_sockerless_json_int(body, "MemorySwap") == 0)
     {
         s = "Memory limit should be smaller than already set memoryswap "
             "limit, update the memoryswap at the same time";
@@ -491,25 +465,25 @@ ngx_http_sockerless_res_merge(cJSON *hc, cJSON *body, char *err,
     for (i = 0; ngx_http_sockerless_res_numbers[i]; i++) {
         name = ngx_http_sockerless_res_numbers[i];
 
-        if (ngx_http_sockerless_res_num(body, name) != 0) {
-            ngx_http_sockerless_res_set(hc, name, cJSON_CreateNumber(
-                (double) ngx_http_sockerless_res_num(body, name)));
+        if (ngx_http_sockerless_json_int(body, name) != 0) {
+            ngx_http_sockerless_json_set(hc, name, cJSON_CreateNumber(
+                (double) ngx_http_sockerless_json_int(body, name)));
         }
     }
 
     s = ngx_http_sockerless_json_str(body, "CpusetCpus");
     if (s && *s) {
-        ngx_http_sockerless_res_set(hc, "CpusetCpus", cJSON_CreateString(s));
+        ngx_http_sockerless_json_set(hc, "CpusetCpus", cJSON_CreateString(s));
     }
 
     s = ngx_http_sockerless_json_str(body, "CpusetMems");
     if (s && *s) {
-        ngx_http_sockerless_res_set(hc, "CpusetMems", cJSON_CreateString(s));
+        ngx_http_sockerless_json_set(hc, "CpusetMems", cJSON_CreateString(s));
     }
 
     v = cJSON_GetObjectItemCaseSensitive(body, "PidsLimit");
     if (cJSON_IsNumber(v)) {
-        ngx_http_sockerless_res_set(hc, "PidsLimit", cJSON_Duplicate(v, 1));
+        ngx_http_sockerless_json_set(hc, "PidsLimit", cJSON_Duplicate(v, 1));
     }
 
     v = cJSON_GetObjectItemCaseSensitive(body, "RestartPolicy");
@@ -524,8 +498,8 @@ ngx_http_sockerless_res_merge(cJSON *hc, cJSON *body, char *err,
             goto conflict;
         }
 
-        ngx_http_sockerless_res_set(hc, "RestartPolicy",
-                                    cJSON_Duplicate(v, 1));
+        ngx_http_sockerless_json_set(hc, "RestartPolicy",
+                                     cJSON_Duplicate(v, 1));
     }
 
     return NGX_OK;
@@ -547,8 +521,8 @@ ngx_http_sockerless_res_asked(cJSON *body)
     const char  *s;
 
     for (i = 0; ngx_http_sockerless_res_numbers[i]; i++) {
-        if (ngx_http_sockerless_res_num(body,
-                                        ngx_http_sockerless_res_numbers[i])
+        if (ngx_http_sockerless_json_int(body,
+                                         ngx_http_sockerless_res_numbers[i])
             != 0)
         {
             return 1;
@@ -579,7 +553,7 @@ ngx_http_sockerless_res_store(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_res_set(*value, "HostConfig", cJSON_Duplicate(hc, 1));
+    ngx_http_sockerless_json_set(*value, "HostConfig", cJSON_Duplicate(hc, 1));
 
     return NGX_OK;
 }
@@ -735,7 +709,7 @@ ngx_http_sockerless_res_oom(void *data, cJSON **value)
         return NGX_DECLINED;
     }
 
-    ngx_http_sockerless_res_set(state, "OOMKilled", cJSON_CreateTrue());
+    ngx_http_sockerless_json_set(state, "OOMKilled", cJSON_CreateTrue());
 
     return NGX_OK;
 }

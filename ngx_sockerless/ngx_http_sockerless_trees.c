@@ -1944,14 +1944,6 @@ ngx_http_sockerless_change_args(const char *v, ngx_uint_t shell)
 }
 
 
-static void
-ngx_http_sockerless_config_set(cJSON *conf, const char *name, cJSON *v)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(conf, name);
-    cJSON_AddItemToObject(conf, name, v);
-}
-
-
 /* applies one "changes" line; NGX_DECLINED for what cannot be */
 
 static ngx_int_t
@@ -1974,21 +1966,21 @@ ngx_http_sockerless_change_apply(cJSON *conf, char *line)
     }
 
     if (ngx_strcasecmp((u_char *) line, (u_char *) "CMD") == 0) {
-        ngx_http_sockerless_config_set(conf, "Cmd",
+        ngx_http_sockerless_json_set(conf, "Cmd",
                                   ngx_http_sockerless_change_args(v, 1));
 
     } else if (ngx_strcasecmp((u_char *) line, (u_char *) "ENTRYPOINT")
                == 0)
     {
-        ngx_http_sockerless_config_set(conf, "Entrypoint",
+        ngx_http_sockerless_json_set(conf, "Entrypoint",
                                   ngx_http_sockerless_change_args(v, 1));
 
     } else if (ngx_strcasecmp((u_char *) line, (u_char *) "WORKDIR") == 0) {
-        ngx_http_sockerless_config_set(conf, "WorkingDir",
-                                       cJSON_CreateString(v));
+        ngx_http_sockerless_json_set(conf, "WorkingDir",
+                                     cJSON_CreateString(v));
 
     } else if (ngx_strcasecmp((u_char *) line, (u_char *) "USER") == 0) {
-        ngx_http_sockerless_config_set(conf, "User", cJSON_CreateString(v));
+        ngx_http_sockerless_json_set(conf, "User", cJSON_CreateString(v));
 
     } else if (ngx_strcasecmp((u_char *) line, (u_char *) "ENV") == 0
                || ngx_strcasecmp((u_char *) line, (u_char *) "LABEL") == 0
@@ -2330,7 +2322,7 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
     conf = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "Config"),
                            1);
     conf = conf ? conf : cJSON_CreateObject();
-    ngx_http_sockerless_config_set(cfg, "config", conf);
+    ngx_http_sockerless_json_set(cfg, "config", conf);
 
     body = cJSON_IsObject(args->body) ? args->body : NULL;
 
@@ -2343,8 +2335,8 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
             continue;
         }
 
-        ngx_http_sockerless_config_set(conf, f->string,
-                                       cJSON_Duplicate(f, 1));
+        ngx_http_sockerless_json_set(conf, f->string,
+                                     cJSON_Duplicate(f, 1));
     }
 
     rc = ngx_http_sockerless_changes(r, conf);
@@ -2354,28 +2346,28 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
 
     ngx_http_sockerless_now(now, sizeof(now));
 
-    ngx_http_sockerless_config_set(cfg, "created", cJSON_CreateString(now));
-    ngx_http_sockerless_config_set(cfg, "container",
+    ngx_http_sockerless_json_set(cfg, "created", cJSON_CreateString(now));
+    ngx_http_sockerless_json_set(cfg, "container",
                   cJSON_CreateString(ngx_http_sockerless_json_str(rec,
                                                                   "Id")));
-    ngx_http_sockerless_config_set(cfg, "parent",
+    ngx_http_sockerless_json_set(cfg, "parent",
                   cJSON_CreateString(ngx_http_sockerless_json_str(img,
                                                                   "Id")));
 
     if (ngx_http_sockerless_arg(r, "author", &v) == NGX_OK && v.len) {
-        ngx_http_sockerless_config_set(cfg, "author",
+        ngx_http_sockerless_json_set(cfg, "author",
                   cJSON_CreateString(ngx_http_sockerless_cstr(r->pool, &v)));
     }
 
     ngx_str_null(&v);
     (void) ngx_http_sockerless_arg(r, "comment", &v);
-    ngx_http_sockerless_config_set(cfg, "comment",
+    ngx_http_sockerless_json_set(cfg, "comment",
               cJSON_CreateString(v.len ? ngx_http_sockerless_cstr(r->pool,
                                                                   &v)
                                        : ""));
 
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(cfg, "history"))) {
-        ngx_http_sockerless_config_set(cfg, "history", cJSON_CreateArray());
+        ngx_http_sockerless_json_set(cfg, "history", cJSON_CreateArray());
     }
 
     h = cJSON_CreateObject();
@@ -2419,7 +2411,7 @@ ngx_http_sockerless_commit(ngx_http_request_t *r,
                                                         "diff_ids")))
     {
         rootfs = cJSON_CreateObject();
-        ngx_http_sockerless_config_set(cfg, "rootfs", rootfs);
+        ngx_http_sockerless_json_set(cfg, "rootfs", rootfs);
         cJSON_AddStringToObject(rootfs, "type", "layers");
         cJSON_AddArrayToObject(rootfs, "diff_ids");
     }
@@ -2663,7 +2655,7 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     /* an empty config with the changes, as dockerd's BuildFromConfig */
 
     conf = cJSON_CreateObject();
-    ngx_http_sockerless_config_set(cfg, "config", conf);
+    ngx_http_sockerless_json_set(cfg, "config", conf);
 
     if (conf == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

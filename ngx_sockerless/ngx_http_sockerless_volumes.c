@@ -940,18 +940,9 @@ ngx_http_sockerless_mnt_point(ngx_http_sockerless_mnt_t *m, const char *type,
 
 
 static void
-ngx_http_sockerless_mnt_put(cJSON *p, const char *field, cJSON *item)
-{
-    if (!cJSON_ReplaceItemInObjectCaseSensitive(p, field, item)) {
-        cJSON_AddItemToObject(p, field, item);
-    }
-}
-
-
-static void
 ngx_http_sockerless_mnt_set(cJSON *p, const char *field, const char *value)
 {
-    ngx_http_sockerless_mnt_put(p, field, cJSON_CreateString(value));
+    ngx_http_sockerless_json_set(p, field, cJSON_CreateString(value));
 }
 
 
@@ -1007,10 +998,10 @@ ngx_http_sockerless_mnt_from(ngx_http_sockerless_mnt_t *m, const char *spec)
         }
 
         ngx_http_sockerless_mnt_set(p, "Mode", "");
-        ngx_http_sockerless_mnt_put(p, "_copy", cJSON_CreateFalse());
+        ngx_http_sockerless_json_set(p, "_copy", cJSON_CreateFalse());
 
         if (!rw) {
-            ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateFalse());
+            ngx_http_sockerless_json_set(p, "RW", cJSON_CreateFalse());
         }
 
         cJSON_DeleteItemFromObjectCaseSensitive(m->points,
@@ -1135,7 +1126,7 @@ ngx_http_sockerless_mnt_bind(ngx_http_sockerless_mnt_t *m, const char *raw,
         return NGX_ERROR;
     }
 
-    ngx_http_sockerless_mnt_put(p, "RW",
+    ngx_http_sockerless_json_set(p, "RW",
                 cJSON_CreateBool(!ngx_http_sockerless_mnt_has(mode, "ro")));
 
     if (src[0] == '/') {
@@ -1367,7 +1358,7 @@ ngx_http_sockerless_mnt_mount(ngx_http_sockerless_mnt_t *m, cJSON *spec,
         return NGX_ERROR;
     }
 
-    ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateBool(!ro));
+    ngx_http_sockerless_json_set(p, "RW", cJSON_CreateBool(!ro));
 
     if (ngx_strcmp(type, "bind") == 0) {
         src = ngx_http_sockerless_mnt_clean(m->pool, src);
@@ -1616,7 +1607,7 @@ ngx_http_sockerless_mnt_tmpfs(ngx_http_sockerless_mnt_t *m, cJSON *e,
         return NGX_ERROR;
     }
 
-    ngx_http_sockerless_mnt_put(p, "RW", cJSON_CreateBool(!ro));
+    ngx_http_sockerless_json_set(p, "RW", cJSON_CreateBool(!ro));
     cJSON_AddNumberToObject(p, "_size", 0);
     cJSON_AddNumberToObject(p, "_mode", 0);
     cJSON_AddTrueToObject(p, "_hidden");
@@ -1808,7 +1799,7 @@ ngx_http_sockerless_mounts_build(ngx_pool_t *pool, cJSON *rec,
         cJSON_AddItemToArray(pub, p);
     }
 
-    ngx_http_sockerless_mnt_put(rec, "Mounts", pub);
+    ngx_http_sockerless_json_set(rec, "Mounts", pub);
 
     e = cJSON_GetObjectItemCaseSensitive(rec, "_sls");
     if (e == NULL) {
