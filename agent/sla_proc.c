@@ -872,7 +872,8 @@ static void
 sla_child_exec(sla_spawn_t *sp, const char *file, const char *path,
     char **envp, int exefd, int report)
 {
-    char      **argv, pidenv[48], *env[2];
+    int         barrier[2];
+    char      **argv, pidenv[48], *env[2], c;
     pid_t       pid;
     size_t      n;
     sigset_t    set;
@@ -886,6 +887,16 @@ sla_child_exec(sla_spawn_t *sp, const char *file, const char *path,
     sigfillset(&set);
     sigprocmask(SIG_SETMASK, &set, NULL);
 
+    /*
+     * the command waits until pid 1 is docker-init: the write end of the
+     * barrier closes with that exec (or pid 1's death), so the command
+     * never sees the agent in its place (ps, /proc/1)
+     */
+
+    if (pipe2(barrier, O_CLOEXEC) != 0) {
+        sla_child_fail(report, "pipe: %s", sla_strerror(errno));
+    }
+
     pid = fork();
 
     if (pid == -1) {
@@ -894,6 +905,13 @@ sla_child_exec(sla_spawn_t *sp, const char *file, const char *path,
 
     if (pid == 0) {
         close(exefd);
+        close(barrier[1]);
+
+        while (read(barrier[0], &c, 1) == -1 && errno == EINTR) {
+            /* void */
+        }
+
+        close(barrier[0]);
         setpgid(0, 0);
 
         if (sp->tty) {
@@ -917,6 +935,8 @@ sla_child_exec(sla_spawn_t *sp, const char *file, const char *path,
         kill(pid, SIGKILL);
         sla_child_fail(report, "out of memory");
     }
+
+    close(barrier[0]);
 
     argv[0] = "/sbin/docker-init";
     argv[1] = "--";
