@@ -167,5 +167,17 @@ struct ngx_http_sockerless_backend_s {
 ngx_http_sockerless_backend_t *ngx_http_sockerless_backend(void);
 void *ngx_http_sockerless_backend_conf(void);
 
+/*
+ * op->status and op->message (in op->pool) for a failed op; returns
+ * NGX_ERROR. The message stays empty when the pool has no room.
+ */
+ngx_int_t ngx_http_sockerless_op_error(ngx_http_sockerless_op_t *op,
+    ngx_uint_t status, const char *fmt, ...);
+
+/* dockerd's words for a command that could not be started, with %s */
+#define NGX_HTTP_SOCKERLESS_OCI_FAILED                                        \
+    "failed to create task for container: failed to create shim task: "      \
+    "OCI runtime create failed: %s: unknown"
+
 
 #endif /* _NGX_HTTP_SOCKERLESS_BACKEND_H_INCLUDED_ */

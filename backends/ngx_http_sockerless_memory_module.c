@@ -1397,19 +1397,12 @@ ngx_http_sockerless_memory_runtime(ngx_http_sockerless_op_t *op, cJSON *j)
         s = ngx_http_sockerless_json_str(hc, modes[i][0]);
 
         if (s && ngx_strncmp(s, "container:", 10) == 0) {
-            op->status = NGX_HTTP_NOT_IMPLEMENTED;
-            op->message.len = ngx_snprintf((u_char *) buf, sizeof(buf),
+            (void) ngx_http_sockerless_op_error(op,
+                                  NGX_HTTP_NOT_IMPLEMENTED,
                                   "--%s %s is not supported by the memory "
                                   "backend: it cannot join another "
-                                  "container's namespace", modes[i][1], s)
-                              - (u_char *) buf;
-            op->message.data = ngx_pnalloc(op->pool, op->message.len);
-            if (op->message.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(op->message.data, buf, op->message.len);
-            return NGX_DECLINED;
+                                  "container's namespace", modes[i][1], s);
+            return op->message.len ? NGX_DECLINED : NGX_ERROR;
         }
 
         /* dockerd's default is private; shareable is private here too */
@@ -2094,22 +2087,9 @@ ngx_http_sockerless_memory_start_done(ngx_http_sockerless_memory_start_t *st,
     }
 
     if (cJSON_IsString(err)) {
-        /* dockerd: "failed to create task for container: ..." */
-        op->status = NGX_HTTP_BAD_REQUEST;
-        op->message.len = ngx_strlen(err->valuestring)
-                          + sizeof("failed to create task for container: "
-                                   "failed to create shim task: OCI runtime "
-                                   "create failed: : unknown");
-        op->message.data = ngx_pnalloc(op->pool, op->message.len);
-        if (op->message.data) {
-            op->message.len = ngx_sprintf(op->message.data,
-                                "failed to create task for container: "
-                                "failed to create shim task: OCI runtime "
-                                "create failed: %s: unknown",
-                                err->valuestring)
-                              - op->message.data;
-        }
-
+        (void) ngx_http_sockerless_op_error(op, NGX_HTTP_BAD_REQUEST,
+                                            NGX_HTTP_SOCKERLESS_OCI_FAILED,
+                                            err->valuestring);
         op->handler(op, NGX_ERROR);
         return;
     }
@@ -2770,16 +2750,8 @@ ngx_http_sockerless_memory_resources(ngx_http_sockerless_op_t *op)
                                           sizeof(err))
         != NGX_OK)
     {
-        op->status = NGX_HTTP_BAD_REQUEST;
-        op->message.len = ngx_strlen(err);
-        op->message.data = ngx_pnalloc(op->pool, op->message.len);
-        if (op->message.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(op->message.data, err, op->message.len);
-
-        return NGX_ERROR;
+        return ngx_http_sockerless_op_error(op, NGX_HTTP_BAD_REQUEST, "%s",
+                                            err);
     }
 
     op->result = w;
@@ -2803,16 +2775,9 @@ ngx_http_sockerless_memory_update(ngx_http_sockerless_op_t *op)
             err, sizeof(err))
         != NGX_OK)
     {
-        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        op->message.len = ngx_strlen(err);
-        op->message.data = ngx_pnalloc(op->pool, op->message.len);
-        if (op->message.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(op->message.data, err, op->message.len);
-
-        return NGX_ERROR;
+        return ngx_http_sockerless_op_error(op,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            "%s", err);
     }
 
     return NGX_OK;

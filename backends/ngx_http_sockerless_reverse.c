@@ -191,7 +191,6 @@ ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws)
 
     char                      key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
     cJSON                    *rec, *sls;
-    size_t                    len;
     ngx_int_t                 pid;
     ngx_pool_t               *pool;
     const char               *error;
@@ -228,17 +227,9 @@ ngx_http_sockerless_reverse_watch(ngx_http_sockerless_watch_t *ws)
 
     if (error && *error) {
         /* the agent could not start the command: dockerd's words */
-        op->status = NGX_HTTP_BAD_REQUEST;
-        len = ngx_strlen(error) + 128;
-        op->message.data = ngx_pnalloc(op->pool, len);
-
-        if (op->message.data) {
-            op->message.len = ngx_snprintf(op->message.data, len,
-                                "failed to create task for container: "
-                                "failed to create shim task: OCI runtime "
-                                "create failed: %s: unknown", error)
-                              - op->message.data;
-        }
+        (void) ngx_http_sockerless_op_error(op, NGX_HTTP_BAD_REQUEST,
+                                            NGX_HTTP_SOCKERLESS_OCI_FAILED,
+                                            error);
 
         ngx_destroy_pool(pool);
         ngx_http_sockerless_reverse_done(w, NGX_ERROR);

@@ -580,6 +580,32 @@ ngx_http_sockerless_backend_conf(void)
 }
 
 
+ngx_int_t
+ngx_http_sockerless_op_error(ngx_http_sockerless_op_t *op, ngx_uint_t status,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    buf[1024];
+
+    op->status = status;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    op->message.data = ngx_pnalloc(op->pool, p - buf);
+    op->message.len = 0;
+
+    if (op->message.data) {
+        op->message.len = p - buf;
+        ngx_memcpy(op->message.data, buf, op->message.len);
+    }
+
+    return NGX_ERROR;
+}
+
+
 static void *
 ngx_http_sockerless_create_main_conf(ngx_conf_t *cf)
 {
