@@ -13,6 +13,7 @@
 #include <ngx_http_sockerless_backend.h>
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_images.h>
+#include <ngx_http_sockerless_curl.h>
 #include <sls_registry.h>
 #include <sls_tree.h>
 #include <ngx_thread_pool.h>
@@ -92,6 +93,10 @@ static ngx_int_t ngx_http_sockerless_job_stream(
 static void ngx_http_sockerless_job_pipe_read(ngx_event_t *ev);
 static void ngx_http_sockerless_job_pipe_write(ngx_http_request_t *r);
 static void ngx_http_sockerless_job_pump(ngx_http_sockerless_job_t *job);
+static ngx_int_t ngx_http_sockerless_import_fetch(
+    ngx_http_sockerless_job_t *job, ngx_str_t *src);
+static void ngx_http_sockerless_import_fetched(
+    ngx_http_sockerless_curl_t *hc);
 static void ngx_http_sockerless_job_stream_done(
     ngx_http_sockerless_job_t *job);
 static ngx_int_t ngx_http_sockerless_args_all(ngx_http_request_t *r,
@@ -2598,6 +2603,7 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     cJSON                            *cfg, *conf, *meta, *rootfs, *h;
     ngx_int_t                         rc;
     ngx_str_t                         src, norm, msg;
+    ngx_uint_t                        fetch;
     struct utsname                    u;
     const char                       *variant;
     ngx_http_sockerless_job_t        *job;
@@ -2607,15 +2613,17 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     smcf = ngx_http_sockerless_conf();
 
     if (ngx_http_sockerless_arg(r, "fromSrc", &src) != NGX_OK
-        || src.len != 1 || src.data[0] != '-')
+        || src.len == 0)
     {
-        return ngx_http_sockerless_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
-                     "importing from a URL is not supported by sockerless: "
-                     "download the archive and import it from a file or "
-                     "standard input");
+        return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "fromSrc is required");
     }
 
-    if (r->request_body == NULL || r->request_body->temp_file == NULL) {
+    fetch = !(src.len == 1 && src.data[0] == '-');
+
+    if (!fetch
+        && (r->request_body == NULL || r->request_body->temp_file == NULL))
+    {
         return ngx_http_sockerless_send_error(r, NGX_HTTP_BAD_REQUEST,
                         "invalid archive: the request body is empty");
     }
@@ -2644,8 +2652,11 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     cJSON_AddItemToArray(job->in, cfg);
     cJSON_AddItemToArray(job->in, meta);
 
-    cJSON_AddStringToObject(meta, "file", ngx_http_sockerless_cstr(r->pool,
+    if (!fetch) {
+        cJSON_AddStringToObject(meta, "file",
+                        ngx_http_sockerless_cstr(r->pool,
                                      &r->request_body->temp_file->file.name));
+    }
 
     if (norm.len) {
         cJSON_AddStringToObject(meta, "tag",
@@ -2708,6 +2719,10 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     job->run = ngx_http_sockerless_import_run;
     job->done = ngx_http_sockerless_import_done;
 
+    if (fetch) {
+        return ngx_http_sockerless_import_fetch(job, &src);
+    }
+
     if (ngx_http_sockerless_job_post(job) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -2715,4 +2730,126 @@ ngx_http_sockerless_image_import(ngx_http_request_t *r,
     r->main->count++;
 
     return NGX_DONE;
+}
+
+
+/*
+ * An import from a URL (dockerd prefixes "http://" when it has no
+ * scheme): the archive is fetched on the libcurl bridge into a file of
+ * the data directory, which goes with the request, then imported
+ */
+
+static ngx_int_t
+ngx_http_sockerless_import_fetch(ngx_http_sockerless_job_t *job,
+    ngx_str_t *src)
+{
+    u_char                           *url, *dst, *p, *s;
+    ngx_fd_t                          fd;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_request_t               *r;
+    ngx_pool_cleanup_file_t          *cf;
+    ngx_http_sockerless_curl_t       *hc;
+    ngx_http_sockerless_main_conf_t  *smcf;
+
+    r = job->request;
+    smcf = ngx_http_sockerless_conf();
+
+    url = ngx_pnalloc(r->pool, src->len + sizeof("http://"));
+    p = ngx_pnalloc(r->pool, ngx_strlen(job->dir) + 32);
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_pool_cleanup_file_t));
+    hc = ngx_http_sockerless_curl_create(r->pool, r->connection->log);
+
+    if (url == NULL || p == NULL || cln == NULL || hc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the value is %-encoded in the query */
+
+    dst = url;
+
+    if (ngx_strlcasestrn(src->data, src->data + src->len,
+                         (u_char *) "://", 3 - 1)
+        == NULL)
+    {
+        dst = ngx_cpymem(dst, "http://", 7);
+    }
+
+    s = src->data;
+    ngx_unescape_uri(&dst, &s, src->len, NGX_UNESCAPE_URI);
+
+    hc->url.data = url;
+    hc->url.len = dst - url;
+
+    ngx_sprintf(p, "%s/tmp%Z", job->dir);
+    (void) mkdir((char *) p, 0700);
+    ngx_sprintf(p, "%s/tmp/import-XXXXXX%Z", job->dir);
+
+    fd = mkstemp((char *) p);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+                      "mkstemp() \"%s\" failed", p);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* closed and removed with the request */
+
+    cf = cln->data;
+    cf->fd = fd;
+    cf->name = p;
+    cf->log = r->connection->log;
+    cln->handler = ngx_pool_delete_file;
+
+    hc->follow = 1;
+    hc->sink = 1;
+    hc->sink_fd = fd;
+    hc->stall = smcf->registry_timeout;
+    hc->connect_timeout = smcf->registry_timeout;
+    hc->handler = ngx_http_sockerless_import_fetched;
+    hc->data = job;
+
+    if (ngx_http_sockerless_curl_start(hc) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddStringToObject(cJSON_GetArrayItem(job->in, 1), "file",
+                            (char *) p);
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sockerless_import_fetched(ngx_http_sockerless_curl_t *hc)
+{
+    ngx_http_sockerless_job_t *job = hc->data;
+
+    ngx_http_request_t  *r;
+
+    r = job->request;
+
+    if (hc->result != CURLE_OK) {
+        ngx_http_finalize_request(r,
+                ngx_http_sockerless_send_error(r,
+                                     NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "Get \"%V\": %V", &hc->url,
+                                     &hc->error));
+        return;
+    }
+
+    if (hc->status < 200 || hc->status > 299) {
+        ngx_http_finalize_request(r,
+                ngx_http_sockerless_send_error(r,
+                                     NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "failed to GET %V with status %ui",
+                                     &hc->url, hc->status));
+        return;
+    }
+
+    /* the request's reference taken for the fetch is the job's now */
+
+    if (ngx_http_sockerless_job_post(job) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
 }

@@ -12,9 +12,10 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
+use IO::Socket::INET;
 use Sockerless::Test;
 
-my $t = Sockerless::Test->new->write_conf->plan(28);
+my $t = Sockerless::Test->new->write_conf->plan(32);
 $t->run;
 
 ok($t->load_busybox, 'busybox loaded');
@@ -123,10 +124,36 @@ ok($st == 400 && ! -e $t->prefix . '/data/images/escaped'
                          "no archive\n");
 ok($st == 400 && ($j->{message} // '') =~ /archive/i,
    'import of what is no archive: 400') or diag("$st");
+
+# docker import of a URL: fetched, then imported the same way
+
+my $hport = $t->free_port;
+my $http = $t->spawn('python3', '-m', 'http.server', $hport, '--bind',
+                     '127.0.0.1', '--directory', $t->prefix);
+$t->wait_for(10, sub {
+    IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $hport)
+});
+($rc, $out, $err) = $t->docker('import', '-m', 'from a URL',
+                               "http://127.0.0.1:$hport/fs.tgz",
+                               'imp/url:1');
+like($out, qr/^sha256:[0-9a-f]{64}$/, 'docker import of a URL')
+    or diag($err);
+($rc, $out, $err) = $t->docker('run', '--rm', 'imp/url:1', '/bin/sh', '-c',
+                               'cat /hello');
+is($out, "imported\n", 'the image imported from a URL runs') or diag($err);
+($st, $j) = $t->api_json('POST', '/images/create?fromSrc='
+                         . "127.0.0.1%3A$hport%2Fnope.tgz");
+ok($st == 500 && ($j->{message} // '')
+       eq "failed to GET http://127.0.0.1:$hport/nope.tgz with status 404",
+   'import of a URL that is not there: dockerd\'s words, http:// added')
+    or diag("$st " . explain $j);
 ($st, $j) = $t->api_json('POST', '/images/create?fromSrc='
                          . 'http%3A%2F%2F127.0.0.1%3A1%2Fx.tar');
-ok($st == 501 && ($j->{message} // '') =~ /from a URL is not supported/,
-   'import from a URL: 501') or diag("$st");
+ok($st == 500 && ($j->{message} // '') =~ /^Get "http:\/\/127\.0\.0\.1:1\/x\.tar": /,
+   'import of a URL nothing answers: the error') or diag("$st");
+$http->kill;
+ok(!glob($t->prefix . '/data/tmp/import-*'),
+   'the fetched archives are gone with their requests');
 
 # no builder: docker build is a clear 501, and with no build cache the
 # prunes that ask for it (docker system prune) delete nothing from it
