@@ -87,6 +87,7 @@ typedef struct {
     unsigned           host_last;     /* a range: the first free in it */
     unsigned           bound;         /* the port it got */
     int                fd;            /* -1: not bound or no proxy needed */
+    int64_t            resume;        /* ms: accept again (out of fds) */
 } sla_port_t;
 
 

@@ -358,7 +358,7 @@ sla_ports_poll(sla_agent_t *a, struct pollfd *pfds, void **ptrs, int *sides)
     n = 0;
 
     for (k = 0; k < a->conf.nports; k++) {
-        if (a->conf.ports[k].fd != -1) {
+        if (a->conf.ports[k].fd != -1 && a->conf.ports[k].resume == 0) {
             sla_ports_add(a->conf.ports[k].fd, POLLIN, &a->conf.ports[k],
                           -1);
         }
@@ -440,16 +440,40 @@ sla_ports_event(sla_agent_t *a, void *ptr, int side, int revents)
 }
 
 
-/* udp flows idle for 90 s end; the ms until the next one may */
+/*
+ * udp flows idle for 90 s end, listeners out of descriptors accept
+ * again; the ms until the next of these
+ */
 
 int64_t
 sla_ports_tick(sla_agent_t *a)
 {
+    size_t        k;
     int64_t       now, wait, left;
+    sla_port_t   *p;
     sla_relay_t  *r;
 
     wait = -1;
     now = sla_now_ms();
+
+    for (k = 0; k < a->conf.nports; k++) {
+        p = &a->conf.ports[k];
+
+        if (p->resume == 0) {
+            continue;
+        }
+
+        left = p->resume - now;
+
+        if (left <= 0) {
+            p->resume = 0;
+            continue;
+        }
+
+        if (wait == -1 || left < wait) {
+            wait = left;
+        }
+    }
 
     for (r = a->relays; r; r = r->next) {
         if (!r->port->udp || r->fd[0] == -1) {
@@ -484,6 +508,11 @@ sla_port_accept(sla_agent_t *a, sla_port_t *p)
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED) {
                 continue;
+            }
+
+            if (errno == EMFILE || errno == ENFILE) {
+                /* as nginx: no accepting for a while, not a busy loop */
+                p->resume = sla_now_ms() + 500;
             }
 
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
