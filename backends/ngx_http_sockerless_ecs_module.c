@@ -27,7 +27,6 @@
 #include <sls_time.h>
 #include <sls_ecs.h>
 #include <sls_runtime.h>
-#include <openssl/rand.h>
 
 
 #define NGX_HTTP_SOCKERLESS_ECS_TARGET  "AmazonEC2ContainerServiceV20141113."
@@ -838,7 +837,6 @@ ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op)
     ngx_http_sockerless_ecs_op_t   *st = op->state;
 
     char         key[NGX_HTTP_SOCKERLESS_ID_LEN + 3];
-    u_char       rnd[32];
     cJSON       *body, *a, *vpc, *ov, *co, *env, *tags;
     ngx_uint_t   i;
     ngx_str_t   *s;
@@ -870,12 +868,7 @@ ngx_http_sockerless_ecs_start(ngx_http_sockerless_op_t *op)
 
     /* a token of its own for every run */
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump((u_char *) st->token, rnd, sizeof(rnd));
-    st->token[64] = '\0';
+    ngx_http_sockerless_random_id(st->token);
 
     if (ngx_http_sockerless_reverse_prepare(op, st->token) != NGX_OK) {
         return NGX_ERROR;
@@ -1003,15 +996,10 @@ ngx_http_sockerless_ecs_ran(ngx_http_sockerless_aws_call_t *ac)
             cJSON_GetObjectItemCaseSensitive(ac->json, "failures"), 0);
         reason = ngx_http_sockerless_json_str(failure, "reason");
 
-        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        op->message.data = ngx_pnalloc(op->pool, 256);
-
-        if (op->message.data) {
-            op->message.len = ngx_snprintf(op->message.data, 256,
-                                           "ECS RunTask started no task: %s",
-                                           reason ? reason : "no reason given")
-                              - op->message.data;
-        }
+        (void) ngx_http_sockerless_op_error(op,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "ECS RunTask started no task: %s",
+                                    reason ? reason : "no reason given");
 
         ngx_http_sockerless_aws_free(ac);
         ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
@@ -1119,16 +1107,11 @@ ngx_http_sockerless_ecs_start_described(ngx_http_sockerless_aws_call_t *ac)
     {
         reason = ngx_http_sockerless_json_str(task, "stoppedReason");
 
-        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        op->message.data = ngx_pnalloc(op->pool, 512);
-
-        if (op->message.data) {
-            op->message.len = ngx_snprintf(op->message.data, 512,
+        (void) ngx_http_sockerless_op_error(op,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                                     "the ECS task stopped before its agent "
                                     "called back: %s",
-                                    reason ? reason : "no reason given")
-                              - op->message.data;
-        }
+                                    reason ? reason : "no reason given");
 
         ngx_http_sockerless_aws_free(ac);
         ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
@@ -1152,16 +1135,10 @@ ngx_http_sockerless_ecs_start_timeout(ngx_event_t *ev)
 
     op = st->op;
 
-    op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    op->message.data = ngx_pnalloc(op->pool, 256);
-
-    if (op->message.data) {
-        op->message.len = ngx_snprintf(op->message.data, 256,
-                                       "the agent of the ECS task did not "
-                                       "call back within %M ms",
-                                       st->ecf->start_timeout)
-                          - op->message.data;
-    }
+    (void) ngx_http_sockerless_op_error(op, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "the agent of the ECS task did not "
+                                        "call back within %M ms",
+                                        st->ecf->start_timeout);
 
     ngx_http_sockerless_ecs_start_done(st, NGX_ERROR);
 }

@@ -17,7 +17,6 @@
 #include <ngx_http_sockerless_containers.h>
 #include <ngx_http_sockerless_aws.h>
 #include <ngx_http_sockerless_reverse.h>
-#include <openssl/rand.h>
 
 
 #define NGX_HTTP_SOCKERLESS_LAMBDA_PATH  "/2015-03-31/functions"
@@ -364,7 +363,6 @@ ngx_http_sockerless_lambda_create(ngx_http_sockerless_op_t *op)
     ngx_http_sockerless_lambda_op_t   *st = op->state;
 
     char         tagk[160], token[65];
-    u_char       rnd[32];
     cJSON       *body, *conf, *hc, *sls, *vars, *ic, *a, *item, *tags;
     double       mem;
     ngx_uint_t   mib, n;
@@ -429,12 +427,7 @@ ngx_http_sockerless_lambda_create(ngx_http_sockerless_op_t *op)
 
     /* the container's token, for all of its runs */
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump((u_char *) token, rnd, sizeof(rnd));
-    token[64] = '\0';
+    ngx_http_sockerless_random_id(token);
 
     ngx_sprintf((u_char *) st->name, "sockerless-%*s%Z", (size_t) 12, id);
 
@@ -705,15 +698,10 @@ ngx_http_sockerless_lambda_got(ngx_http_sockerless_aws_call_t *ac)
     if (state && ngx_strcmp(state, "Failed") == 0) {
         reason = ngx_http_sockerless_json_str(cf, "StateReason");
 
-        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        op->message.data = ngx_pnalloc(op->pool, 512);
-
-        if (op->message.data) {
-            op->message.len = ngx_snprintf(op->message.data, 512,
+        (void) ngx_http_sockerless_op_error(op,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                                     "the Lambda function failed: %s",
-                                    reason ? reason : "no reason given")
-                              - op->message.data;
-        }
+                                    reason ? reason : "no reason given");
 
         ngx_http_sockerless_aws_free(ac);
         ngx_http_sockerless_lambda_start_done(st, NGX_ERROR);
@@ -867,17 +855,12 @@ ngx_http_sockerless_lambda_invoked(ngx_http_sockerless_aws_call_t *ac)
                                               "Invoke");
 
         } else {
-            op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            op->message.data = ngx_pnalloc(op->pool, 1024);
-
-            if (op->message.data) {
-                op->message.len = ngx_snprintf(op->message.data, 1024,
+            (void) ngx_http_sockerless_op_error(op,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                                     "the Lambda invocation ended before its "
                                     "agent called back: %s%s%s",
                                     type ? type : "no function error",
-                                    msg ? ": " : "", msg ? msg : "")
-                                  - op->message.data;
-            }
+                                    msg ? ": " : "", msg ? msg : "");
         }
 
         ngx_http_sockerless_aws_free(ac);
@@ -947,16 +930,10 @@ ngx_http_sockerless_lambda_start_timeout(ngx_event_t *ev)
 
     op = st->op;
 
-    op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    op->message.data = ngx_pnalloc(op->pool, 256);
-
-    if (op->message.data) {
-        op->message.len = ngx_snprintf(op->message.data, 256,
-                                       "the agent of the Lambda function "
-                                       "did not call back within %M ms",
-                                       st->lcf->start_timeout)
-                          - op->message.data;
-    }
+    (void) ngx_http_sockerless_op_error(op, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "the agent of the Lambda function "
+                                        "did not call back within %M ms",
+                                        st->lcf->start_timeout);
 
     ngx_http_sockerless_lambda_start_done(st, NGX_ERROR);
 }

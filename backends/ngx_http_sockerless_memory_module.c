@@ -22,7 +22,6 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <dirent.h>
-#include <openssl/rand.h>
 
 
 #define NGX_HTTP_SOCKERLESS_MEMORY_START_TIMEOUT  60000
@@ -72,6 +71,9 @@ static ngx_int_t ngx_http_sockerless_memory_init_process(ngx_cycle_t *cycle,
     void *conf);
 static void ngx_http_sockerless_memory_exit_process(ngx_cycle_t *cycle,
     void *conf);
+static ngx_int_t ngx_http_sockerless_memory_prepare(
+    ngx_http_sockerless_op_t *op, const char **id, char **dir, char **cfg,
+    u_char token[65]);
 static ngx_int_t ngx_http_sockerless_memory_start(
     ngx_http_sockerless_op_t *op);
 static cJSON *ngx_http_sockerless_memory_ports(ngx_http_sockerless_op_t *op);
@@ -996,6 +998,39 @@ ngx_http_sockerless_memory_write_config(ngx_http_sockerless_op_t *op,
 
 
 /*
+ * What a start and a stopped container's copy both need before agent.json:
+ * the container's id, its directory (made when missing), the path of its
+ * agent.json and a new token for the agent
+ */
+
+static ngx_int_t
+ngx_http_sockerless_memory_prepare(ngx_http_sockerless_op_t *op,
+    const char **id, char **dir, char **cfg, u_char token[65])
+{
+    *id = ngx_http_sockerless_json_str(op->container, "Id");
+
+    *dir = (char *) ngx_http_sockerless_container_path(op->pool, *id, NULL);
+    *cfg = (char *) ngx_http_sockerless_container_path(op->pool, *id,
+                                                       "agent.json");
+    if (*dir == NULL || *cfg == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_create_dir(*dir, 0700) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
+                      ngx_create_dir_n " \"%s\" failed", *dir);
+        return NGX_ERROR;
+    }
+
+    ngx_http_sockerless_random_id((char *) token);
+
+    return NGX_OK;
+}
+
+
+/*
  * POST /containers/{id}/start: writes agent.json, fork+execs the agent
  * (which daemonizes, so no worker is its parent) and reads one status line
  * from a pipe: {"pid":N,...} once the main process runs, or {"error":..}.
@@ -1005,7 +1040,6 @@ static ngx_int_t
 ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
 {
     char                                *dir, *cfg, *argv[7], *envp[2];
-    u_char                               rnd[32];
     ngx_int_t                            rc;
     const char                          *id;
     ngx_http_sockerless_main_conf_t     *smcf;
@@ -1020,29 +1054,11 @@ ngx_http_sockerless_memory_start(ngx_http_sockerless_op_t *op)
     st = op->state;
     st->op = op;
 
-    id = ngx_http_sockerless_json_str(op->container, "Id");
-
-    dir = (char *) ngx_http_sockerless_container_path(op->pool, id, NULL);
-    cfg = (char *) ngx_http_sockerless_container_path(op->pool, id,
-                                                      "agent.json");
-    if (dir == NULL || cfg == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_create_dir(dir, 0700) == NGX_FILE_ERROR
-        && ngx_errno != NGX_EEXIST)
+    if (ngx_http_sockerless_memory_prepare(op, &id, &dir, &cfg, token)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
-                      ngx_create_dir_n " \"%s\" failed", dir);
         return NGX_ERROR;
     }
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump(token, rnd, sizeof(rnd));
-    token[64] = '\0';
 
     rc = ngx_http_sockerless_memory_write_config(op, dir, id, token);
     if (rc != NGX_OK) {
@@ -1252,13 +1268,8 @@ ngx_http_sockerless_memory_ports_done(ngx_http_sockerless_op_t *op,
 
         /* moby's ProgramExternalConnectivity and osallocator words */
 
-        op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        op->message.data = ngx_pnalloc(op->pool, 1024);
-        if (op->message.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        op->message.len = ngx_snprintf(op->message.data, 1024,
+        (void) ngx_http_sockerless_op_error(op,
+            NGX_HTTP_INTERNAL_SERVER_ERROR,
             "failed to set up container networking: driver failed "
             "programming external connectivity on endpoint %s (%s): "
             "failed to bind host port %s%s%s:%d/%s: %s",
@@ -1268,10 +1279,9 @@ ngx_http_sockerless_memory_ports_done(ngx_http_sockerless_op_t *op,
             (int) cJSON_GetNumberValue(cJSON_GetObjectItem(item,
                                                            "host_port")),
             ngx_http_sockerless_json_str(item, "proto"),
-            cJSON_GetObjectItemCaseSensitive(res, "error")->valuestring)
-            - op->message.data;
+            cJSON_GetObjectItemCaseSensitive(res, "error")->valuestring);
 
-        return NGX_DECLINED;
+        return op->message.len ? NGX_DECLINED : NGX_ERROR;
     }
 
     bound = cJSON_GetObjectItemCaseSensitive(res, "ports");
@@ -1587,21 +1597,15 @@ ngx_http_sockerless_memory_network(ngx_http_sockerless_op_t *op, cJSON *j)
     if (!root) {
         cJSON_ArrayForEach(ep, nets) {
             if (ep->string && ngx_strcmp(ep->string, "bridge") != 0) {
-                op->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-                op->message.data = ngx_pnalloc(op->pool, 512);
-                if (op->message.data == NULL) {
-                    return NGX_ERROR;
-                }
-
-                op->message.len = ngx_snprintf(op->message.data, 512,
+                (void) ngx_http_sockerless_op_error(op,
+                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                     "container is on the network \"%s\": network "
                     "isolation needs root (the memory backend makes a "
                     "network namespace, bridges and veth pairs); run "
                     "nginx as root with sockerless_memory_namespaces on, "
                     "or use the default bridge network, which then "
-                    "shares the host's network", ep->string)
-                    - op->message.data;
-                return NGX_DECLINED;
+                    "shares the host's network", ep->string);
+                return op->message.len ? NGX_DECLINED : NGX_ERROR;
             }
         }
 
@@ -1757,7 +1761,6 @@ static ngx_int_t
 ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
 {
     char                                *dir, *cfg, *argv[9], *envp[2];
-    u_char                               rnd[32];
     ngx_int_t                            rc;
     const char                          *id;
     ngx_http_sockerless_main_conf_t     *smcf;
@@ -1769,29 +1772,11 @@ ngx_http_sockerless_memory_archive(ngx_http_sockerless_op_t *op)
     st->op = op;
     st->archive = 1;
 
-    id = ngx_http_sockerless_json_str(op->container, "Id");
-
-    dir = (char *) ngx_http_sockerless_container_path(op->pool, id, NULL);
-    cfg = (char *) ngx_http_sockerless_container_path(op->pool, id,
-                                                      "agent.json");
-    if (dir == NULL || cfg == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_create_dir(dir, 0700) == NGX_FILE_ERROR
-        && ngx_errno != NGX_EEXIST)
+    if (ngx_http_sockerless_memory_prepare(op, &id, &dir, &cfg, st->token)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, op->log, ngx_errno,
-                      ngx_create_dir_n " \"%s\" failed", dir);
         return NGX_ERROR;
     }
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump(st->token, rnd, sizeof(rnd));
-    st->token[64] = '\0';
 
     st->socket = ngx_pnalloc(op->pool, ngx_strlen(dir) + 32);
     if (st->socket == NULL) {
