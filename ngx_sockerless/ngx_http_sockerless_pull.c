@@ -184,6 +184,8 @@ static void ngx_http_sockerless_pull_feed_set(ngx_http_sockerless_pull_t *ps,
     ngx_http_sockerless_pull_feed_t *feed, off_t avail, ngx_uint_t state);
 static void ngx_http_sockerless_pull_extract_thread(void *data,
     ngx_log_t *log);
+static ngx_int_t ngx_http_sockerless_pull_task_back(
+    ngx_http_sockerless_pull_t *ps, const char *failed);
 static void ngx_http_sockerless_pull_extract_done(ngx_event_t *ev);
 static void ngx_http_sockerless_pull_finish(ngx_http_sockerless_pull_t *ps,
     ngx_uint_t downloaded);
@@ -1574,6 +1576,36 @@ done:
 }
 
 
+/*
+ * A layer's thread task (unpack, or push's build) came back: NGX_OK to go
+ * on; else the pull is over, the pool gone when the client went meanwhile
+ */
+
+static ngx_int_t
+ngx_http_sockerless_pull_task_back(ngx_http_sockerless_pull_t *ps,
+    const char *failed)
+{
+    ps->busy = 0;
+
+    if (ps->request == NULL) {
+        ngx_destroy_pool(ps->pool);
+        return NGX_DONE;
+    }
+
+    if (ps->done) {
+        return NGX_DONE;
+    }
+
+    if (ps->extract_rc != 0) {
+        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "%s: %s", failed, ps->error);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
 {
@@ -1582,22 +1614,9 @@ ngx_http_sockerless_pull_extract_done(ngx_event_t *ev)
     char   id[16], bar[128], *final;
     off_t  total;
 
-    ps->busy = 0;
-
-    if (ps->request == NULL) {
-        /* the client went while the layer was unpacked */
-        ngx_destroy_pool(ps->pool);
-        return;
-    }
-
-    if (ps->done) {
-        return;
-    }
-
-    if (ps->extract_rc != 0) {
-        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                      "failed to register layer: %s",
-                                      ps->error);
+    if (ngx_http_sockerless_pull_task_back(ps, "failed to register layer")
+        != NGX_OK)
+    {
         return;
     }
 
@@ -2695,22 +2714,9 @@ ngx_http_sockerless_push_built(ngx_event_t *ev)
 {
     ngx_http_sockerless_pull_t *ps = ev->data;
 
-    ps->busy = 0;
-
-    if (ps->request == NULL) {
-        /* the client went while the layer was made */
-        ngx_destroy_pool(ps->pool);
-        return;
-    }
-
-    if (ps->done) {
-        return;
-    }
-
-    if (ps->extract_rc != 0) {
-        ngx_http_sockerless_pull_fail(ps, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                      "cannot make the layer: %s",
-                                      ps->error);
+    if (ngx_http_sockerless_pull_task_back(ps, "cannot make the layer")
+        != NGX_OK)
+    {
         return;
     }
 
